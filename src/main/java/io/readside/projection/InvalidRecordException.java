@@ -1,0 +1,34 @@
+package io.readside.projection;
+
+/**
+ * A record that cannot be applied as it is, whatever is retried: it is set aside with its reason, and the channel
+ * goes on. The reason is a short stable word, used as a metric tag.
+ */
+public class InvalidRecordException extends RuntimeException {
+
+    public static final String MALFORMED_JSON = "malformed-json";
+    public static final String NOT_UTF8 = "not-utf8";
+    public static final String MISSING_FIELD = "missing-field";
+    public static final String WRONG_TYPE = "wrong-type";
+    public static final String INVALID_VALUE = "invalid-value";
+    public static final String UNKNOWN_TYPE = "unknown-type";
+    public static final String MISSING_KEY = "missing-key";
+    public static final String KEY_MISMATCH = "key-mismatch";
+    public static final String REJECTED_BY_DATABASE = "rejected-by-database";
+
+    private final String reason;
+
+    public InvalidRecordException(String reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public InvalidRecordException(String reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
+    public String reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,113 @@
+package io.readside.projection;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Function;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgException;
+
+/**
+ * Applies one Kafka record to a read model at most once: the projection change and the position it came from
+ * commit in one PostgreSQL transaction, and a record whose offset is below the stored position (a redelivery)
+ * changes nothing. Every projector goes through here.
+ */
+@ApplicationScoped
+public class RecordApplier {
+
+    private static final Logger LOG = Logger.getLogger(RecordApplier.class);
+
+    /**
+     * Takes the record's offset for this transaction; returns a row only when the record was not applied before.
+     * The row lock it takes also serialises two writers of the same partition.
+     */
+    static final String CLAIM_OFFSET = """
+            INSERT INTO projection_positions AS p (consumer_group, topic, kafka_partition, next_offset, updated_at)
+            VALUES ($1, $2, $3, $4 + 1, now())
+            ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE
+                SET next_offset = EXCLUDED.next_offset, updated_at = EXCLUDED.updated_at
+                WHERE p.next_offset <= $4
+            RETURNING next_offset""";
+
+    private static final int LOGGED_VALUE_CHARS = 500;
+
+    public enum Outcome {
+        APPLIED, DUPLICATE, REJECTED
+    }
+
+    @Inject
+    Pool pool;
+
+    @Inject
+    MeterRegistry registry;
+
+    /**
+     * Applies {@code change} in one transaction with the record's position, retrying with back-off while the
+     * database is unreachable (the record is not acknowledged meanwhile, so no offset moves past it).
+     */
+    public Uni<Outcome> applyOnce(String channel, String group, ConsumerRecord<?, ?> record,
+            Function<SqlConnection, Uni<?>> change) {
+        return pool.withTransaction(conn -> claim(conn, group, record)
+                .flatMap(claimed -> claimed
+                        ? change.apply(conn).replaceWith(Outcome.APPLIED)
+                        : Uni.createFrom().item(Outcome.DUPLICATE)))
+                .onFailure(RecordApplier::refusedData).recoverWithUni(e -> reject(channel, group, record,
+                        new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e)))
+                .onFailure().invoke(e -> LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record),
+                        e.toString()))
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
+                .invoke(outcome -> registry.counter("readside.records", "channel", channel, "outcome",
+                        outcome.name().toLowerCase()).increment());
+    }
+
+    /**
+     * Sets a record aside that cannot be applied: its position still moves (it is handled, and redelivery will not
+     * count it twice), and it is logged with topic, partition and offset and counted by reason.
+     */
+    public Uni<Outcome> reject(String channel, String group, ConsumerRecord<?, ?> record, InvalidRecordException e) {
+        return pool.withTransaction(conn -> claim(conn, group, record))
+                .map(claimed -> {
+                    if (!claimed) {
+                        return Outcome.DUPLICATE;
+                    }
+                    registry.counter("readside.records.rejected", "channel", channel, "reason", e.reason()).increment();
+                    LOG.warnf("%s: rejected %s (%s): %s; key=%s value=%s", channel, where(record), e.reason(),
+                            e.getMessage(), record.key(), preview(record.value()));
+                    return Outcome.REJECTED;
+                });
+    }
+
+    private static Uni<Boolean> claim(SqlConnection conn, String group, ConsumerRecord<?, ?> record) {
+        return conn.preparedQuery(CLAIM_OFFSET)
+                .execute(Tuple.of(group, record.topic(), record.partition(), record.offset()))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
+    /** SQLSTATE class 22 (data exception) or 23 (integrity): the record itself is at fault, retrying won't help. */
+    private static boolean refusedData(Throwable e) {
+        return e instanceof PgException pg && pg.getSqlState() != null
+                && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
+    }
+
+    static String where(ConsumerRecord<?, ?> record) {
+        return record.topic() + "-" + record.partition() + "@" + record.offset();
+    }
+
+    private static String preview(Object value) {
+        if (value == null) {
+            return "null";
+        }
+        String text = value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : value.toString();
+        return text.length() <= LOGGED_VALUE_CHARS ? text : text.substring(0, LOGGED_VALUE_CHARS) + "...";
+    }
+}

@@ -1,0 +1,51 @@
+package io.readside.users.rest;
+
+import java.util.List;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+
+import io.readside.users.repository.UserRepository;
+import io.readside.web.Problem;
+import io.readside.web.ProblemException;
+import io.smallrye.mutiny.Uni;
+
+@Path("/users")
+@Produces(MediaType.APPLICATION_JSON)
+public class UsersResource {
+
+    static final int MAX_LIMIT = 500;
+
+    @Inject
+    UserRepository users;
+
+    @GET
+    @Path("/{userId}")
+    public Uni<UserView> get(@PathParam("userId") String userId) {
+        long id = Problem.positiveLong("userId", userId);
+        return users.findById(id)
+                .onItem().ifNull().failWith(() -> ProblemException.notFound("No user " + id + " in the read model"))
+                .map(UserView::of);
+    }
+
+    @GET
+    public Uni<UserPage> list(@QueryParam("limit") @DefaultValue("50") String limit,
+            @QueryParam("after") @DefaultValue("0") String after) {
+        int size = Problem.intBetween("limit", limit, 1, MAX_LIMIT);
+        long cursor = Problem.nonNegativeLong("after", after);
+        // one row more than asked tells whether a next page exists
+        return users.pageAfter(cursor, size + 1).map(rows -> {
+            boolean more = rows.size() > size;
+            List<UserView> page = rows.stream().limit(size).map(UserView::of).toList();
+            Long nextAfter = more ? page.get(page.size() - 1).userId() : null;
+            String next = more ? "/users?limit=" + size + "&after=" + nextAfter : null;
+            return new UserPage(page, nextAfter, next);
+        });
+    }
+}

@@ -1,0 +1,14 @@
+package io.readside.testing;
+
+import java.util.List;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+
+/** The service as deployed: Kafka channels on a real broker, read models in a real PostgreSQL. */
+public class RealInfrastructure implements QuarkusTestProfile {
+
+    @Override
+    public List<TestResourceEntry> testResources() {
+        return List.of(new TestResourceEntry(KafkaBrokerResource.class), new TestResourceEntry(PostgresResource.class));
+    }
+}

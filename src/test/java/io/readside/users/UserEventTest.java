@@ -1,0 +1,97 @@
+package io.readside.users;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+
+import io.readside.projection.InvalidRecordException;
+import io.readside.testing.GuideEvents;
+
+/** Pure logic: how a record of user-events is read, and why a record is refused. */
+class UserEventTest {
+
+    @Test
+    void readsTheGuidesSignupWithItsFractionalTimestampExactly() {
+        UserEvent event = parse("1007", GuideEvents.signup(7, 1007, "user7@example.com", "1764230000.123"));
+
+        assertEquals(new UserEvent(UserEvent.Kind.SIGNUP, 1007, "user7@example.com",
+                Instant.parse("2025-11-27T07:53:20.123Z")), event);
+    }
+
+    @Test
+    void keepsMicrosecondsOfPythonTimestampsAndDropsWhatPostgresqlCannotStore() {
+        UserEvent event = parse("1", GuideEvents.signup(1, 1, "a@example.com", "1764230000.123456789"));
+
+        assertEquals(Instant.parse("2025-11-27T07:53:20.123456Z"), event.occurredAt());
+    }
+
+    @Test
+    void acceptsIsoTimestampsAndIgnoresUnknownFields() {
+        UserEvent event = parse("5", """
+                {"type":"user.email_changed","user_id":5,"email":"new@example.com",
+                 "timestamp":"2025-11-27T08:00:00Z","source":"crm","nested":{"x":[1,2]}}""");
+
+        assertEquals(new UserEvent(UserEvent.Kind.EMAIL_CHANGED, 5, "new@example.com",
+                Instant.parse("2025-11-27T08:00:00Z")), event);
+    }
+
+    @Test
+    void tombstoneErasesTheUserOfTheKey() {
+        UserEvent event = UserEvent.parse("1007", null);
+
+        assertEquals(UserEvent.Kind.ERASED, event.kind());
+        assertEquals(1007, event.userId());
+        assertNull(event.email());
+    }
+
+    @Test
+    void refusesEachKindOfBadRecordWithItsReason() {
+        assertReason(InvalidRecordException.MALFORMED_JSON, "1", "{\"type\":\"user.signup\",");
+        assertReason(InvalidRecordException.MALFORMED_JSON, "1", "[1,2,3]");
+        assertReason(InvalidRecordException.MALFORMED_JSON, "1", "{} {}");
+        assertReason(InvalidRecordException.MISSING_FIELD, "1",
+                "{\"type\":\"user.signup\",\"user_id\":1,\"timestamp\":1764230000}");
+        assertReason(InvalidRecordException.MISSING_FIELD, "1",
+                "{\"user_id\":1,\"email\":\"a@b\",\"timestamp\":1764230000}");
+        assertReason(InvalidRecordException.WRONG_TYPE, "1",
+                "{\"type\":\"user.signup\",\"user_id\":\"one\",\"email\":\"a@b\",\"timestamp\":1764230000}");
+        assertReason(InvalidRecordException.INVALID_VALUE, "1",
+                "{\"type\":\"user.signup\",\"user_id\":1.5,\"email\":\"a@b\",\"timestamp\":1764230000}");
+        assertReason(InvalidRecordException.INVALID_VALUE, "1",
+                "{\"type\":\"user.signup\",\"user_id\":1,\"email\":\"a@b\",\"timestamp\":1e15}");
+        assertReason(InvalidRecordException.INVALID_VALUE, "1",
+                "{\"type\":\"user.signup\",\"user_id\":1,\"email\":\"  \",\"timestamp\":1764230000}");
+        assertReason(InvalidRecordException.UNKNOWN_TYPE, "1",
+                "{\"type\":\"user.deleted\",\"user_id\":1,\"email\":\"a@b\",\"timestamp\":1764230000}");
+        assertReason(InvalidRecordException.KEY_MISMATCH, "2", GuideEvents.signup(1, 1, "a@b", "1764230000"));
+        assertReason(InvalidRecordException.MISSING_KEY, null, GuideEvents.signup(1, 1, "a@b", "1764230000"));
+    }
+
+    @Test
+    void refusesBytesThatAreNotUtf8() {
+        byte[] latin1 = "{\"email\":\"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+
+        InvalidRecordException e = assertThrows(InvalidRecordException.class, () -> UserEvent.parse("1", latin1));
+        assertEquals(InvalidRecordException.NOT_UTF8, e.reason());
+    }
+
+    @Test
+    void refusesATombstoneWhoseKeyIsNotAUserId() {
+        InvalidRecordException e = assertThrows(InvalidRecordException.class, () -> UserEvent.parse("abc", null));
+        assertEquals(InvalidRecordException.INVALID_VALUE, e.reason());
+    }
+
+    private static UserEvent parse(String key, String json) {
+        return UserEvent.parse(key, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void assertReason(String reason, String key, String json) {
+        InvalidRecordException e = assertThrows(InvalidRecordException.class, () -> parse(key, json), json);
+        assertEquals(reason, e.reason(), () -> json + " -> " + e.getMessage());
+    }
+}

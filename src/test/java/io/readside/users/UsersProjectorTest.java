@@ -1,0 +1,169 @@
+package io.readside.users;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+
+import jakarta.enterprise.inject.Any;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.InvalidRecordException;
+import io.readside.testing.GuideEvents;
+import io.readside.testing.InMemoryChannels;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.memory.InMemoryConnector;
+import io.smallrye.reactive.messaging.memory.InMemorySource;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * The users projector fed record by record in memory (with Kafka coordinates it would have had), writing to a real
+ * PostgreSQL. Each test reads its own topic name, so positions and users never mix between tests.
+ */
+@QuarkusTest
+@TestProfile(InMemoryChannels.class)
+class UsersProjectorTest {
+
+    @Inject
+    @Any
+    InMemoryConnector connector;
+
+    @Inject
+    Pool pool;
+
+    @Inject
+    MeterRegistry registry;
+
+    private InMemorySource<Object> source;
+    private String topic;
+    private long nextOffset;
+
+    @BeforeEach
+    void newTopic(TestInfo test) {
+        source = connector.source(UsersProjector.CHANNEL);
+        topic = "memory-" + test.getTestMethod().orElseThrow().getName();
+        nextOffset = 0;
+    }
+
+    @Test
+    void signupEmailChangeAndTombstoneGiveTheExpectedRows() {
+        deliver("101", GuideEvents.signup(1, 101, "first@example.com", "1764230000.5"));
+        awaitEmail(101, "first@example.com");
+        deliver("101", GuideEvents.emailChanged(101, "second@example.com", "1764230100.25"));
+        awaitEmail(101, "second@example.com");
+
+        Row row = user(101);
+        assertEquals(utc("2025-11-27T07:53:20.5Z"), row.getOffsetDateTime("signed_up_at"));
+        assertEquals(utc("2025-11-27T07:55:00.25Z"), row.getOffsetDateTime("updated_at"));
+        assertEquals(1L, row.getLong("source_offset"));
+
+        deliver("101", (String) null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> user(101) == null);
+    }
+
+    @Test
+    void redeliveredRecordDoesNotUndoALaterChange() {
+        ConsumerRecord<String, byte[]> signup = deliver("102", GuideEvents.signup(2, 102, "old@example.com", "1764230000"));
+        deliver("102", GuideEvents.emailChanged(102, "new@example.com", "1764230060"));
+        awaitEmail(102, "new@example.com");
+
+        deliver(signup); // the same topic, partition and offset again: a redelivery
+        deliver("103", GuideEvents.signup(3, 103, "marker@example.com", "1764230000"));
+        awaitEmail(103, "marker@example.com");
+
+        assertEquals("new@example.com", user(102).getString("email"));
+        assertEquals(1L, user(102).getLong("source_offset"));
+        assertEquals(3L, position(0));
+    }
+
+    @Test
+    void emailChangeWhoseSignupWasCompactedAwayCreatesTheUser() {
+        deliver("104", GuideEvents.emailChanged(104, "kept@example.com", "1764230000"));
+        awaitEmail(104, "kept@example.com");
+        assertNull(user(104).getOffsetDateTime("signed_up_at"));
+
+        // a signup seen later (a re-read of an uncompacted segment) fills in the signup time only
+        deliver("104", GuideEvents.signup(4, 104, "kept@example.com", "1764229000"));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> user(104).getOffsetDateTime("signed_up_at") != null);
+        assertEquals(utc("2025-11-27T07:36:40Z"), user(104).getOffsetDateTime("signed_up_at"));
+    }
+
+    @Test
+    void undecodableRecordIsCountedAndTheChannelCarriesOn() {
+        double before = rejected(InvalidRecordException.MALFORMED_JSON);
+
+        ConsumerRecord<String, byte[]> garbage = deliver("105", "{\"type\": \"user.signup\", \"user_id\": 10");
+        deliver("105", GuideEvents.signup(5, 105, "after@example.com", "1764230000"));
+        awaitEmail(105, "after@example.com");
+
+        assertEquals(before + 1, rejected(InvalidRecordException.MALFORMED_JSON));
+        assertEquals(2L, position(0), "the rejected record's position moved too");
+
+        deliver(garbage); // redelivered: already handled, not counted again
+        deliver("106", GuideEvents.signup(6, 106, "marker@example.com", "1764230000"));
+        awaitEmail(106, "marker@example.com");
+        assertEquals(before + 1, rejected(InvalidRecordException.MALFORMED_JSON));
+    }
+
+    private ConsumerRecord<String, byte[]> deliver(String key, String json) {
+        byte[] value = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
+        ConsumerRecord<String, byte[]> record = new ConsumerRecord<>(topic, 0, nextOffset++, key, value);
+        deliver(record);
+        return record;
+    }
+
+    private void deliver(ConsumerRecord<String, byte[]> record) {
+        source.send(Message.of(record.value(),
+                Metadata.of(new IncomingKafkaRecordMetadata<>(record, UsersProjector.CHANNEL))));
+    }
+
+    private void awaitEmail(long userId, String email) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            Row row = user(userId);
+            return row != null && email.equals(row.getString("email"));
+        });
+    }
+
+    private Row user(long userId) {
+        RowSet<Row> rows = pool.preparedQuery("SELECT * FROM users WHERE user_id = $1")
+                .execute(Tuple.of(userId)).await().atMost(Duration.ofSeconds(5));
+        return rows.size() == 0 ? null : rows.iterator().next();
+    }
+
+    private long position(int partition) {
+        return pool.preparedQuery("""
+                SELECT next_offset FROM projection_positions
+                 WHERE consumer_group = 'readside' AND topic = $1 AND kafka_partition = $2""")
+                .execute(Tuple.of(topic, partition)).await().atMost(Duration.ofSeconds(5))
+                .iterator().next().getLong(0);
+    }
+
+    private double rejected(String reason) {
+        Counter counter = registry.find("readside.records.rejected")
+                .tags("channel", UsersProjector.CHANNEL, "reason", reason).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static OffsetDateTime utc(String instant) {
+        return OffsetDateTime.parse(instant).withOffsetSameInstant(ZoneOffset.UTC);
+    }
+}
