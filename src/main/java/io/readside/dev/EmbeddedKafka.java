@@ -42,6 +42,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         int port = brokerPort == 0 ? freePort() : brokerPort;
         int controller = controllerPort == 0 ? freePort() : controllerPort;
         try {
+            Path logDir = dataDir.resolve("log").toAbsolutePath();
             Files.createDirectories(dataDir);
             Properties props = new Properties();
             props.putAll(Map.ofEntries(
@@ -53,7 +54,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
                     Map.entry("controller.listener.names", "CONTROLLER"),
                     Map.entry("inter.broker.listener.name", "PLAINTEXT"),
-                    Map.entry("log.dirs", dataDir.resolve("log").toAbsolutePath().toString()),
+                    Map.entry("log.dirs", logDir.toString()),
                     Map.entry("num.partitions", String.valueOf(defaultPartitions)),
                     Map.entry("auto.create.topics.enable", "true"),
                     Map.entry("offsets.topic.replication.factor", "1"),
@@ -67,13 +68,15 @@ public final class EmbeddedKafka implements AutoCloseable {
             try (OutputStream out = Files.newOutputStream(config)) {
                 props.store(out, "written by Readside's embedded broker");
             }
-            // the same as `kafka-storage.sh format --ignore-formatted`: a kept log directory keeps its cluster id
-            ByteArrayOutputStream formatOutput = new ByteArrayOutputStream();
-            int rc = StorageTool.execute(new String[] { "format", "--config", config.toString(),
-                    "--cluster-id", Uuid.randomUuid().toString(), "--ignore-formatted" },
-                    new PrintStream(formatOutput, true, StandardCharsets.UTF_8));
-            if (rc != 0) {
-                throw new IllegalStateException("formatting the Kafka log directory failed: " + formatOutput);
+            // `kafka-storage.sh format` on a new log directory; a kept one keeps its cluster id and its data
+            if (!Files.exists(logDir.resolve("meta.properties"))) {
+                ByteArrayOutputStream formatOutput = new ByteArrayOutputStream();
+                int rc = StorageTool.execute(new String[] { "format", "--config", config.toString(),
+                        "--cluster-id", Uuid.randomUuid().toString() },
+                        new PrintStream(formatOutput, true, StandardCharsets.UTF_8));
+                if (rc != 0) {
+                    throw new IllegalStateException("formatting the Kafka log directory failed: " + formatOutput);
+                }
             }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
