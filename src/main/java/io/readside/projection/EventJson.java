@@ -111,6 +111,43 @@ public final class EventJson {
         return instant.truncatedTo(ChronoUnit.MICROS);
     }
 
+    /** An exact decimal: a JSON number (read without double rounding) or a numeric string such as "6.25". */
+    public static BigDecimal requiredDecimal(JsonNode event, String field) {
+        JsonNode node = required(event, field);
+        if (node.isNumber()) {
+            return node.decimalValue();
+        }
+        if (node.isTextual()) {
+            try {
+                return new BigDecimal(node.textValue().strip());
+            } catch (NumberFormatException e) {
+                throw new InvalidRecordException(InvalidRecordException.WRONG_TYPE,
+                        "'" + field + "' must be a decimal number, got \"" + node.textValue() + "\"");
+            }
+        }
+        throw wrongType(field, "a decimal number", node);
+    }
+
+    /** A whole number between {@code min} and {@code max}. */
+    public static int requiredInt(JsonNode event, String field, int min, int max) {
+        long value = requiredLong(event, field);
+        if (value < min || value > max) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'" + field + "' must be between " + min + " and " + max + ", got " + value);
+        }
+        return (int) value;
+    }
+
+    /** A text of at most {@code maxLength} characters. */
+    public static String requiredText(JsonNode event, String field, int maxLength) {
+        String text = requiredText(event, field);
+        if (text.length() > maxLength) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'" + field + "' is longer than " + maxLength + " characters");
+        }
+        return text;
+    }
+
     private static JsonNode required(JsonNode event, String field) {
         JsonNode node = event.get(field);
         if (node == null || node.isNull()) {

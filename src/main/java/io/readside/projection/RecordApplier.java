@@ -54,20 +54,30 @@ public class RecordApplier {
     /**
      * Applies {@code change} in one transaction with the record's position, retrying with back-off while the
      * database is unreachable (the record is not acknowledged meanwhile, so no offset moves past it).
+     *
+     * @return what {@code change} returned, or null when the record was a redelivery or was rejected
      */
-    public Uni<Outcome> applyOnce(String channel, String group, ConsumerRecord<?, ?> record,
-            Function<SqlConnection, Uni<?>> change) {
+    public <T> Uni<T> applyOnce(String channel, String group, ConsumerRecord<?, ?> record,
+            Function<SqlConnection, Uni<T>> change) {
         return pool.withTransaction(conn -> claim(conn, group, record)
                 .flatMap(claimed -> claimed
-                        ? change.apply(conn).replaceWith(Outcome.APPLIED)
-                        : Uni.createFrom().item(Outcome.DUPLICATE)))
+                        ? change.apply(conn).map(result -> new Applied<>(Outcome.APPLIED, result))
+                        : Uni.createFrom().item(new Applied<T>(Outcome.DUPLICATE, null))))
                 .onFailure(RecordApplier::refusedData).recoverWithUni(e -> reject(channel, group, record,
-                        new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e)))
+                        new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e))
+                        .map(counted -> new Applied<T>(Outcome.REJECTED, null)))
                 .onFailure().invoke(e -> LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record),
                         e.toString()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .invoke(outcome -> registry.counter("readside.records", "channel", channel, "outcome",
-                        outcome.name().toLowerCase()).increment());
+                .map(applied -> {
+                    if (applied.outcome() != Outcome.REJECTED) { // reject() counts its own
+                        count(channel, applied.outcome());
+                    }
+                    return applied.result();
+                });
+    }
+
+    private record Applied<T>(Outcome outcome, T result) {
     }
 
     /**
@@ -78,13 +88,19 @@ public class RecordApplier {
         return pool.withTransaction(conn -> claim(conn, group, record))
                 .map(claimed -> {
                     if (!claimed) {
+                        count(channel, Outcome.DUPLICATE);
                         return Outcome.DUPLICATE;
                     }
+                    count(channel, Outcome.REJECTED);
                     registry.counter("readside.records.rejected", "channel", channel, "reason", e.reason()).increment();
                     LOG.warnf("%s: rejected %s (%s): %s; key=%s value=%s", channel, where(record), e.reason(),
                             e.getMessage(), record.key(), preview(record.value()));
                     return Outcome.REJECTED;
                 });
+    }
+
+    private void count(String channel, Outcome outcome) {
+        registry.counter("readside.records", "channel", channel, "outcome", outcome.name().toLowerCase()).increment();
     }
 
     private static Uni<Boolean> claim(SqlConnection conn, String group, ConsumerRecord<?, ?> record) {

@@ -52,9 +52,9 @@ public class UsersProjector {
         return applier.applyOnce(CHANNEL, group, record, conn -> write(conn, event, record)).replaceWithVoid();
     }
 
-    private static Uni<?> write(SqlConnection conn, UserEvent event, ConsumerRecord<?, ?> record) {
+    private static Uni<Void> write(SqlConnection conn, UserEvent event, ConsumerRecord<?, ?> record) {
         if (event.kind() == UserEvent.Kind.ERASED) {
-            return conn.preparedQuery(ERASE).execute(Tuple.of(event.userId()));
+            return conn.preparedQuery(ERASE).execute(Tuple.of(event.userId())).replaceWithVoid();
         }
         return conn.preparedQuery(UPSERT).execute(Tuple.from(new Object[] {
                 event.userId(),
@@ -62,7 +62,7 @@ public class UsersProjector {
                 event.kind() == UserEvent.Kind.SIGNUP ? offsetDateTime(event.occurredAt()) : null,
                 offsetDateTime(event.occurredAt()),
                 record.partition(),
-                record.offset() }));
+                record.offset() })).replaceWithVoid();
     }
 
     private static java.time.OffsetDateTime offsetDateTime(java.time.Instant instant) {

@@ -33,6 +33,34 @@ public record Problem(String type, String title, int status, String detail) {
         return (int) parsed;
     }
 
+    public static String text(String name, String value, int maxLength) {
+        if (value == null || value.isBlank() || value.length() > maxLength) {
+            throw ProblemException.badRequest("'" + name + "' must be 1 to " + maxLength + " characters");
+        }
+        return value;
+    }
+
+    public static <E extends Enum<E>> E oneOf(String name, String value, Class<E> values) {
+        try {
+            return Enum.valueOf(values, value.strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest("'" + name + "' must be one of "
+                    + java.util.Arrays.toString(values.getEnumConstants()) + ", got '" + value + "'");
+        }
+    }
+
+    public static java.time.Instant instant(String name, String value) {
+        if (value == null || value.isBlank()) {
+            throw ProblemException.badRequest("'" + name + "' is required (ISO-8601, e.g. 2025-11-27T08:00:00Z)");
+        }
+        try {
+            return java.time.OffsetDateTime.parse(value.strip()).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw ProblemException.badRequest(
+                    "'" + name + "' must be an ISO-8601 time such as 2025-11-27T08:00:00Z, got '" + value + "'");
+        }
+    }
+
     private static long parseLong(String name, String value) {
         try {
             return Long.parseLong(value.strip());

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTestProfile;
+import io.readside.orders.OrdersProjector;
 import io.readside.users.UsersProjector;
 import io.smallrye.reactive.messaging.memory.InMemoryConnector;
 
@@ -21,9 +22,13 @@ public class InMemoryChannels implements QuarkusTestProfile {
 
         @Override
         public Map<String, String> start() {
-            Map<String, String> config = new HashMap<>(
-                    InMemoryConnector.switchIncomingChannelsToInMemory(UsersProjector.CHANNEL));
+            Map<String, String> config = new HashMap<>();
+            config.putAll(InMemoryConnector.switchIncomingChannelsToInMemory(UsersProjector.CHANNEL,
+                    OrdersProjector.CHANNEL));
+            config.putAll(InMemoryConnector.switchOutgoingChannelsToInMemory(OrdersProjector.PROCESSED_ORDERS,
+                    OrdersProjector.REVENUE_BY_CATEGORY));
             config.put("mp.messaging.incoming." + UsersProjector.CHANNEL + ".run-on-vertx-context", "true");
+            config.put("mp.messaging.incoming." + OrdersProjector.CHANNEL + ".run-on-vertx-context", "true");
             return config;
         }
 

@@ -1,0 +1,54 @@
+package io.readside.orders.rest;
+
+import java.util.List;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+
+import io.readside.orders.OrderStatus;
+import io.readside.orders.repository.OrderRepository;
+import io.readside.web.Problem;
+import io.readside.web.ProblemException;
+import io.smallrye.mutiny.Uni;
+
+@Path("/orders")
+@Produces(MediaType.APPLICATION_JSON)
+public class OrdersResource {
+
+    static final int MAX_LIMIT = 500;
+    static final int MAX_ID_LENGTH = 200;
+
+    @Inject
+    OrderRepository orders;
+
+    @GET
+    @Path("/{orderId}")
+    public Uni<OrderView> get(@PathParam("orderId") String orderId) {
+        String id = Problem.text("orderId", orderId, MAX_ID_LENGTH);
+        return orders.findById(id)
+                .onItem().ifNull().failWith(() -> ProblemException.notFound("No order '" + id + "' in the read model"))
+                .map(OrderView::of);
+    }
+
+    /** Orders in order id order (a stable keyset: {@code after} is the last id of the previous page). */
+    @GET
+    public Uni<OrderPage> list(@QueryParam("userId") String userId, @QueryParam("status") String status,
+            @QueryParam("limit") @DefaultValue("50") String limit, @QueryParam("after") @DefaultValue("") String after) {
+        Long user = userId == null ? null : Problem.positiveLong("userId", userId);
+        OrderStatus wanted = status == null ? null : Problem.oneOf("status", status, OrderStatus.class);
+        int size = Problem.intBetween("limit", limit, 1, MAX_LIMIT);
+        if (after.length() > MAX_ID_LENGTH) {
+            throw ProblemException.badRequest("'after' is longer than " + MAX_ID_LENGTH + " characters");
+        }
+        return orders.pageAfter(after, user, wanted, size + 1).map(rows -> {
+            List<OrderView> page = rows.stream().limit(size).map(OrderView::of).toList();
+            return new OrderPage(page, rows.size() > size ? page.get(page.size() - 1).orderId() : null);
+        });
+    }
+}
