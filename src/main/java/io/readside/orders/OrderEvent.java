@@ -1,6 +1,7 @@
 package io.readside.orders;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Instant;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -83,7 +84,7 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
                     "'" + field + "' must not be negative, got " + amount.toPlainString());
         }
         try {
-            return amount.setScale(2, java.math.RoundingMode.UNNECESSARY);
+            return amount.setScale(2, RoundingMode.UNNECESSARY);
         } catch (ArithmeticException e) {
             throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
                     "'" + field + "' has more than 2 decimals: " + amount.toPlainString());

@@ -1,6 +1,7 @@
 package io.readside.orders;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -208,7 +209,7 @@ public class OrdersProjector {
         ObjectNode value = projected.order().json().deepCopy();
         Instant at = projected.processedAt();
         value.put("processed_at", BigDecimal.valueOf(at.getEpochSecond()).add(BigDecimal.valueOf(at.getNano(), 9))
-                .setScale(6, java.math.RoundingMode.UNNECESSARY));
+                .setScale(6, RoundingMode.UNNECESSARY));
         value.put("status", "processed");
         return json(value);
     }

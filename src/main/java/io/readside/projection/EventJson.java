@@ -2,6 +2,7 @@ package io.readside.projection;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -92,7 +93,7 @@ public final class EventJson {
         try {
             if (node.isNumber()) {
                 BigDecimal seconds = node.decimalValue();
-                long whole = seconds.setScale(0, java.math.RoundingMode.FLOOR).longValueExact();
+                long whole = seconds.setScale(0, RoundingMode.FLOOR).longValueExact();
                 long nanos = seconds.subtract(BigDecimal.valueOf(whole)).movePointRight(9).longValue();
                 instant = Instant.ofEpochSecond(whole, nanos);
             } else if (node.isTextual()) {

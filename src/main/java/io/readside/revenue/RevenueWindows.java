@@ -69,7 +69,7 @@ public final class RevenueWindows {
             return new Plan(List.of(), previous, !same(previous, wanted));
         }
         boolean late = !open(start, streamTime);
-        Contribution counted = late ? null : wanted;
+        Contribution counted = late ? null : same(previous, wanted) ? previous : wanted;
         List<Delta> deltas = new ArrayList<>(2);
         if (previous != null && !same(previous, counted)) {
             deltas.add(new Delta(previous.category(), previous.windowStart(), previous.amount().negate(), -1));

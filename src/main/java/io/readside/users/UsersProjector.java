@@ -1,5 +1,9 @@
 package io.readside.users;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -65,7 +69,7 @@ public class UsersProjector {
                 record.offset() })).replaceWithVoid();
     }
 
-    private static java.time.OffsetDateTime offsetDateTime(java.time.Instant instant) {
-        return instant.atOffset(java.time.ZoneOffset.UTC);
+    private static OffsetDateTime offsetDateTime(Instant instant) {
+        return instant.atOffset(ZoneOffset.UTC);
     }
 }

@@ -1,5 +1,11 @@
 package io.readside.web;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.Locale;
+
 /**
  * An RFC 9457 problem body ({@code application/problem+json}), and the parsing of request parameters that answers
  * bad ones with it.
@@ -42,20 +48,20 @@ public record Problem(String type, String title, int status, String detail) {
 
     public static <E extends Enum<E>> E oneOf(String name, String value, Class<E> values) {
         try {
-            return Enum.valueOf(values, value.strip().toUpperCase(java.util.Locale.ROOT));
+            return Enum.valueOf(values, value.strip().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest("'" + name + "' must be one of "
-                    + java.util.Arrays.toString(values.getEnumConstants()) + ", got '" + value + "'");
+                    + Arrays.toString(values.getEnumConstants()) + ", got '" + value + "'");
         }
     }
 
-    public static java.time.Instant instant(String name, String value) {
+    public static Instant instant(String name, String value) {
         if (value == null || value.isBlank()) {
             throw ProblemException.badRequest("'" + name + "' is required (ISO-8601, e.g. 2025-11-27T08:00:00Z)");
         }
         try {
-            return java.time.OffsetDateTime.parse(value.strip()).toInstant();
-        } catch (java.time.format.DateTimeParseException e) {
+            return OffsetDateTime.parse(value.strip()).toInstant();
+        } catch (DateTimeParseException e) {
             throw ProblemException.badRequest(
                     "'" + name + "' must be an ISO-8601 time such as 2025-11-27T08:00:00Z, got '" + value + "'");
         }

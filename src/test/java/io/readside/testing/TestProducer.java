@@ -3,6 +3,7 @@ package io.readside.testing;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -26,15 +27,24 @@ public final class TestProducer implements AutoCloseable {
         return send(topic, key, json == null ? null : json.getBytes(StandardCharsets.UTF_8));
     }
 
-    public RecordMetadata send(String topic, String key, byte[] value) {
+    /** Sends without waiting; records of one key keep their order (the producer is idempotent). */
+    public Future<RecordMetadata> sendAsync(String topic, String key, String json) {
+        return producer.send(new ProducerRecord<>(topic, key, json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public static RecordMetadata await(Future<RecordMetadata> sent) {
         try {
-            return producer.send(new ProducerRecord<>(topic, key, value)).get();
+            return sent.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("send to " + topic + " failed", e.getCause());
+            throw new IllegalStateException("send failed", e.getCause());
         }
+    }
+
+    public RecordMetadata send(String topic, String key, byte[] value) {
+        return await(producer.send(new ProducerRecord<>(topic, key, value)));
     }
 
     @Override
