@@ -28,6 +28,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.RecordApplier;
+import io.readside.projection.RecordLogContext;
 import io.readside.revenue.RevenueProjector;
 import io.readside.revenue.RevenueProjector.WindowState;
 import io.readside.revenue.RevenueWindows;
@@ -162,8 +163,10 @@ public class OrdersProjector {
                     order.createdAt(), order.total(), now);
             if (plan.late()) {
                 registry.counter("readside.orders.late").increment();
-                LOG.infof("order %s at %s came after its window closed (stream time %s, %s): not added to revenue",
-                        order.orderId(), order.createdAt(), now, windows);
+                try (RecordLogContext context = RecordLogContext.of(record)) {
+                    LOG.infof("order %s at %s came after its window closed (stream time %s): not added to revenue",
+                            order.orderId(), order.createdAt(), now);
+                }
             }
             Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
             return conn.preparedQuery(UPSERT).execute(upsertParameters(order, processedAt, plan.counted(), record))

@@ -2,6 +2,9 @@ package io.readside.projection;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -59,6 +63,7 @@ public class RecordApplier {
      */
     public <T> Uni<T> applyOnce(String channel, String group, ConsumerRecord<?, ?> record,
             Function<SqlConnection, Uni<T>> change) {
+        long start = System.nanoTime();
         return pool.withTransaction(conn -> claim(conn, group, record)
                 .flatMap(claimed -> claimed
                         ? change.apply(conn).map(result -> new Applied<>(Outcome.APPLIED, result))
@@ -66,12 +71,18 @@ public class RecordApplier {
                 .onFailure(RecordApplier::refusedData).recoverWithUni(e -> reject(channel, group, record,
                         new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e))
                         .map(counted -> new Applied<T>(Outcome.REJECTED, null)))
-                .onFailure().invoke(e -> LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record),
-                        e.toString()))
+                .onFailure().invoke(e -> {
+                    try (RecordLogContext context = RecordLogContext.of(record)) {
+                        LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record), e.toString());
+                    }
+                })
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
                 .map(applied -> {
                     if (applied.outcome() != Outcome.REJECTED) { // reject() counts its own
                         count(channel, applied.outcome());
+                    }
+                    if (applied.outcome() == Outcome.APPLIED) {
+                        timers(channel).observe(start, record.timestamp());
                     }
                     return applied.result();
                 });
@@ -93,10 +104,34 @@ public class RecordApplier {
                     }
                     count(channel, Outcome.REJECTED);
                     registry.counter("readside.records.rejected", "channel", channel, "reason", e.reason()).increment();
-                    LOG.warnf("%s: rejected %s (%s): %s; key=%s value=%s", channel, where(record), e.reason(),
-                            e.getMessage(), record.key(), preview(record.value()));
+                    try (RecordLogContext context = RecordLogContext.of(record)) {
+                        LOG.warnf("%s: rejected %s (%s): %s; key=%s value=%s", channel, where(record), e.reason(),
+                                e.getMessage(), record.key(), preview(record.value()));
+                    }
                     return Outcome.REJECTED;
                 });
+    }
+
+    /** Per channel: how long an apply takes, and how old a record is when its change is committed. */
+    private record Timers(Timer apply, Timer endToEnd) {
+        void observe(long startNanos, long recordTimestamp) {
+            apply.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+            if (recordTimestamp > 0) {
+                endToEnd.record(Math.max(0, System.currentTimeMillis() - recordTimestamp), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private final Map<String, Timers> timers = new ConcurrentHashMap<>();
+
+    private Timers timers(String channel) {
+        return timers.computeIfAbsent(channel, c -> new Timers(
+                Timer.builder("readside.apply.duration").tag("channel", c)
+                        .description("One record's transaction: position, projection change, commit")
+                        .publishPercentileHistogram().register(registry),
+                Timer.builder("readside.record.latency").tag("channel", c)
+                        .description("From the record's timestamp to its change committed in the read model")
+                        .publishPercentileHistogram().maximumExpectedValue(Duration.ofHours(1)).register(registry)));
     }
 
     private void count(String channel, Outcome outcome) {

@@ -1,0 +1,276 @@
+package io.readside.projection.lag;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Measures consumer lag the way a read model's reader experiences it: the log end offsets (Kafka Admin client)
+ * against the positions committed in PostgreSQL with the applied changes, every {@code readside.lag.interval}, on
+ * its own thread, never touching the consumers. Lag in seconds is the age of the oldest record not yet applied,
+ * read with a separate, group-less consumer.
+ */
+@ApplicationScoped
+public class LagMonitor {
+
+    private static final Logger LOG = Logger.getLogger(LagMonitor.class);
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+
+    static final String POSITIONS = """
+            SELECT consumer_group, topic, kafka_partition, next_offset, updated_at
+              FROM projection_positions
+             WHERE topic = ANY($1)""";
+
+    /** A Kafka channel Readside consumes. */
+    record Consumed(String channel, String group, String topic) {
+    }
+
+    @Inject
+    Config config;
+    @Inject
+    Pool pool;
+    @Inject
+    MeterRegistry registry;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @ConfigProperty(name = "readside.lag.interval")
+    Duration interval;
+
+    private final AtomicReference<LagSnapshot> latest = new AtomicReference<>(LagSnapshot.NONE);
+    private final Map<String, AtomicReference<PartitionLag>> gauges = new ConcurrentHashMap<>();
+    private ScheduledExecutorService scheduler;
+    private Admin admin;
+    private KafkaConsumer<byte[], byte[]> peeker;
+
+    void start(@Observes StartupEvent event) {
+        if (consumed().isEmpty()) {
+            return; // no Kafka channel (the in-memory test tier)
+        }
+        scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "readside-lag-monitor");
+            thread.setDaemon(true);
+            return thread;
+        });
+        scheduler.scheduleWithFixedDelay(this::measureSafely, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+            try {
+                scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (peeker != null) {
+            peeker.close(Duration.ofSeconds(2));
+        }
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(2));
+        }
+    }
+
+    public LagSnapshot latest() {
+        return latest.get();
+    }
+
+    public Duration interval() {
+        return interval;
+    }
+
+    private void measureSafely() {
+        try {
+            measure();
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.debugf(e, "lag measurement failed");
+            latest.set(latest.get().failed(e.getClass().getSimpleName() + ": " + e.getMessage(), Instant.now()));
+        }
+    }
+
+    /** One measurement; runs on the monitor's thread. */
+    void measure() throws Exception {
+        List<Consumed> consumed = consumed();
+        if (admin == null) {
+            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
+                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-lag-monitor"));
+        }
+        Set<String> existing = admin.listTopics().names().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        List<String> topics = consumed.stream().map(Consumed::topic).filter(existing::contains).distinct().toList();
+        Map<TopicPartition, OffsetSpec> latestSpec = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> earliestSpec = new HashMap<>();
+        if (!topics.isEmpty()) {
+            for (TopicDescription topic : admin.describeTopics(topics).allTopicNames()
+                    .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).values()) {
+                topic.partitions().forEach(p -> {
+                    latestSpec.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest());
+                    earliestSpec.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.earliest());
+                });
+            }
+        }
+        Map<TopicPartition, ListOffsetsResultInfo> ends = latestSpec.isEmpty() ? Map.of()
+                : admin.listOffsets(latestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        Map<TopicPartition, ListOffsetsResultInfo> starts = earliestSpec.isEmpty() ? Map.of()
+                : admin.listOffsets(earliestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        Map<String, Row> positions = new HashMap<>();
+        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(topics.toArray(new String[0])))
+                .await().atMost(CALL_TIMEOUT)) {
+            positions.put(key(row.getString("consumer_group"), row.getString("topic"),
+                    row.getInteger("kafka_partition")), row);
+        }
+        Instant now = Instant.now();
+        LagSnapshot previous = latest.get();
+        Map<String, PartitionLag> before = new HashMap<>();
+        previous.partitions().forEach(p -> before.put(key(p.group(), p.topic(), p.partition()), p));
+
+        List<PartitionLag> measured = new ArrayList<>();
+        Map<TopicPartition, Long> oldestUnapplied = new HashMap<>();
+        for (Consumed c : consumed) {
+            for (TopicPartition tp : new TreeMap<>(byPartition(ends, c.topic())).values()) {
+                long end = ends.get(tp).offset();
+                long start = starts.get(tp).offset();
+                Row position = positions.get(key(c.group(), tp.topic(), tp.partition()));
+                long applied = Math.max(start, position == null ? start : position.getLong("next_offset"));
+                if (end > applied) {
+                    oldestUnapplied.put(tp, applied);
+                }
+                PartitionLag last = before.get(key(c.group(), tp.topic(), tp.partition()));
+                double rate = last == null || previous.measuredAt() == null ? 0
+                        : Math.max(0, applied - last.appliedOffset())
+                                / Math.max(0.001, Duration.between(previous.measuredAt(), now).toMillis() / 1000.0);
+                measured.add(new PartitionLag(c.channel(), c.group(), tp.topic(), tp.partition(), end, applied,
+                        Math.max(0, end - applied), 0, rate,
+                        position == null ? null : position.getOffsetDateTime("updated_at").toInstant()));
+            }
+        }
+        Map<TopicPartition, Long> timestamps = oldestTimestamps(oldestUnapplied);
+        List<PartitionLag> partitions = measured.stream().map(p -> {
+            Long timestamp = timestamps.get(new TopicPartition(p.topic(), p.partition()));
+            double seconds = p.lagRecords() == 0 || timestamp == null ? 0
+                    : Math.max(0, (now.toEpochMilli() - timestamp) / 1000.0);
+            return new PartitionLag(p.channel(), p.group(), p.topic(), p.partition(), p.endOffset(),
+                    p.appliedOffset(), p.lagRecords(), seconds, p.appliedPerSecond(), p.lastAppliedAt());
+        }).toList();
+        latest.set(new LagSnapshot(now, partitions, null, null));
+        partitions.forEach(this::publish);
+    }
+
+    /** The timestamp of the first record at or after each given offset (a compacted or deleted one is skipped). */
+    private Map<TopicPartition, Long> oldestTimestamps(Map<TopicPartition, Long> offsets) {
+        Map<TopicPartition, Long> timestamps = new HashMap<>();
+        if (offsets.isEmpty()) {
+            return timestamps;
+        }
+        if (peeker == null) {
+            peeker = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                    ConsumerConfig.CLIENT_ID_CONFIG, "readside-lag-peeker",
+                    ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "100",
+                    ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "65536"),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        }
+        peeker.assign(offsets.keySet());
+        offsets.forEach(peeker::seek);
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (timestamps.size() < offsets.size() && System.nanoTime() < deadline) {
+            for (ConsumerRecord<byte[], byte[]> record : peeker.poll(Duration.ofMillis(200))) {
+                TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+                timestamps.putIfAbsent(tp, record.timestamp());
+                peeker.pause(List.of(tp));
+            }
+        }
+        peeker.resume(peeker.paused());
+        return timestamps;
+    }
+
+    private void publish(PartitionLag lag) {
+        String key = key(lag.group(), lag.topic(), lag.partition());
+        AtomicReference<PartitionLag> holder = gauges.get(key);
+        if (holder == null) {
+            AtomicReference<PartitionLag> created = new AtomicReference<>(lag);
+            holder = gauges.putIfAbsent(key, created);
+            if (holder == null) {
+                holder = created;
+                Tags tags = Tags.of("group", lag.group(), "topic", lag.topic(), "partition",
+                        Integer.toString(lag.partition()));
+                Gauge.builder("readside.consumer.lag.records", created, h -> h.get().lagRecords()).tags(tags)
+                        .description("Records in the log not yet applied to the read model").register(registry);
+                Gauge.builder("readside.consumer.lag.seconds", created, h -> h.get().lagSeconds()).tags(tags)
+                        .description("Age of the oldest record not yet applied; 0 when caught up")
+                        .register(registry);
+            }
+        }
+        holder.set(lag);
+    }
+
+    private static Map<Integer, TopicPartition> byPartition(Map<TopicPartition, ?> offsets, String topic) {
+        Map<Integer, TopicPartition> partitions = new TreeMap<>();
+        offsets.keySet().stream().filter(tp -> tp.topic().equals(topic)).forEach(tp -> partitions.put(tp.partition(), tp));
+        return partitions;
+    }
+
+    /** Every incoming channel on the Kafka connector, with its group and topic, from the configuration. */
+    List<Consumed> consumed() {
+        List<Consumed> consumed = new ArrayList<>();
+        for (String name : config.getPropertyNames()) {
+            if (name.startsWith("mp.messaging.incoming.") && name.endsWith(".connector")
+                    && "smallrye-kafka".equals(config.getOptionalValue(name, String.class).orElse(""))) {
+                String prefix = name.substring(0, name.length() - ".connector".length());
+                String channel = prefix.substring("mp.messaging.incoming.".length());
+                consumed.add(new Consumed(channel,
+                        config.getOptionalValue(prefix + ".group.id", String.class).orElse("readside"),
+                        config.getOptionalValue(prefix + ".topic", String.class).orElse(channel)));
+            }
+        }
+        consumed.sort((a, b) -> a.channel().compareTo(b.channel()));
+        return consumed;
+    }
+
+    private static String key(String group, String topic, int partition) {
+        return group + "|" + topic + "|" + partition;
+    }
+}
