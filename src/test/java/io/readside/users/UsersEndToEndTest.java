@@ -10,18 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,6 +27,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.GuideEvents;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
+import io.readside.testing.TopicReader;
 import io.restassured.path.json.JsonPath;
 
 /**
@@ -188,22 +183,7 @@ class UsersEndToEndTest {
     }
 
     private ConsumerRecord<String, byte[]> readBack(RecordMetadata sent) {
-        TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.assign(List.of(partition));
-            consumer.seek(partition, sent.offset());
-            long deadline = System.nanoTime() + APPLIED.toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    if (record.offset() == sent.offset()) {
-                        return record;
-                    }
-                }
-            }
-        }
-        throw new AssertionError("record " + sent + " not read back");
+        return TopicReader.readRange(bootstrapServers, sent.topic(), sent.partition(), sent.offset(),
+                sent.offset() + 1).get(0);
     }
 }
