@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.RecordApplier;
 import io.readside.projection.RecordLogContext;
@@ -218,6 +219,7 @@ public class OrdersProjector {
     }
 
     /** A value of revenue-by-category; the revenue is a string so that no consumer reads it as a double. */
+    @RegisterForReflection
     public record RevenueUpdate(String category, Instant windowStart, Instant windowEnd, String revenue,
             int orderCount) {
 

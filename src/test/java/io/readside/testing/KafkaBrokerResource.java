@@ -8,16 +8,21 @@ import java.util.Map;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.readside.dev.EmbeddedKafka;
 
-/** A real Kafka broker (KRaft) in the test JVM, started once and shared by every test that needs one. */
+/** A real Kafka broker (KRaft) in the test JVM, shared by the test classes that run on one application. */
 public class KafkaBrokerResource implements QuarkusTestResourceLifecycleManager {
 
     static final int PARTITIONS = 3;
 
     private static EmbeddedKafka broker;
 
+    /** Also a system property of the test JVM, for *IT tests, which cannot read the application's config. */
+    public static final String BOOTSTRAP_PROPERTY = "readside.test.kafka.bootstrap-servers";
+
     @Override
     public Map<String, String> start() {
-        return Map.of("kafka.bootstrap.servers", broker().bootstrapServers());
+        String bootstrapServers = broker().bootstrapServers();
+        System.setProperty(BOOTSTRAP_PROPERTY, bootstrapServers);
+        return Map.of("kafka.bootstrap.servers", bootstrapServers);
     }
 
     private static synchronized EmbeddedKafka broker() {
@@ -27,13 +32,20 @@ public class KafkaBrokerResource implements QuarkusTestResourceLifecycleManager 
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "test-kafka-shutdown"));
         }
         return broker;
     }
 
+    /** Quarkus stops the resource with the application it served (a profile change starts new ones). */
     @Override
     public void stop() {
-        // kept for the next test class; stopped when the JVM exits
+        close();
+    }
+
+    private static synchronized void close() {
+        if (broker != null) {
+            broker.close();
+            broker = null;
+        }
     }
 }

@@ -8,7 +8,7 @@ import java.util.Map;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.readside.dev.EmbeddedPostgresql;
 
-/** A real PostgreSQL 15 server, started once and shared by every test that needs one. */
+/** A real PostgreSQL 15 server, shared by the test classes that run on one application. */
 public class PostgresResource implements QuarkusTestResourceLifecycleManager {
 
     private static EmbeddedPostgresql postgres;
@@ -31,13 +31,20 @@ public class PostgresResource implements QuarkusTestResourceLifecycleManager {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(postgres::close, "test-postgresql-shutdown"));
         }
         return postgres;
     }
 
+    /** Quarkus stops the resource with the application it served (a profile change starts new ones). */
     @Override
     public void stop() {
-        // kept for the next test class; stopped when the JVM exits
+        close();
+    }
+
+    private static synchronized void close() {
+        if (postgres != null) {
+            postgres.close();
+            postgres = null;
+        }
     }
 }

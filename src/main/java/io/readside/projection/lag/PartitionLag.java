@@ -2,6 +2,8 @@ package io.readside.projection.lag;
 
 import java.time.Instant;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * How far one partition's read model is behind its log, at {@code measuredAt}.
  *
@@ -13,6 +15,7 @@ import java.time.Instant;
  * @param appliedPerSecond records applied per second since the previous measurement
  * @param lastAppliedAt when the position last moved (null: never)
  */
+@RegisterForReflection
 public record PartitionLag(String channel, String group, String topic, int partition, long endOffset,
         long appliedOffset, long lagRecords, double lagSeconds, double appliedPerSecond, Instant lastAppliedAt) {
 }

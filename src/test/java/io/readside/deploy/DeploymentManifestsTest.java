@@ -1,0 +1,226 @@
+package io.readside.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+
+/**
+ * The Kubernetes overlays as {@code kubectl kustomize} renders them, read strictly with the Kubernetes object model
+ * (a misspelt field fails), and held against the application's own configuration: probe paths, port, topics, group.
+ */
+class DeploymentManifestsTest {
+
+    private static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+    private static final Path K8S = Path.of("deploy", "k8s");
+
+    @ParameterizedTest
+    @ValueSource(strings = { "dev", "prod" })
+    void overlayRendersValidObjectsThatMatchTheApplication(String overlay) throws Exception {
+        List<JsonNode> objects = render(K8S.resolve("overlays").resolve(overlay));
+        Properties app = applicationProperties();
+
+        Deployment deployment = only(objects, "Deployment", Deployment.class);
+        Map<String, String> podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+        assertTrue(podLabels.entrySet().containsAll(deployment.getSpec().getSelector().getMatchLabels().entrySet()),
+                "the Deployment's selector matches its pods");
+        Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+        String image = container.getImage();
+        assertTrue(image.contains(":") && !image.endsWith(":latest"), "a pinned image tag: " + image);
+        assertEquals(8080, container.getPorts().get(0).getContainerPort());
+        assertEquals("http", container.getPorts().get(0).getName());
+        assertProbe(container.getStartupProbe(), "/q/health/started");
+        assertProbe(container.getLivenessProbe(), "/q/health/live");
+        assertProbe(container.getReadinessProbe(), "/q/health/ready");
+        assertNotNull(container.getResources().getRequests().get("cpu"));
+        assertNotNull(container.getResources().getRequests().get("memory"));
+        assertNotNull(container.getResources().getLimits().get("memory"));
+        assertEquals(Boolean.FALSE, container.getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals(Boolean.TRUE, container.getSecurityContext().getReadOnlyRootFilesystem());
+        assertEquals(Boolean.TRUE, deployment.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot());
+        long shutdown = Duration.parse("PT" + app.getProperty("%prod.quarkus.shutdown.timeout").toUpperCase()).toSeconds();
+        assertTrue(deployment.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds() > shutdown,
+                "the pod gets longer than the application's own shutdown");
+
+        Service service = only(objects, "Service", Service.class);
+        assertTrue(podLabels.entrySet().containsAll(service.getSpec().getSelector().entrySet()));
+        assertEquals("http", service.getSpec().getPorts().get(0).getTargetPort().getStrVal());
+        PodDisruptionBudget pdb = only(objects, "PodDisruptionBudget", PodDisruptionBudget.class);
+        assertTrue(podLabels.entrySet().containsAll(pdb.getSpec().getSelector().getMatchLabels().entrySet()));
+        ConfigMap config = objects.stream().filter(o -> kind(o).equals("ConfigMap")
+                && o.path("metadata").path("name").asText().startsWith("readside-config"))
+                .map(o -> read(o, ConfigMap.class)).findFirst().orElseThrow();
+        assertTrue(config.getData().containsKey("KAFKA_BOOTSTRAP_SERVERS"));
+
+        Set<String> topics = new TreeSet<>();
+        Map<String, Integer> partitions = new java.util.TreeMap<>();
+        for (JsonNode topic : ofKind(objects, "KafkaTopic")) {
+            assertEquals("kafka.strimzi.io/v1", topic.path("apiVersion").asText());
+            String name = topic.path("spec").path("topicName").asText(topic.path("metadata").path("name").asText());
+            topics.add(name);
+            partitions.put(name, topic.path("spec").path("partitions").asInt());
+        }
+        assertTrue(topics.containsAll(applicationTopics(app)), "a KafkaTopic for every topic of the application: "
+                + applicationTopics(app) + " in " + topics);
+
+        List<JsonNode> scaledObjects = ofKind(objects, "ScaledObject");
+        assertEquals(1, scaledObjects.size());
+        JsonNode scaled = scaledObjects.get(0).path("spec");
+        assertEquals(deployment.getMetadata().getName(), scaled.path("scaleTargetRef").path("name").asText());
+        JsonNode trigger = scaled.path("triggers").get(0);
+        assertEquals("kafka", trigger.path("type").asText());
+        assertEquals(app.getProperty("mp.messaging.incoming.orders.group.id"),
+                trigger.path("metadata").path("consumerGroup").asText());
+        String scaledTopic = trigger.path("metadata").path("topic").asText();
+        assertTrue(applicationTopics(app).contains(scaledTopic));
+        assertTrue(scaled.path("maxReplicaCount").asInt() <= partitions.get(scaledTopic),
+                "no more replicas than partitions");
+        assertTrue(ofKind(objects, "HorizontalPodAutoscaler").isEmpty(), "KEDA's is the only autoscaler");
+
+        if (overlay.equals("prod")) {
+            JsonNode rule = ofKind(objects, "PrometheusRule").get(0);
+            JsonNode rules = new YAMLMapper().readTree(Path.of("deploy", "prometheus", "readside-alerts.yaml").toFile());
+            assertEquals(rules.path("groups"), rule.path("spec").path("groups"),
+                    "the PrometheusRule carries deploy/prometheus/readside-alerts.yaml");
+            JsonNode monitor = ofKind(objects, "ServiceMonitor").get(0).path("spec");
+            assertEquals("/q/metrics", monitor.path("endpoints").get(0).path("path").asText());
+            assertEquals("http", monitor.path("endpoints").get(0).path("port").asText());
+            assertFalse(ofKind(objects, "ConfigMap").stream().noneMatch(
+                    o -> o.path("data").has("readside-dashboard.json")), "the Grafana dashboard ships");
+        }
+    }
+
+    private static void assertProbe(Probe probe, String path) {
+        assertNotNull(probe, path);
+        assertEquals(path, probe.getHttpGet().getPath());
+        assertEquals("http", probe.getHttpGet().getPort().getStrVal());
+    }
+
+    /** Every topic the application reads or writes, from its configuration. */
+    private static Set<String> applicationTopics(Properties app) {
+        Set<String> topics = new TreeSet<>();
+        app.stringPropertyNames().stream()
+                .filter(k -> k.matches("mp\\.messaging\\.(incoming|outgoing)\\.[^.]+\\.topic"))
+                .forEach(k -> topics.add(app.getProperty(k)));
+        assertFalse(topics.isEmpty());
+        return topics;
+    }
+
+    private static Properties applicationProperties() throws IOException {
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(Path.of("src", "main", "resources", "application.properties"))) {
+            properties.load(in);
+        }
+        return properties;
+    }
+
+    private static List<JsonNode> render(Path overlay) throws Exception {
+        Process kubectl = new ProcessBuilder("kubectl", "kustomize", overlay.toString()).redirectErrorStream(true)
+                .start();
+        String output = new String(kubectl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(kubectl.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, kubectl.exitValue(), output);
+        List<JsonNode> objects = new ArrayList<>();
+        new YAMLMapper().readValues(new YAMLFactory().createParser(output), JsonNode.class)
+                .forEachRemaining(objects::add);
+        return objects;
+    }
+
+    private static <T> T only(List<JsonNode> objects, String kind, Class<T> type) {
+        List<JsonNode> found = ofKind(objects, kind);
+        assertEquals(1, found.size(), kind);
+        return read(found.get(0), type);
+    }
+
+    /** Reads with the object model and fails on any field the model does not know (kept in additionalProperties). */
+    private static <T> T read(JsonNode object, Class<T> type) {
+        try {
+            T parsed = STRICT.treeToValue(object, type);
+            List<String> unknown = new ArrayList<>();
+            unknownFields(parsed, type.getSimpleName(), unknown, new IdentityHashMap<>());
+            assertTrue(unknown.isEmpty(), "fields Kubernetes does not know: " + unknown);
+            return parsed;
+        } catch (IOException e) {
+            throw new AssertionError("not a valid " + type.getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void unknownFields(Object value, String path, List<String> unknown, Map<Object, Object> seen) {
+        if (value == null || seen.put(value, value) != null) {
+            return;
+        }
+        if (value instanceof Collection<?> items) {
+            int i = 0;
+            for (Object item : items) {
+                unknownFields(item, path + "[" + i++ + "]", unknown, seen);
+            }
+            return;
+        }
+        if (value instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> unknownFields(v, path + "." + k, unknown, seen));
+            return;
+        }
+        if (!value.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+            return;
+        }
+        for (Method getter : value.getClass().getMethods()) {
+            if (getter.getParameterCount() != 0 || !getter.getName().startsWith("get")
+                    || getter.getDeclaringClass() == Object.class) {
+                continue;
+            }
+            try {
+                Object property = getter.invoke(value);
+                if (getter.getName().equals("getAdditionalProperties")) {
+                    ((Map<?, ?>) property).keySet().forEach(k -> unknown.add(path + "." + k));
+                } else {
+                    unknownFields(property, path + "." + getter.getName().substring(3), unknown, seen);
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static List<JsonNode> ofKind(List<JsonNode> objects, String kind) {
+        return objects.stream().filter(o -> kind(o).equals(kind)).toList();
+    }
+
+    private static String kind(JsonNode object) {
+        return object.path("kind").asText();
+    }
+}
