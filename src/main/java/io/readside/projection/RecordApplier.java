@@ -72,6 +72,8 @@ public class RecordApplier {
                         new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e))
                         .map(counted -> new Applied<T>(Outcome.REJECTED, null)))
                 .onFailure().invoke(e -> {
+                    registry.counter("readside.apply.failures", "channel", channel, "reason",
+                            e.getClass().getSimpleName()).increment();
                     try (RecordLogContext context = RecordLogContext.of(record)) {
                         LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record), e.toString());
                     }

@@ -37,6 +37,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.orders.OrdersProjector;
 import io.readside.testing.LagThreshold;
+import io.readside.testing.PostgresResource;
 import io.readside.testing.TestProducer;
 import io.readside.users.UsersProjector;
 import io.restassured.path.json.JsonPath;
@@ -146,6 +147,24 @@ class LagAndHealthEndToEndTest {
         } finally {
             members.forEach(KafkaConsumer::close);
         }
+    }
+
+    @Test
+    void readinessIsDownWhilePostgresqlIsUnreachableAndLivenessStaysUp() {
+        await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+
+        PostgresResource.startOutage();
+        try {
+            await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(503)
+                    .body("checks.find { it.name == 'Reactive PostgreSQL connections health check' }.status",
+                            equalTo("DOWN")));
+            given().get("/q/health/live").then().log().ifValidationFails().statusCode(200);
+        } finally {
+            PostgresResource.endOutage();
+        }
+
+        await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().log().ifValidationFails()
+                .statusCode(200));
     }
 
     private static String order(String id, long createdAtMillis) {

@@ -3,6 +3,9 @@ package io.readside.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -23,16 +26,34 @@ public class PostgresResource implements QuarkusTestResourceLifecycleManager {
                 "quarkus.datasource.password", EmbeddedPostgresql.USER);
     }
 
+    private static Path dataDir;
+    private static int port;
+
     private static synchronized EmbeddedPostgresql server() {
         if (postgres == null) {
             try {
-                postgres = EmbeddedPostgresql.start(Files.createTempDirectory("readside-test-pg").resolve("data"), 0,
-                        false);
+                dataDir = Files.createTempDirectory("readside-test-pg").resolve("data");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            postgres = EmbeddedPostgresql.start(dataDir, 0, true);
+            port = postgres.port();
         }
         return postgres;
+    }
+
+    /** An outage: the server stops, its data stays for {@link #endOutage()}. */
+    public static synchronized void startOutage() {
+        if (postgres == null) {
+            throw new IllegalStateException("no PostgreSQL is running for this application");
+        }
+        postgres.close();
+        postgres = null;
+    }
+
+    /** The same server again, on the same port with the same data. */
+    public static synchronized void endOutage() {
+        postgres = EmbeddedPostgresql.start(dataDir, port, true);
     }
 
     /** Quarkus stops the resource with the application it served (a profile change starts new ones). */
@@ -45,6 +66,14 @@ public class PostgresResource implements QuarkusTestResourceLifecycleManager {
         if (postgres != null) {
             postgres.close();
             postgres = null;
+        }
+        if (dataDir != null) {
+            try (Stream<Path> files = Files.walk(dataDir.getParent())) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            dataDir = null;
         }
     }
 }
