@@ -1,9 +1,12 @@
 package io.readside.projection.rest;
 
+import java.net.URI;
 import java.time.Instant;
 import java.util.Locale;
 
 import jakarta.inject.Inject;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -20,8 +23,6 @@ import io.readside.projection.lag.PartitionLag;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.health.SmallRyeHealth;
 import io.smallrye.health.SmallRyeHealthReporter;
-import jakarta.json.JsonObject;
-import jakarta.json.JsonValue;
 
 /** A page for a person, without Grafana: lag and rate per partition, rejected records, health. Refreshes itself. */
 @Path("/")
@@ -36,7 +37,7 @@ public class StatusPage {
 
     @GET
     public Response root() {
-        return Response.seeOther(java.net.URI.create("/status")).build();
+        return Response.seeOther(URI.create("/status")).build();
     }
 
     @GET
