@@ -71,14 +71,7 @@ public class RecordApplier {
                 .onFailure(RecordApplier::refusedData).recoverWithUni(e -> reject(channel, group, record,
                         new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e))
                         .map(counted -> new Applied<T>(Outcome.REJECTED, null)))
-                .onFailure().invoke(e -> {
-                    registry.counter("readside.apply.failures", "channel", channel, "reason",
-                            e.getClass().getSimpleName()).increment();
-                    try (RecordLogContext context = RecordLogContext.of(record)) {
-                        LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record), e.toString());
-                    }
-                })
-                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
+                .plug(uni -> retrying(channel, record, uni))
                 .map(applied -> {
                     if (applied.outcome() != Outcome.REJECTED) { // reject() counts its own
                         count(channel, applied.outcome());
@@ -99,6 +92,7 @@ public class RecordApplier {
      */
     public Uni<Outcome> reject(String channel, String group, ConsumerRecord<?, ?> record, InvalidRecordException e) {
         return pool.withTransaction(conn -> claim(conn, group, record))
+                .plug(uni -> retrying(channel, record, uni))
                 .map(claimed -> {
                     if (!claimed) {
                         count(channel, Outcome.DUPLICATE);
@@ -112,6 +106,19 @@ public class RecordApplier {
                     }
                     return Outcome.REJECTED;
                 });
+    }
+
+    /** While the database fails, the record waits (unacknowledged, so no offset moves past it) and is tried again. */
+    private <T> Uni<T> retrying(String channel, ConsumerRecord<?, ?> record, Uni<T> attempt) {
+        return attempt
+                .onFailure().invoke(e -> {
+                    registry.counter("readside.apply.failures", "channel", channel, "reason",
+                            e.getClass().getSimpleName()).increment();
+                    try (RecordLogContext context = RecordLogContext.of(record)) {
+                        LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record), e.toString());
+                    }
+                })
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
     }
 
     /** Per channel: how long an apply takes, and how old a record is when its change is committed. */

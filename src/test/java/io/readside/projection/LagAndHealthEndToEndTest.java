@@ -150,7 +150,7 @@ class LagAndHealthEndToEndTest {
     }
 
     @Test
-    void readinessIsDownWhilePostgresqlIsUnreachableAndLivenessStaysUp() {
+    void readinessIsDownWhilePostgresqlIsUnreachableLivenessStaysUpAndNothingIsLost() {
         await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
 
         PostgresResource.startOutage();
@@ -159,12 +159,21 @@ class LagAndHealthEndToEndTest {
                     .body("checks.find { it.name == 'Reactive PostgreSQL connections health check' }.status",
                             equalTo("DOWN")));
             given().get("/q/health/live").then().log().ifValidationFails().statusCode(200);
+            try (TestProducer producer = new TestProducer(bootstrapServers)) {
+                for (int i = 0; i < 5; i++) { // records arriving during the outage wait for the database
+                    producer.send(TOPIC, "outage-" + i, order("outage-" + i, System.currentTimeMillis()));
+                }
+            }
         } finally {
             PostgresResource.endOutage();
         }
 
         await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().log().ifValidationFails()
                 .statusCode(200));
+        for (int i = 0; i < 5; i++) {
+            String id = "outage-" + i;
+            await().atMost(WITHIN).untilAsserted(() -> given().get("/orders/{id}", id).then().statusCode(200));
+        }
     }
 
     private static String order(String id, long createdAtMillis) {
