@@ -43,6 +43,10 @@ public class RecordApplier {
                 WHERE p.next_offset <= $4
             RETURNING next_offset""";
 
+    static final String ALREADY_HANDLED = """
+            SELECT 1 FROM projection_positions
+             WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 AND next_offset > $4""";
+
     private static final int LOGGED_VALUE_CHARS = 500;
 
     public enum Outcome {
@@ -54,6 +58,9 @@ public class RecordApplier {
 
     @Inject
     MeterRegistry registry;
+
+    @Inject
+    DeadLetters deadLetters;
 
     /**
      * Applies {@code change} in one transaction with the record's position, retrying with back-off while the
@@ -87,11 +94,18 @@ public class RecordApplier {
     }
 
     /**
-     * Sets a record aside that cannot be applied: its position still moves (it is handled, and redelivery will not
-     * count it twice), and it is logged with topic, partition and offset and counted by reason.
+     * Sets a record aside that cannot be applied: it goes to the dead-letter topic {@code <topic>.dlq} with the
+     * reason, then its position moves (it is handled; a redelivery will not count it twice), and it is logged with
+     * topic, partition and offset and counted by reason.
      */
     public Uni<Outcome> reject(String channel, String group, ConsumerRecord<?, ?> record, InvalidRecordException e) {
-        return pool.withTransaction(conn -> claim(conn, group, record))
+        // a redelivery of a record already set aside is not sent again; otherwise the dead letter goes first, so
+        // that a crash before the position moves repeats it rather than losing it
+        return pool.preparedQuery(ALREADY_HANDLED).execute(Tuple.of(group, record.topic(), record.partition(),
+                record.offset()))
+                .flatMap(handled -> handled.rowCount() > 0 ? Uni.createFrom().item(false)
+                        : deadLetters.send(channel, record, e)
+                                .chain(() -> pool.withTransaction(conn -> claim(conn, group, record))))
                 .plug(uni -> retrying(channel, record, uni))
                 .map(claimed -> {
                     if (!claimed) {

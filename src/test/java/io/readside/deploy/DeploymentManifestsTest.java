@@ -38,6 +38,7 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.readside.projection.DeadLetters;
 
 /**
  * The Kubernetes overlays as {@code kubectl kustomize} renders them, read strictly with the Kubernetes object model
@@ -131,12 +132,21 @@ class DeploymentManifestsTest {
         assertEquals("http", probe.getHttpGet().getPort().getStrVal());
     }
 
-    /** Every topic the application reads or writes, from its configuration. */
+    /**
+     * Every topic the application reads or writes, from its configuration; the dead-letters channel writes to
+     * {@code <topic>.dlq} of each topic read.
+     */
     private static Set<String> applicationTopics(Properties app) {
         Set<String> topics = new TreeSet<>();
-        app.stringPropertyNames().stream()
-                .filter(k -> k.matches("mp\\.messaging\\.(incoming|outgoing)\\.[^.]+\\.topic"))
-                .forEach(k -> topics.add(app.getProperty(k)));
+        for (String key : app.stringPropertyNames()) {
+            if (key.matches("mp\\.messaging\\.incoming\\.[^.]+\\.topic")) {
+                topics.add(app.getProperty(key));
+                topics.add(app.getProperty(key) + DeadLetters.SUFFIX);
+            } else if (key.matches("mp\\.messaging\\.outgoing\\.[^.]+\\.topic")
+                    && !key.equals("mp.messaging.outgoing." + DeadLetters.CHANNEL + ".topic")) {
+                topics.add(app.getProperty(key));
+            }
+        }
         assertFalse(topics.isEmpty());
         return topics;
     }

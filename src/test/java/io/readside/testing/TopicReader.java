@@ -27,6 +27,16 @@ public final class TopicReader {
         }
     }
 
+    /** As {@link #readAll}, with the values as bytes. */
+    public static List<ConsumerRecord<String, byte[]>> readAllBytes(String bootstrapServers, String topic) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            return read(consumer, topic, 0, Long.MAX_VALUE);
+        }
+    }
+
     /** The records of one partition from {@code from} (inclusive) to {@code to} (exclusive), values as bytes. */
     public static List<ConsumerRecord<String, byte[]>> readRange(String bootstrapServers, String topic,
             int partition, long from, long to) {

@@ -4,9 +4,11 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,9 +166,10 @@ class UsersEndToEndTest {
     }
 
     @Test
-    void recordsThatCannotBeUnderstoodDoNotStopTheChannel() {
-        producer.send(TOPIC, "2004", "not json at all");
-        producer.send(TOPIC, "2004", new byte[] { (byte) 0xC3, (byte) 0x28, '{', '}' });
+    void recordsThatCannotBeUnderstoodGoToTheDeadLetterTopicAndDoNotStopTheChannel() {
+        byte[] notUtf8 = { (byte) 0xC3, (byte) 0x28, '{', '}' };
+        RecordMetadata notJson = producer.send(TOPIC, "2004", "not json at all");
+        producer.send(TOPIC, "2004", notUtf8);
         producer.send(TOPIC, "2004", "{\"type\":\"user.renamed\",\"user_id\":2004}");
         producer.send(TOPIC, "2004", GuideEvents.signup(4, 2004, "survivor@example.com", "1764230000"));
 
@@ -180,6 +183,22 @@ class UsersEndToEndTest {
         given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
         given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
         given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+
+        List<ConsumerRecord<String, byte[]>> deadLetters = TopicReader.readAllBytes(bootstrapServers,
+                TOPIC + ".dlq").stream().filter(r -> "2004".equals(r.key())).toList();
+        assertEquals(List.of("malformed-json", "not-utf8", "unknown-type"),
+                deadLetters.stream().map(r -> header(r, "dead-letter-reason")).toList());
+        assertEquals("not json at all", new String(deadLetters.get(0).value(), StandardCharsets.UTF_8));
+        assertArrayEquals(notUtf8, deadLetters.get(1).value(), "the value as received");
+        assertEquals(TOPIC, header(deadLetters.get(0), "dead-letter-topic"));
+        assertEquals(Integer.toString(notJson.partition()), header(deadLetters.get(0), "dead-letter-partition"));
+        assertEquals(Long.toString(notJson.offset()), header(deadLetters.get(0), "dead-letter-offset"));
+        assertEquals(Long.toString(notJson.timestamp()), header(deadLetters.get(0), "dead-letter-timestamp"));
+        assertTrue(header(deadLetters.get(0), "dead-letter-cause").contains("not valid JSON"));
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
     private ConsumerRecord<String, byte[]> readBack(RecordMetadata sent) {

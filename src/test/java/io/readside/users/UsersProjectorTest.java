@@ -1,6 +1,7 @@
 package io.readside.users;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -8,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 
 import jakarta.enterprise.inject.Any;
 import jakarta.inject.Inject;
@@ -23,10 +25,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.DeadLetters;
 import io.readside.projection.InvalidRecordException;
 import io.readside.testing.GuideEvents;
 import io.readside.testing.InMemoryChannels;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.memory.InMemoryConnector;
 import io.smallrye.reactive.messaging.memory.InMemorySource;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -117,11 +121,15 @@ class UsersProjectorTest {
 
         assertEquals(before + 1, rejected(InvalidRecordException.MALFORMED_JSON));
         assertEquals(2L, position(0), "the rejected record's position moved too");
+        List<? extends Message<Object>> deadLetters = deadLettersTo(topic + DeadLetters.SUFFIX);
+        assertEquals(1, deadLetters.size(), "one dead letter, to " + topic + DeadLetters.SUFFIX);
+        assertArrayEquals(garbage.value(), (byte[]) deadLetters.get(0).getPayload());
 
-        deliver(garbage); // redelivered: already handled, not counted again
+        deliver(garbage); // redelivered: already handled, neither counted nor sent again
         deliver("106", GuideEvents.signup(6, 106, "marker@example.com", "1764230000"));
         awaitEmail(106, "marker@example.com");
         assertEquals(before + 1, rejected(InvalidRecordException.MALFORMED_JSON));
+        assertEquals(1, deadLettersTo(topic + DeadLetters.SUFFIX).size());
     }
 
     private ConsumerRecord<String, byte[]> deliver(String key, String json) {
@@ -134,6 +142,13 @@ class UsersProjectorTest {
     private void deliver(ConsumerRecord<String, byte[]> record) {
         source.send(Message.of(record.value(),
                 Metadata.of(new IncomingKafkaRecordMetadata<>(record, UsersProjector.CHANNEL))));
+    }
+
+    private List<? extends Message<Object>> deadLettersTo(String deadLetterTopic) {
+        return connector.sink(DeadLetters.CHANNEL).received().stream()
+                .filter(m -> m.getMetadata(OutgoingKafkaRecordMetadata.class).orElseThrow().getTopic()
+                        .equals(deadLetterTopic))
+                .toList();
     }
 
     private void awaitEmail(long userId, String email) {
