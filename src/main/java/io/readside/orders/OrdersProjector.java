@@ -37,6 +37,7 @@ import io.readside.users.UserOrderTotalsProjector;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -46,7 +47,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * orders feed ({@code revenue_windows} through {@link RevenueProjector}, the users' order totals through
  * {@link UserOrderTotalsProjector}). A new record for a known order id is the same order: every aggregate moves by
  * the difference. After the commit, the enriched order goes to {@code processed-orders} and each changed window to
- * {@code revenue-by-category}; the record is acknowledged once the broker has both.
+ * {@code revenue-by-category}; the record is acknowledged once the broker has both. A redelivered record that is
+ * still the order's latest version is published again, so a crash between commit and publish loses nothing.
  */
 @ApplicationScoped
 public class OrdersProjector {
@@ -67,6 +69,13 @@ public class OrdersProjector {
               FROM orders WHERE order_id = $1
                FOR UPDATE""";
 
+    /** The order as last applied from exactly this record, with the window its revenue is in now. */
+    static final String LATEST_VERSION = """
+            SELECT o.processed_at, w.category, w.window_start, w.window_end, w.revenue, w.order_count
+              FROM orders o
+              LEFT JOIN revenue_windows w ON w.category = o.window_category AND w.window_start = o.window_start
+             WHERE o.order_id = $1 AND o.source_partition = $2 AND o.source_offset = $3""";
+
     static final String UPSERT = """
             INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
                                      window_category, window_start, window_amount, source_partition, source_offset)
@@ -80,6 +89,8 @@ public class OrdersProjector {
 
     @Inject
     RecordApplier applier;
+    @Inject
+    Pool pool;
     @Inject
     RevenueProjector revenue;
     @Inject
@@ -146,8 +157,27 @@ public class OrdersProjector {
         } catch (InvalidRecordException e) {
             return applier.reject(CHANNEL, group, record, e).replaceWithVoid();
         }
-        return applier.applyOnce(CHANNEL, group, record, conn -> project(conn, order, record))
+        return applier.applyOnce(CHANNEL, group, record, conn -> project(conn, order, record),
+                () -> republished(order, record))
                 .flatMap(projected -> projected == null ? Uni.createFrom().voidItem() : publish(projected));
+    }
+
+    /**
+     * A redelivered record that is still the order's latest applied version is published again: the crash that
+     * caused the redelivery may have come between the commit and the broker's acknowledgement. An older version
+     * (superseded) or an identical copy publishes nothing.
+     */
+    private Uni<Projected> republished(OrderEvent order, ConsumerRecord<?, ?> record) {
+        return pool.preparedQuery(LATEST_VERSION).execute(Tuple.of(order.orderId(), record.partition(), record.offset()))
+                .map(rows -> {
+                    if (rows.size() == 0) {
+                        return null;
+                    }
+                    Row row = rows.iterator().next();
+                    List<WindowState> windows = row.getString("category") == null ? List.of()
+                            : List.of(WindowState.of(row));
+                    return new Projected(order, row.getOffsetDateTime("processed_at").toInstant(), windows);
+                });
     }
 
     private Uni<Projected> project(SqlConnection conn, OrderEvent order, ConsumerRecord<?, ?> record) {

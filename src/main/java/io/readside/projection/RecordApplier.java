@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -66,15 +67,27 @@ public class RecordApplier {
      * Applies {@code change} in one transaction with the record's position, retrying with back-off while the
      * database is unreachable (the record is not acknowledged meanwhile, so no offset moves past it).
      *
-     * @return what {@code change} returned, or null when the record was a redelivery or was rejected
+     * @return what {@code change} returned; null when the record was a redelivery or was rejected
      */
     public <T> Uni<T> applyOnce(String channel, String group, ConsumerRecord<?, ?> record,
             Function<SqlConnection, Uni<T>> change) {
+        return applyOnce(channel, group, record, change, () -> Uni.createFrom().nullItem());
+    }
+
+    /**
+     * As {@link #applyOnce(String, String, ConsumerRecord, Function)}; for a redelivery, returns what
+     * {@code redelivered} returns instead (read after the fact, outside the transaction): a projector that publishes
+     * after its commit uses it to publish again what a crash may have kept from the broker.
+     */
+    public <T> Uni<T> applyOnce(String channel, String group, ConsumerRecord<?, ?> record,
+            Function<SqlConnection, Uni<T>> change, Supplier<Uni<T>> redelivered) {
         long start = System.nanoTime();
         return pool.withTransaction(conn -> claim(conn, group, record)
                 .flatMap(claimed -> claimed
                         ? change.apply(conn).map(result -> new Applied<>(Outcome.APPLIED, result))
                         : Uni.createFrom().item(new Applied<T>(Outcome.DUPLICATE, null))))
+                .flatMap(applied -> applied.outcome() != Outcome.DUPLICATE ? Uni.createFrom().item(applied)
+                        : redelivered.get().map(result -> new Applied<>(Outcome.DUPLICATE, result)))
                 .onFailure(RecordApplier::refusedData).recoverWithUni(e -> reject(channel, group, record,
                         new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e))
                         .map(counted -> new Applied<T>(Outcome.REJECTED, null)))

@@ -34,7 +34,8 @@ public class RevenueProjector {
     public record WindowState(String category, Instant windowStart, Instant windowEnd, BigDecimal revenue,
             int orderCount) {
 
-        static WindowState of(Row row) {
+        /** From a row with the columns of {@code revenue_windows}. */
+        public static WindowState of(Row row) {
             return new WindowState(row.getString("category"), row.getOffsetDateTime("window_start").toInstant(),
                     row.getOffsetDateTime("window_end").toInstant(), row.getBigDecimal("revenue"),
                     row.getInteger("order_count"));

@@ -18,9 +18,9 @@ final class OrdersFold {
     static final long WINDOW_SECONDS = 60;
     static final long GRACE_SECONDS = 300;
 
+    /** {@code offset}: the record (in the order's partition) that last changed the order. */
     record Order(long userId, String category, BigDecimal total, Integer itemCount, Instant createdAt,
-            String windowCategory,
-            Instant windowStart, BigDecimal windowAmount) {
+            String windowCategory, Instant windowStart, BigDecimal windowAmount, long offset) {
     }
 
     final Map<String, Order> orders = new HashMap<>();
@@ -32,8 +32,8 @@ final class OrdersFold {
     /** records that changed an order (each one is published to processed-orders) */
     int changes;
 
-    void apply(int partition, String orderId, long userId, String category, BigDecimal total, Integer itemCount,
-            Instant createdAt) {
+    void apply(int partition, long offset, String orderId, long userId, String category, BigDecimal total,
+            Integer itemCount, Instant createdAt) {
         Instant now = streamTime.merge(partition, createdAt, (a, b) -> a.isAfter(b) ? a : b);
         Order before = orders.get(orderId);
         if (before != null && before.userId() == userId && before.category().equals(category)
@@ -57,7 +57,7 @@ final class OrdersFold {
                 late++;
             }
             orders.put(orderId, new Order(userId, category, total, itemCount, createdAt, before.windowCategory(),
-                    before.windowStart(), before.windowAmount()));
+                    before.windowStart(), before.windowAmount(), offset));
             return;
         }
         if (beforeCounted) {
@@ -65,10 +65,11 @@ final class OrdersFold {
         }
         if (open(start, now)) {
             add(windows, category + "|" + start, total, 1);
-            orders.put(orderId, new Order(userId, category, total, itemCount, createdAt, category, start, total));
+            orders.put(orderId, new Order(userId, category, total, itemCount, createdAt, category, start, total,
+                    offset));
         } else {
             late++;
-            orders.put(orderId, new Order(userId, category, total, itemCount, createdAt, null, null, null));
+            orders.put(orderId, new Order(userId, category, total, itemCount, createdAt, null, null, null, offset));
         }
     }
 
