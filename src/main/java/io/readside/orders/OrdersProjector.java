@@ -145,8 +145,8 @@ public class OrdersProjector {
     }
 
     /** What a committed record changed; {@code order} is null when the record was an identical copy. */
-    record Projected(OrderEvent order, Instant processedAt, List<WindowState> windows) {
-        static final Projected UNCHANGED = new Projected(null, null, List.of());
+    record Projected(OrderEvent order, Instant processedAt, List<WindowState> windows, boolean late) {
+        static final Projected UNCHANGED = new Projected(null, null, List.of(), false);
     }
 
     @Incoming(CHANNEL)
@@ -159,6 +159,15 @@ public class OrdersProjector {
         }
         return applier.applyOnce(CHANNEL, group, record, conn -> project(conn, order, record),
                 () -> republished(order, record))
+                .invoke(projected -> {
+                    if (projected != null && projected.late()) { // counted once committed, not per attempt
+                        registry.counter("readside.orders.late").increment();
+                        try (RecordLogContext context = RecordLogContext.of(record)) {
+                            LOG.infof("order %s at %s came after its window closed: not added to revenue",
+                                    order.orderId(), order.createdAt());
+                        }
+                    }
+                })
                 .flatMap(projected -> projected == null ? Uni.createFrom().voidItem() : publish(projected));
     }
 
@@ -176,7 +185,7 @@ public class OrdersProjector {
                     Row row = rows.iterator().next();
                     List<WindowState> windows = row.getString("category") == null ? List.of()
                             : List.of(WindowState.of(row));
-                    return new Projected(order, row.getOffsetDateTime("processed_at").toInstant(), windows);
+                    return new Projected(order, row.getOffsetDateTime("processed_at").toInstant(), windows, false);
                 });
     }
 
@@ -192,19 +201,12 @@ public class OrdersProjector {
             }
             RevenueWindows.Plan plan = windows.plan(before == null ? null : before.counted(), order.category(),
                     order.createdAt(), order.total(), now);
-            if (plan.late()) {
-                registry.counter("readside.orders.late").increment();
-                try (RecordLogContext context = RecordLogContext.of(record)) {
-                    LOG.infof("order %s at %s came after its window closed (stream time %s): not added to revenue",
-                            order.orderId(), order.createdAt(), now);
-                }
-            }
             Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
             return conn.preparedQuery(UPSERT).execute(upsertParameters(order, processedAt, plan.counted(), record))
                     .chain(() -> userTotals.apply(conn, before == null ? null : before.userId(),
                             before == null ? null : before.total(), order.userId(), order.total()))
                     .chain(() -> revenue.apply(conn, windows, plan.deltas()))
-                    .map(states -> new Projected(order, processedAt, states));
+                    .map(states -> new Projected(order, processedAt, states, plan.late()));
         }));
     }
 
