@@ -30,6 +30,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.RecordApplier;
 import io.readside.projection.RecordLogContext;
+import io.readside.projection.replay.Replayable;
 import io.readside.revenue.RevenueProjector;
 import io.readside.revenue.RevenueProjector.WindowState;
 import io.readside.revenue.RevenueWindows;
@@ -51,7 +52,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * still the order's latest version is published again, so a crash between commit and publish loses nothing.
  */
 @ApplicationScoped
-public class OrdersProjector {
+public class OrdersProjector implements Replayable {
 
     private static final Logger LOG = Logger.getLogger(OrdersProjector.class);
 
@@ -109,6 +110,8 @@ public class OrdersProjector {
 
     @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".group.id")
     String group;
+    @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".topic")
+    String topic;
     @ConfigProperty(name = "readside.revenue.window-size")
     Duration windowSize;
     @ConfigProperty(name = "readside.revenue.grace")
@@ -169,6 +172,49 @@ public class OrdersProjector {
                     }
                 })
                 .flatMap(projected -> projected == null ? Uni.createFrom().voidItem() : publish(projected));
+    }
+
+    @Override
+    public String readModel() {
+        return "orders";
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public String group() {
+        return group;
+    }
+
+    @Override
+    public List<String> tables() {
+        return List.of("orders", "revenue_windows", "user_order_totals");
+    }
+
+    @Override
+    public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<String, byte[]> record) {
+        OrderEvent order;
+        try {
+            order = OrderEvent.parse(record.key(), record.value(), maxTotal);
+        } catch (InvalidRecordException e) {
+            return Uni.createFrom().item(false);
+        }
+        return project(conn, order, record).replaceWith(true);
+    }
+
+    /** An order's processed_at is when this version was first processed, not when a rebuild replayed it. */
+    static final String KEEP_PROCESSED_AT = """
+            UPDATE %2$s.orders r SET processed_at = l.processed_at
+              FROM %1$s.orders l
+             WHERE l.order_id = r.order_id AND l.source_partition = r.source_partition
+               AND l.source_offset = r.source_offset""";
+
+    @Override
+    public Uni<Void> beforeSwitch(SqlConnection conn, String live, String rebuilt) {
+        return conn.query(KEEP_PROCESSED_AT.formatted(live, rebuilt)).execute().replaceWithVoid();
     }
 
     /**

@@ -36,7 +36,7 @@ public class RecordApplier {
      * Takes the record's offset for this transaction; returns a row only when the record was not applied before.
      * The row lock it takes also serialises two writers of the same partition.
      */
-    static final String CLAIM_OFFSET = """
+    public static final String CLAIM_OFFSET = """
             INSERT INTO projection_positions AS p (consumer_group, topic, kafka_partition, next_offset, updated_at)
             VALUES ($1, $2, $3, $4 + 1, now())
             ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE
@@ -174,14 +174,14 @@ public class RecordApplier {
         registry.counter("readside.records", "channel", channel, "outcome", outcome.name().toLowerCase()).increment();
     }
 
-    private static Uni<Boolean> claim(SqlConnection conn, String group, ConsumerRecord<?, ?> record) {
+    public static Uni<Boolean> claim(SqlConnection conn, String group, ConsumerRecord<?, ?> record) {
         return conn.preparedQuery(CLAIM_OFFSET)
                 .execute(Tuple.of(group, record.topic(), record.partition(), record.offset()))
                 .map(rows -> rows.rowCount() == 1);
     }
 
     /** SQLSTATE class 22 (data exception) or 23 (integrity): the record itself is at fault, retrying won't help. */
-    private static boolean refusedData(Throwable e) {
+    public static boolean refusedData(Throwable e) {
         return e instanceof PgException pg && pg.getSqlState() != null
                 && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
     }

@@ -3,6 +3,7 @@ package io.readside.users;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -13,13 +14,14 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.RecordApplier;
+import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /** Projects topic {@code user-events} into table {@code users}. */
 @ApplicationScoped
-public class UsersProjector {
+public class UsersProjector implements Replayable {
 
     public static final String CHANNEL = "user-events";
 
@@ -44,6 +46,8 @@ public class UsersProjector {
 
     @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".group.id")
     String group;
+    @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".topic")
+    String topic;
 
     @Incoming(CHANNEL)
     public Uni<Void> apply(ConsumerRecord<String, byte[]> record) {
@@ -54,6 +58,37 @@ public class UsersProjector {
             return applier.reject(CHANNEL, group, record, e).replaceWithVoid();
         }
         return applier.applyOnce(CHANNEL, group, record, conn -> write(conn, event, record)).replaceWithVoid();
+    }
+
+    @Override
+    public String readModel() {
+        return "users";
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public String group() {
+        return group;
+    }
+
+    @Override
+    public List<String> tables() {
+        return List.of("users");
+    }
+
+    @Override
+    public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<String, byte[]> record) {
+        UserEvent event;
+        try {
+            event = UserEvent.parse(record.key(), record.value());
+        } catch (InvalidRecordException e) {
+            return Uni.createFrom().item(false);
+        }
+        return write(conn, event, record).replaceWith(true);
     }
 
     private static Uni<Void> write(SqlConnection conn, UserEvent event, ConsumerRecord<?, ?> record) {

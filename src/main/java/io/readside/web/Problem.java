@@ -68,6 +68,9 @@ public record Problem(String type, String title, int status, String detail) {
     }
 
     private static long parseLong(String name, String value) {
+        if (value == null || value.isBlank()) {
+            throw ProblemException.badRequest("'" + name + "' is required (a whole number)");
+        }
         try {
             return Long.parseLong(value.strip());
         } catch (NumberFormatException e) {

@@ -13,26 +13,26 @@ import java.util.TreeMap;
  * takes an order while the partition's latest event time is before window end + 300 s; a later copy of an order
  * moves users and windows by the difference; revenue in a window that has closed stays there.
  */
-final class OrdersFold {
+public final class OrdersFold {
 
     static final long WINDOW_SECONDS = 60;
     static final long GRACE_SECONDS = 300;
 
     /** {@code offset}: the record (in the order's partition) that last changed the order. */
-    record Order(long userId, String category, BigDecimal total, Integer itemCount, Instant createdAt,
+    public record Order(long userId, String category, BigDecimal total, Integer itemCount, Instant createdAt,
             String windowCategory, Instant windowStart, BigDecimal windowAmount, long offset) {
     }
 
-    final Map<String, Order> orders = new HashMap<>();
+    public final Map<String, Order> orders = new HashMap<>();
     /** "category|windowStart" -> revenue and order count */
-    final Map<String, BigDecimal[]> windows = new TreeMap<>();
-    final Map<Long, BigDecimal[]> users = new TreeMap<>();
-    final Map<Integer, Instant> streamTime = new HashMap<>();
-    int late;
+    public final Map<String, BigDecimal[]> windows = new TreeMap<>();
+    public final Map<Long, BigDecimal[]> users = new TreeMap<>();
+    public final Map<Integer, Instant> streamTime = new HashMap<>();
+    public int late;
     /** records that changed an order (each one is published to processed-orders) */
-    int changes;
+    public int changes;
 
-    void apply(int partition, long offset, String orderId, long userId, String category, BigDecimal total,
+    public void apply(int partition, long offset, String orderId, long userId, String category, BigDecimal total,
             Integer itemCount, Instant createdAt) {
         Instant now = streamTime.merge(partition, createdAt, (a, b) -> a.isAfter(b) ? a : b);
         Order before = orders.get(orderId);
@@ -80,7 +80,7 @@ final class OrdersFold {
     }
 
     /** Windows with at least one order, as "revenue|count". */
-    Map<String, String> windowFigures() {
+    public Map<String, String> windowFigures() {
         Map<String, String> figures = new TreeMap<>();
         windows.forEach((window, sums) -> {
             if (sums[1].signum() > 0) {

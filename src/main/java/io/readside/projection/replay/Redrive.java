@@ -1,0 +1,117 @@
+package io.readside.projection.replay;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.readside.projection.DeadLetters;
+
+/**
+ * Sends dead letters back to the topic they came from, once whatever refused them is fixed: key, value and the
+ * original headers as received, plus {@value #REDRIVEN_FROM} naming the dead letter. They are new records there, so
+ * the projector reads them again (and sets them aside again if they are still refused).
+ */
+@ApplicationScoped
+public class Redrive {
+
+    private static final Logger LOG = Logger.getLogger(Redrive.class);
+
+    public static final String REDRIVEN_FROM = "readside-redriven-from";
+    /** most dead letters one request sends */
+    public static final long MAX_RECORDS = 10_000;
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+
+    public record Redriven(long deadLetterOffset, String topic, int partition, long offset) {
+    }
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    /**
+     * Re-publishes the dead letters of {@code topic} (from {@code <topic>.dlq}, the given partition) with offsets
+     * {@code from..to} inclusive, in offset order; a record whose origin is another topic is left alone.
+     */
+    public List<Redriven> redrive(String topic, int partition, long from, long to) {
+        TopicPartition deadLetters = new TopicPartition(topic + DeadLetters.SUFFIX, partition);
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        List<Long> sentOffsets = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                        ProducerConfig.ACKS_CONFIG, "all",
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                        ProducerConfig.LINGER_MS_CONFIG, 5),
+                        new ByteArraySerializer(), new ByteArraySerializer())) {
+            if (consumer.partitionsFor(deadLetters.topic()).stream().noneMatch(p -> p.partition() == partition)) {
+                throw new IllegalArgumentException("topic " + deadLetters.topic() + " has no partition " + partition);
+            }
+            consumer.assign(List.of(deadLetters));
+            long end = Math.min(to + 1, consumer.endOffsets(List.of(deadLetters)).get(deadLetters));
+            consumer.seek(deadLetters, from);
+            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+            while (consumer.position(deadLetters) < end) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("reading " + deadLetters + " timed out at offset "
+                            + consumer.position(deadLetters));
+                }
+                for (ConsumerRecord<byte[], byte[]> letter : consumer.poll(Duration.ofMillis(500))) {
+                    if (letter.offset() >= end) {
+                        break;
+                    }
+                    Header origin = letter.headers().lastHeader("dead-letter-topic");
+                    if (origin == null || !topic.equals(new String(origin.value(), StandardCharsets.UTF_8))) {
+                        continue;
+                    }
+                    RecordHeaders headers = new RecordHeaders();
+                    for (Header header : letter.headers()) {
+                        if (!header.key().startsWith("dead-letter-")) {
+                            headers.add(header);
+                        }
+                    }
+                    headers.add(REDRIVEN_FROM, (deadLetters + "@" + letter.offset()).getBytes(StandardCharsets.UTF_8));
+                    sent.add(producer.send(new ProducerRecord<>(topic, null, letter.key(), letter.value(), headers)));
+                    sentOffsets.add(letter.offset());
+                }
+            }
+            producer.flush();
+            List<Redriven> redriven = new ArrayList<>();
+            for (int i = 0; i < sent.size(); i++) {
+                RecordMetadata metadata = sent.get(i).get();
+                redriven.add(new Redriven(sentOffsets.get(i), metadata.topic(), metadata.partition(), metadata.offset()));
+            }
+            LOG.infof("redrove %d dead letters of %s (offsets %d..%d) to %s", redriven.size(), deadLetters, from, to,
+                    topic);
+            return redriven;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("re-publishing to " + topic + " failed", e.getCause());
+        }
+    }
+}

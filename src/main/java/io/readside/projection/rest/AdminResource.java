@@ -1,0 +1,95 @@
+package io.readside.projection.rest;
+
+import java.net.URI;
+import java.util.List;
+
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import io.readside.projection.replay.Rebuilds;
+import io.readside.projection.replay.Rebuilds.RebuildStatus;
+import io.readside.projection.replay.Redrive;
+import io.readside.web.Problem;
+import io.readside.web.ProblemException;
+import io.smallrye.common.annotation.Blocking;
+
+/**
+ * Operations that change or replace read models: rebuild from the topic, re-publish dead letters. Basic
+ * authentication, role {@value #ROLE}; everything else Readside serves over HTTP is read-only.
+ */
+@Path("/admin")
+@Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed(AdminResource.ROLE)
+@Blocking
+public class AdminResource {
+
+    public static final String ROLE = "readside-admin";
+
+    @Inject
+    Rebuilds rebuilds;
+    @Inject
+    Redrive redrive;
+
+    /** Starts rebuilding a read model; 202 with where to follow its progress. */
+    @POST
+    @Path("/rebuilds/{readModel}")
+    public Response rebuild(@PathParam("readModel") String readModel) {
+        known(readModel);
+        try {
+            RebuildStatus status = rebuilds.start(readModel);
+            return Response.accepted(status).location(URI.create("/admin/rebuilds/" + readModel)).build();
+        } catch (IllegalStateException e) {
+            throw new ProblemException(409, "Conflict", e.getMessage() + "; try again when it has finished");
+        }
+    }
+
+    @GET
+    @Path("/rebuilds/{readModel}")
+    public RebuildStatus rebuildStatus(@PathParam("readModel") String readModel) {
+        known(readModel);
+        return rebuilds.status(readModel).orElseThrow(() -> ProblemException.notFound(
+                "no rebuild of '" + readModel + "' has run on this instance since it started"));
+    }
+
+    public record Redrove(String topic, String deadLetterTopic, int partition, long from, long to,
+            List<Redrive.Redriven> records) {
+    }
+
+    /** Re-publishes the dead letters of {@code topic} at offsets {@code from..to} of a partition of its DLQ. */
+    @POST
+    @Path("/dead-letters/{topic}/redrive")
+    public Redrove redrive(@PathParam("topic") String topic, @QueryParam("partition") String partition,
+            @QueryParam("from") String from, @QueryParam("to") String to) {
+        if (rebuilds.topics().stream().noneMatch(topic::equals)) {
+            throw ProblemException.notFound("'" + topic + "' is not a topic Readside projects; known: "
+                    + rebuilds.topics());
+        }
+        int dlqPartition = Problem.intBetween("partition", partition == null ? "0" : partition, 0, 10_000);
+        long first = Problem.nonNegativeLong("from", from);
+        long last = Problem.nonNegativeLong("to", to);
+        if (last < first || last - first >= Redrive.MAX_RECORDS) {
+            throw ProblemException.badRequest("'to' must be at least 'from' and at most 'from' + "
+                    + (Redrive.MAX_RECORDS - 1) + ", got from=" + first + " to=" + last);
+        }
+        try {
+            return new Redrove(topic, topic + ".dlq", dlqPartition, first, last,
+                    redrive.redrive(topic, dlqPartition, first, last));
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.notFound(e.getMessage());
+        }
+    }
+
+    private void known(String readModel) {
+        if (!rebuilds.readModelNames().contains(readModel)) {
+            throw ProblemException.notFound("no read model '" + readModel + "'; known: " + rebuilds.readModelNames());
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.readside.projection;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.replay.Redrive;
+import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TopicReader;
+import io.restassured.specification.RequestSpecification;
+
+/** POST /admin/dead-letters/{topic}/redrive sends dead letters back to their topic as they were first received. */
+@QuarkusTest
+@TestProfile(RealInfrastructure.class)
+class DeadLetterRedriveEndToEndTest {
+
+    private static final Duration SET_ASIDE = Duration.ofSeconds(60);
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @Test
+    void redrivenDeadLetterIsTheOriginalRecordAgainAndIsSetAsideAgainWhileStillRefused() throws Exception {
+        byte[] value = """
+                {"order_id":"redrive-1","user_id":1,"category":"books","total":"-5.00","timestamp":1764230000}"""
+                .getBytes(StandardCharsets.UTF_8);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), new StringSerializer(),
+                new ByteArraySerializer())) {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>("orders", "redrive-1", value);
+            record.headers().add("trace-id", "t-42".getBytes(StandardCharsets.UTF_8));
+            producer.send(record).get();
+        }
+        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE)
+                .until(() -> deadLetters("redrive-1"), letters -> letters.size() == 1).get(0);
+
+        List<Map<String, Object>> redriven = admin()
+                .queryParam("partition", letter.partition())
+                .queryParam("from", letter.offset()).queryParam("to", letter.offset())
+                .post("/admin/dead-letters/orders/redrive")
+                .then().statusCode(200).body("dead_letter_topic", equalTo("orders.dlq"))
+                .extract().path("records");
+        assertEquals(1, redriven.size());
+        int partition = (Integer) redriven.get(0).get("partition");
+        long offset = ((Number) redriven.get(0).get("offset")).longValue();
+
+        ConsumerRecord<String, byte[]> again = TopicReader.readRange(bootstrapServers, "orders", partition, offset,
+                offset + 1).get(0);
+        assertEquals("redrive-1", again.key());
+        assertArrayEquals(value, again.value());
+        assertEquals("t-42", header(again, "trace-id"));
+        assertEquals("orders.dlq-" + letter.partition() + "@" + letter.offset(), header(again, Redrive.REDRIVEN_FROM));
+        assertNull(again.headers().lastHeader("dead-letter-reason"), "the dead-letter headers stay behind");
+
+        // still a negative total: set aside again, now from its new offset
+        List<ConsumerRecord<String, byte[]>> letters = await().atMost(SET_ASIDE)
+                .until(() -> deadLetters("redrive-1"), found -> found.size() == 2);
+        assertEquals(Long.toString(offset), header(letters.get(1), "dead-letter-offset"));
+        assertEquals(header(letter, "dead-letter-reason"), header(letters.get(1), "dead-letter-reason"));
+    }
+
+    @Test
+    void redriveAnswersBadRequestsWithProblemsAndStrangersWith401() {
+        given().post("/admin/dead-letters/orders/redrive?from=0&to=0").then().statusCode(401);
+        admin().post("/admin/dead-letters/orders/redrive?to=3").then().statusCode(400)
+                .contentType("application/problem+json").body("detail", containsString("'from' is required"));
+        admin().post("/admin/dead-letters/orders/redrive?from=5&to=3").then().statusCode(400)
+                .body("detail", containsString("'to' must be at least 'from'"));
+        admin().post("/admin/dead-letters/orders/redrive?from=0&to=20000").then().statusCode(400);
+        admin().post("/admin/dead-letters/payments/redrive?from=0&to=1").then().statusCode(404)
+                .body("detail", containsString("not a topic Readside projects"));
+        admin().post("/admin/dead-letters/orders/redrive?partition=99&from=0&to=1").then().statusCode(404)
+                .body("detail", containsString("has no partition 99"));
+    }
+
+    private static RequestSpecification admin() {
+        return given().auth().preemptive().basic("admin", "admin");
+    }
+
+    private List<ConsumerRecord<String, byte[]>> deadLetters(String key) {
+        return TopicReader.readAllBytes(bootstrapServers, "orders.dlq").stream()
+                .filter(record -> key.equals(record.key())).toList();
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        return Optional.ofNullable(record.headers().lastHeader(name)).map(Header::value)
+                .map(bytes -> new String(bytes, StandardCharsets.UTF_8)).orElse(null);
+    }
+}
