@@ -9,6 +9,13 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.Objects;
 
 import jakarta.annotation.PostConstruct;
@@ -16,6 +23,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -27,6 +36,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.readside.projection.DeadLetters;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.RecordApplier;
 import io.readside.projection.RecordLogContext;
@@ -35,6 +45,7 @@ import io.readside.revenue.RevenueProjector;
 import io.readside.revenue.RevenueProjector.WindowState;
 import io.readside.revenue.RevenueWindows;
 import io.readside.users.UserOrderTotalsProjector;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
@@ -90,6 +101,8 @@ public class OrdersProjector implements Replayable {
 
     @Inject
     RecordApplier applier;
+    @Inject
+    DeadLetters deadLetters;
     @Inject
     Pool pool;
     @Inject
@@ -152,7 +165,10 @@ public class OrdersProjector implements Replayable {
         static final Projected UNCHANGED = new Projected(null, null, List.of(), false);
     }
 
-    @Incoming(CHANNEL)
+    /**
+     * One record on its own, in its own transaction: how a batch is applied when the database refuses one of its
+     * records (that one is set aside, the others are applied).
+     */
     public Uni<Void> apply(ConsumerRecord<String, byte[]> record) {
         OrderEvent order;
         try {
@@ -172,6 +188,314 @@ public class OrdersProjector implements Replayable {
                     }
                 })
                 .flatMap(projected -> projected == null ? Uni.createFrom().voidItem() : publish(projected));
+    }
+
+    // --- batches: one transaction per poll -----------------------------------------------------------------------
+
+    static final String PREVIOUS_VERSIONS = """
+            SELECT order_id, user_id, category, total, item_count, created_at, window_category, window_start,
+                   window_amount
+              FROM orders WHERE order_id = ANY($1)
+             ORDER BY order_id
+               FOR UPDATE""";
+
+    /** As {@link #UPSERT} for the final version of every order a batch changed. */
+    static final String UPSERT_ALL = """
+            INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
+                                     window_category, window_start, window_amount, source_partition, source_offset)
+            SELECT r.order_id, r.user_id, r.category, r.total::numeric, r.item_count, r.created_at, 'PENDING',
+                   r.processed_at, r.window_category, r.window_start, r.window_amount::numeric, r.source_partition,
+                   r.source_offset
+              FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::timestamptz[],
+                          $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[], $11::int[], $12::bigint[])
+                   AS r(order_id, user_id, category, total, item_count, created_at, processed_at, window_category,
+                        window_start, window_amount, source_partition, source_offset)
+             ORDER BY r.order_id
+            ON CONFLICT (order_id) DO UPDATE
+                SET user_id = EXCLUDED.user_id, category = EXCLUDED.category, total = EXCLUDED.total,
+                    item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
+                    processed_at = EXCLUDED.processed_at, window_category = EXCLUDED.window_category,
+                    window_start = EXCLUDED.window_start, window_amount = EXCLUDED.window_amount,
+                    source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""";
+
+    /** For redelivered records: the orders as last applied, with the window each one's revenue is in now. */
+    static final String LATEST_VERSIONS = """
+            SELECT o.order_id, o.source_partition, o.source_offset, o.processed_at,
+                   w.category, w.window_start, w.window_end, w.revenue, w.order_count
+              FROM orders o
+              LEFT JOIN revenue_windows w ON w.category = o.window_category AND w.window_start = o.window_start
+             WHERE o.order_id = ANY($1)""";
+
+    private static final int PUBLISH_CONCURRENCY = 256;
+
+    /** What a committed batch changed. */
+    private record Committed(OrderBatch batch, List<WindowState> windows) {
+    }
+
+    /**
+     * A poll's records in one transaction: the positions of its partitions are claimed, the orders are folded in
+     * memory in offset order exactly as one record after the other would be ({@link OrderBatch}), and each table
+     * is written with one statement. Records below the stored position are redeliveries (published again if still
+     * the latest version); invalid ones go to the dead-letter topic first. If the database refuses the batch's data,
+     * its records are applied one at a time, so that only the refused one is set aside.
+     */
+    @Incoming(CHANNEL)
+    public Uni<Void> applyBatch(ConsumerRecords<String, byte[]> polled) {
+        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>(polled.count());
+        for (TopicPartition partition : polled.partitions()) {
+            records.addAll(polled.records(partition));
+        }
+        Set<String> deadLettered = new HashSet<>(); // kept across retries: a dead letter is sent once per delivery
+        Uni<Void> attempt = Uni.createFrom().deferred(() -> applyAll(records, deadLettered))
+                .onFailure(RecordApplier::refusedData).recoverWithUni(e -> {
+                    LOG.warnf("batch of %d refused by the database (%s); applying its records one at a time",
+                            records.size(), e.getMessage());
+                    return oneByOne(records, deadLettered);
+                });
+        return applier.retryingBatch(CHANNEL, "a batch of " + records.size() + " records", attempt);
+    }
+
+    private Uni<Void> applyAll(List<ConsumerRecord<String, byte[]>> records, Set<String> deadLettered) {
+        long start = System.nanoTime();
+        Set<Integer> partitions = new TreeSet<>();
+        records.forEach(record -> partitions.add(record.partition()));
+        return applier.storedPositions(group, topic, partitions).flatMap(stored -> {
+            List<ConsumerRecord<String, byte[]>> redelivered = new ArrayList<>();
+            List<ConsumerRecord<String, byte[]>> fresh = new ArrayList<>();
+            List<OrderBatch.Input> valid = new ArrayList<>();
+            List<ConsumerRecord<String, byte[]>> validRecords = new ArrayList<>();
+            Map<ConsumerRecord<String, byte[]>, InvalidRecordException> invalid = new LinkedHashMap<>();
+            for (ConsumerRecord<String, byte[]> record : records) {
+                if (record.offset() < stored.getOrDefault(record.partition(), 0L)) {
+                    redelivered.add(record);
+                    continue;
+                }
+                fresh.add(record);
+                try {
+                    valid.add(new OrderBatch.Input(OrderEvent.parse(record.key(), record.value(), maxTotal),
+                            record.partition(), record.offset()));
+                    validRecords.add(record);
+                } catch (InvalidRecordException e) {
+                    invalid.put(record, e);
+                }
+            }
+            List<Uni<Void>> letters = new ArrayList<>();
+            invalid.forEach((record, e) -> {
+                if (!deadLettered.contains(RecordApplier.where(record))) {
+                    letters.add(deadLetters.send(CHANNEL, record, e)
+                            .invoke(() -> deadLettered.add(RecordApplier.where(record))));
+                }
+            });
+            Uni<Void> lettersSent = letters.isEmpty() ? Uni.createFrom().voidItem()
+                    : Uni.join().all(letters).andFailFast().replaceWithVoid();
+            return lettersSent
+                    .chain(() -> fresh.isEmpty() ? Uni.createFrom().item(new Committed(null, List.of()))
+                            : pool.withTransaction(conn -> project(conn, fresh, valid)))
+                    .flatMap(committed -> {
+                        applier.counted(CHANNEL, RecordApplier.Outcome.APPLIED, validRecords, start);
+                        applier.counted(CHANNEL, RecordApplier.Outcome.DUPLICATE, redelivered, start);
+                        invalid.forEach((record, e) -> applier.rejected(CHANNEL, record, e));
+                        if (committed.batch() != null) {
+                            countLate(committed.batch());
+                        }
+                        return publish(committed).chain(() -> republish(redelivered));
+                    });
+        });
+    }
+
+    private Uni<Committed> project(SqlConnection conn, List<ConsumerRecord<String, byte[]>> fresh,
+            List<OrderBatch.Input> valid) {
+        Map<Integer, long[]> ranges = new TreeMap<>(); // partition -> {first, next}
+        for (ConsumerRecord<String, byte[]> record : fresh) {
+            ranges.merge(record.partition(), new long[] { record.offset(), record.offset() + 1 },
+                    (a, b) -> new long[] { Math.min(a[0], b[0]), Math.max(a[1], b[1]) });
+        }
+        Map<Integer, Instant> streamTimes = new HashMap<>();
+        Uni<Void> claimed = Uni.createFrom().voidItem();
+        for (Map.Entry<Integer, long[]> range : ranges.entrySet()) {
+            claimed = claimed.chain(() -> RecordApplier.claimRange(conn, group, topic, range.getKey(),
+                    range.getValue()[0], range.getValue()[1])
+                    .invoke(streamTime -> {
+                        if (streamTime != null) {
+                            streamTimes.put(range.getKey(), streamTime);
+                        }
+                    }).replaceWithVoid());
+        }
+        String[] ids = valid.stream().map(input -> input.order().orderId()).distinct().toArray(String[]::new);
+        return claimed
+                .chain(() -> ids.length == 0 ? Uni.createFrom().item(Map.<String, Previous> of())
+                        : conn.preparedQuery(PREVIOUS_VERSIONS).execute(Tuple.of(ids)).map(rows -> {
+                            Map<String, Previous> previous = new HashMap<>();
+                            rows.forEach(row -> previous.put(row.getString("order_id"), Previous.of(row)));
+                            return previous;
+                        }))
+                .flatMap(previous -> {
+                    OrderBatch batch = new OrderBatch(windows, previous, streamTimes)
+                            .apply(valid, Instant.now().truncatedTo(ChronoUnit.MICROS));
+                    return writeOrders(conn, batch)
+                            .chain(() -> writeUserTotals(conn, batch))
+                            .chain(() -> revenue.applyAll(conn, windows, batch.windowDeltas.values()))
+                            .flatMap(states -> advanceStreamTimes(conn, batch, valid)
+                                    .map(done -> new Committed(batch, states)));
+                });
+    }
+
+    private Uni<Void> writeOrders(SqlConnection conn, OrderBatch batch) {
+        int n = batch.rows.size();
+        if (n == 0) {
+            return Uni.createFrom().voidItem();
+        }
+        Object[][] columns = new Object[12][];
+        columns[0] = new String[n];
+        columns[1] = new Long[n];
+        columns[2] = new String[n];
+        columns[3] = new String[n];
+        columns[4] = new Integer[n];
+        columns[5] = new OffsetDateTime[n];
+        columns[6] = new OffsetDateTime[n];
+        columns[7] = new String[n];
+        columns[8] = new OffsetDateTime[n];
+        columns[9] = new String[n];
+        columns[10] = new Integer[n];
+        columns[11] = new Long[n];
+        int i = 0;
+        for (OrderBatch.Row row : batch.rows.values()) {
+            OrderEvent order = row.order();
+            RevenueWindows.Contribution counted = row.counted();
+            columns[0][i] = order.orderId();
+            columns[1][i] = order.userId();
+            columns[2][i] = order.category();
+            columns[3][i] = order.total().toPlainString();
+            columns[4][i] = order.itemCount();
+            columns[5][i] = utc(order.createdAt());
+            columns[6][i] = utc(row.processedAt());
+            columns[7][i] = counted == null ? null : counted.category();
+            columns[8][i] = counted == null ? null : utc(counted.windowStart());
+            columns[9][i] = counted == null ? null : counted.amount().toPlainString();
+            columns[10][i] = row.partition();
+            columns[11][i++] = row.offset();
+        }
+        return conn.preparedQuery(UPSERT_ALL).execute(Tuple.from(columns)).replaceWithVoid();
+    }
+
+    private Uni<Void> writeUserTotals(SqlConnection conn, OrderBatch batch) {
+        int n = batch.userDeltas.size();
+        Long[] users = new Long[n];
+        Integer[] orders = new Integer[n];
+        BigDecimal[] amounts = new BigDecimal[n];
+        int i = 0;
+        for (Map.Entry<Long, OrderBatch.UserDelta> delta : batch.userDeltas.entrySet()) {
+            users[i] = delta.getKey();
+            orders[i] = delta.getValue().orders();
+            amounts[i++] = delta.getValue().amount();
+        }
+        return userTotals.addAll(conn, users, orders, amounts);
+    }
+
+    /** Each partition's stream time moves to the latest event time of its valid records, as record by record. */
+    private Uni<Void> advanceStreamTimes(SqlConnection conn, OrderBatch batch, List<OrderBatch.Input> valid) {
+        Set<Integer> touched = new TreeSet<>();
+        valid.forEach(input -> touched.add(input.partition()));
+        Uni<Void> advanced = Uni.createFrom().voidItem();
+        for (Integer partition : touched) {
+            Instant streamTime = batch.streamTime().get(partition);
+            advanced = advanced.chain(() -> conn.preparedQuery(ADVANCE_STREAM_TIME)
+                    .execute(Tuple.of(group, topic, partition, utc(streamTime))).replaceWithVoid());
+        }
+        return advanced;
+    }
+
+    private void countLate(OrderBatch batch) {
+        for (OrderBatch.Change change : batch.changes) {
+            if (change.late()) {
+                registry.counter("readside.orders.late").increment();
+                LOG.infof("order %s at %s came after its window closed: not added to revenue",
+                        change.order().orderId(), change.order().createdAt());
+            }
+        }
+    }
+
+    /** The batch's changes on processed-orders, and each window it changed, at its state after the batch. */
+    private Uni<Void> publish(Committed committed) {
+        List<Uni<Void>> sends = new ArrayList<>();
+        if (committed.batch() != null) {
+            for (OrderBatch.Change change : committed.batch().changes) {
+                Projected projected = new Projected(change.order(), change.processedAt(), List.of(), false);
+                sends.add(processedOrders.sendMessage(KafkaRecord.of(change.order().orderId(),
+                        processedOrder(projected))));
+            }
+        }
+        for (WindowState window : committed.windows()) {
+            sends.add(revenueByCategory.sendMessage(KafkaRecord.of(window.category(), json(RevenueUpdate.of(window)))));
+        }
+        return sendAll(sends);
+    }
+
+    /** Redelivered records that are still their order's latest version are published again (see apply). */
+    private Uni<Void> republish(List<ConsumerRecord<String, byte[]>> redelivered) {
+        Map<String, ConsumerRecord<String, byte[]>> byOrder = new HashMap<>();
+        Map<String, OrderEvent> orders = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> record : redelivered) {
+            try {
+                OrderEvent order = OrderEvent.parse(record.key(), record.value(), maxTotal);
+                byOrder.put(order.orderId(), record);
+                orders.put(order.orderId(), order);
+            } catch (InvalidRecordException e) {
+                // set aside when it was first read
+            }
+        }
+        if (byOrder.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return pool.preparedQuery(LATEST_VERSIONS).execute(Tuple.of(byOrder.keySet().toArray(new String[0])))
+                .flatMap(rows -> {
+                    List<Uni<Void>> sends = new ArrayList<>();
+                    for (Row row : rows) {
+                        ConsumerRecord<?, ?> record = byOrder.get(row.getString("order_id"));
+                        if (row.getInteger("source_partition") != record.partition()
+                                || row.getLong("source_offset") != record.offset()) {
+                            continue; // superseded (or an identical copy): nothing to publish again
+                        }
+                        OrderEvent order = orders.get(row.getString("order_id"));
+                        sends.add(processedOrders.sendMessage(KafkaRecord.of(order.orderId(), processedOrder(
+                                new Projected(order, row.getOffsetDateTime("processed_at").toInstant(), List.of(),
+                                        false)))));
+                        if (row.getString("category") != null) {
+                            WindowState window = WindowState.of(row);
+                            sends.add(revenueByCategory.sendMessage(KafkaRecord.of(window.category(),
+                                    json(RevenueUpdate.of(window)))));
+                        }
+                    }
+                    return sendAll(sends);
+                });
+    }
+
+    /** At least once: retried with back-off until the broker has them all. */
+    private Uni<Void> sendAll(List<Uni<Void>> sends) {
+        if (sends.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return Multi.createFrom().iterable(sends).onItem().transformToUni(send -> send).merge(PUBLISH_CONCURRENCY)
+                .collect().last().replaceWithVoid()
+                .onFailure().invoke(e -> LOG.warnf("publishing %d records failed, retrying: %s", sends.size(),
+                        e.toString()))
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
+    }
+
+    private Uni<Void> oneByOne(List<ConsumerRecord<String, byte[]>> records, Set<String> deadLettered) {
+        return Multi.createFrom().iterable(records)
+                .onItem().transformToUniAndConcatenate(record -> {
+                    if (!deadLettered.contains(RecordApplier.where(record))) {
+                        return apply(record);
+                    }
+                    try {
+                        OrderEvent.parse(record.key(), record.value(), maxTotal);
+                        return apply(record);
+                    } catch (InvalidRecordException e) { // its dead letter is out already
+                        return applier.markRejected(CHANNEL, group, record, e).replaceWithVoid();
+                    }
+                })
+                .collect().last().replaceWithVoid();
     }
 
     @Override

@@ -31,7 +31,7 @@ public class DeadLetters {
     MutinyEmitter<byte[]> emitter;
 
     /** Completes when the broker has the dead letter. */
-    Uni<Void> send(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e) {
+    public Uni<Void> send(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e) {
         RecordHeaders headers = new RecordHeaders();
         for (Header header : record.headers()) {
             headers.add(header);

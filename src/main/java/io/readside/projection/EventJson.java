@@ -30,11 +30,18 @@ public final class EventJson {
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+    /** An event of the guide is well under 1 KiB; a value above this is refused before it is parsed. */
+    public static final int MAX_VALUE_BYTES = 64 * 1024;
+
     private EventJson() {
     }
 
     /** Parses a record value that must be one JSON object in UTF-8. */
     public static JsonNode object(byte[] value) {
+        if (value.length > MAX_VALUE_BYTES) {
+            throw new InvalidRecordException(InvalidRecordException.OVERSIZED,
+                    "the value is " + value.length + " bytes; an event may have at most " + MAX_VALUE_BYTES);
+        }
         try {
             StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)

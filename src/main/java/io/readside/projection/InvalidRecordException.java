@@ -8,6 +8,7 @@ public class InvalidRecordException extends RuntimeException {
 
     public static final String MALFORMED_JSON = "malformed-json";
     public static final String NOT_UTF8 = "not-utf8";
+    public static final String OVERSIZED = "oversized";
     public static final String MISSING_FIELD = "missing-field";
     public static final String WRONG_TYPE = "wrong-type";
     public static final String INVALID_VALUE = "invalid-value";

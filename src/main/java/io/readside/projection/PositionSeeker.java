@@ -2,13 +2,17 @@ package io.readside.projection;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
@@ -19,11 +23,19 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * On partition assignment, the consumer resumes where PostgreSQL says the read model got to, not where Kafka's
- * committed offset says: the position commits with the change, the Kafka offset only after it (and may be behind
- * after a crash, or gone after {@code offsets.retention.minutes}). A partition PostgreSQL has no position for starts
- * from the committed offset or {@code auto.offset.reset}. If PostgreSQL cannot answer, the committed offset is used:
- * it is never ahead of the stored position, so at worst records are read again and recognised as applied.
+ * On partition assignment, checks Kafka's committed offset against the position PostgreSQL stored with the read
+ * model (the truth: it commits with the change; the Kafka offset only follows it):
+ * <ul>
+ * <li>no committed offset (a new group, or offsets expired after {@code offsets.retention.minutes}): resume at the
+ * stored position instead of re-reading everything or, with {@code auto.offset.reset=latest}, skipping records;</li>
+ * <li>committed offset ahead of the stored position (a database restored from a backup, offsets moved by hand):
+ * resume at the stored position, so the read model gets every record it lacks;</li>
+ * <li>committed offset behind or at it (a crash between the database commit and the offset commit): keep it. The
+ * records in between are recognised as applied and change nothing, and a projector that publishes after its
+ * commit publishes them again: the crash may have come before the broker had them.</li>
+ * </ul>
+ * A partition PostgreSQL has no position for starts as Kafka says. If PostgreSQL or the broker cannot answer, Kafka's
+ * committed offset is used, which at worst reads again records recognised as applied.
  */
 @ApplicationScoped
 @Identifier(PositionSeeker.NAME)
@@ -50,20 +62,26 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
         }
         String group = consumer.groupMetadata().groupId();
         Map<TopicPartition, Long> stored;
+        Map<TopicPartition, OffsetAndMetadata> committed;
         try {
             stored = positions(group, partitions);
+            committed = consumer.committed(Set.copyOf(partitions), QUERY_TIMEOUT);
         } catch (RuntimeException e) {
             LOG.warnf("group %s: stored positions unavailable (%s); %s resume from the committed offsets", group,
                     e.toString(), partitions);
             return;
         }
+        Map<TopicPartition, Long> sought = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
         for (TopicPartition partition : partitions) {
             Long next = stored.get(partition);
-            if (next != null) {
+            OffsetAndMetadata kafka = committed.get(partition);
+            if (next != null && (kafka == null || kafka.offset() > next)) {
                 consumer.seek(partition, next);
+                sought.put(partition, next);
             }
         }
-        LOG.infof("group %s assigned %s; resuming at the stored positions %s", group, partitions, stored);
+        LOG.infof("group %s assigned %s; stored positions %s, committed offsets %s; resuming at the stored position "
+                + "for %s", group, partitions, stored, committed, sought);
     }
 
     Map<TopicPartition, Long> positions(String group, Collection<TopicPartition> partitions) {

@@ -2,6 +2,7 @@ package io.readside.projection;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -106,6 +107,110 @@ public class RecordApplier {
     private record Applied<T>(Outcome outcome, T result) {
     }
 
+    // --- batches: a projector that folds a whole poll into one transaction --------------------------------------
+
+    static final String STORED_POSITIONS = """
+            SELECT kafka_partition, next_offset FROM projection_positions
+             WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = ANY($3)""";
+
+    /**
+     * Takes the offsets {@code first..next-1} of a partition for this transaction, provided nothing at or after
+     * {@code first} was applied meanwhile (by a stale owner of the partition, say); returns the partition's stream
+     * time before the batch (null if none).
+     */
+    static final String CLAIM_RANGE = """
+            INSERT INTO projection_positions AS p (consumer_group, topic, kafka_partition, next_offset, updated_at)
+            VALUES ($1, $2, $3, $5, now())
+            ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE
+                SET next_offset = EXCLUDED.next_offset, updated_at = EXCLUDED.updated_at
+                WHERE p.next_offset <= $4
+            RETURNING stream_time""";
+
+    /** Another writer applied records of the batch first; the batch is read again from the stored positions. */
+    public static final class PositionMovedException extends RuntimeException {
+        PositionMovedException(String topic, int partition, long first) {
+            super("position of " + topic + "-" + partition + " moved past " + first + " meanwhile");
+        }
+    }
+
+    /** The next offset to apply of each of the partitions (absent: none applied yet). */
+    public Uni<Map<Integer, Long>> storedPositions(String group, String topic, java.util.Collection<Integer> partitions) {
+        return pool.preparedQuery(STORED_POSITIONS)
+                .execute(Tuple.of(group, topic, partitions.toArray(new Integer[0])))
+                .map(rows -> {
+                    Map<Integer, Long> positions = new java.util.HashMap<>();
+                    rows.forEach(row -> positions.put(row.getInteger(0), row.getLong(1)));
+                    return positions;
+                });
+    }
+
+    /** See {@link #CLAIM_RANGE}; fails with {@link PositionMovedException} if the position moved. */
+    public static Uni<java.time.Instant> claimRange(SqlConnection conn, String group, String topic, int partition,
+            long first, long next) {
+        return conn.preparedQuery(CLAIM_RANGE).execute(Tuple.of(group, topic, partition, first, next))
+                .map(rows -> {
+                    if (rows.rowCount() != 1) {
+                        throw new PositionMovedException(topic, partition, first);
+                    }
+                    java.time.OffsetDateTime streamTime = rows.iterator().next().getOffsetDateTime(0);
+                    return streamTime == null ? null : streamTime.toInstant();
+                });
+    }
+
+    /**
+     * Marks a record handled whose dead letter was already sent (by a batch that then fell back to one record at a
+     * time): its position moves, and it is counted and logged as rejected.
+     */
+    public Uni<Outcome> markRejected(String channel, String group, ConsumerRecord<?, ?> record,
+            InvalidRecordException e) {
+        return pool.withTransaction(conn -> claim(conn, group, record))
+                .plug(uni -> retrying(channel, record, uni))
+                .map(claimed -> {
+                    if (!claimed) {
+                        count(channel, Outcome.DUPLICATE);
+                        return Outcome.DUPLICATE;
+                    }
+                    rejected(channel, record, e);
+                    return Outcome.REJECTED;
+                });
+    }
+
+    /** Counts and logs a record set aside (its dead letter sent, its position moved). */
+    public void rejected(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e) {
+        count(channel, Outcome.REJECTED);
+        registry.counter("readside.records.rejected", "channel", channel, "reason", e.reason()).increment();
+        try (RecordLogContext context = RecordLogContext.of(record)) {
+            LOG.warnf("%s: rejected %s (%s): %s; key=%s value=%s", channel, where(record), e.reason(),
+                    e.getMessage(), record.key(), preview(record.value()));
+        }
+    }
+
+    /** Counts records of a batch by outcome, and the latency of the applied ones. */
+    public void counted(String channel, Outcome outcome, List<? extends ConsumerRecord<?, ?>> records, long startNanos) {
+        if (records.isEmpty()) {
+            return;
+        }
+        registry.counter("readside.records", "channel", channel, "outcome", outcome.name().toLowerCase())
+                .increment(records.size());
+        if (outcome == Outcome.APPLIED) {
+            Timers timers = timers(channel);
+            for (ConsumerRecord<?, ?> record : records) {
+                timers.observe(startNanos, record.timestamp());
+            }
+        }
+    }
+
+    /** As {@link #retrying(String, ConsumerRecord, Uni)} for work on a batch. */
+    public <T> Uni<T> retryingBatch(String channel, String what, Uni<T> attempt) {
+        return attempt
+                .onFailure().invoke(e -> {
+                    registry.counter("readside.apply.failures", "channel", channel, "reason",
+                            e.getClass().getSimpleName()).increment();
+                    LOG.warnf("%s: applying %s failed, retrying: %s", channel, what, e.toString());
+                })
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
+    }
+
     /**
      * Sets a record aside that cannot be applied: it goes to the dead-letter topic {@code <topic>.dlq} with the
      * reason, then its position moves (it is handled; a redelivery will not count it twice), and it is logged with
@@ -125,12 +230,7 @@ public class RecordApplier {
                         count(channel, Outcome.DUPLICATE);
                         return Outcome.DUPLICATE;
                     }
-                    count(channel, Outcome.REJECTED);
-                    registry.counter("readside.records.rejected", "channel", channel, "reason", e.reason()).increment();
-                    try (RecordLogContext context = RecordLogContext.of(record)) {
-                        LOG.warnf("%s: rejected %s (%s): %s; key=%s value=%s", channel, where(record), e.reason(),
-                                e.getMessage(), record.key(), preview(record.value()));
-                    }
+                    rejected(channel, record, e);
                     return Outcome.REJECTED;
                 });
     }
@@ -186,7 +286,7 @@ public class RecordApplier {
                 && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
     }
 
-    static String where(ConsumerRecord<?, ?> record) {
+    public static String where(ConsumerRecord<?, ?> record) {
         return record.topic() + "-" + record.partition() + "@" + record.offset();
     }
 

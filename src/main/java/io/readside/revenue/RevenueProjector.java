@@ -52,6 +52,45 @@ public class RevenueProjector {
                 .collect().asList();
     }
 
+    /** As {@link #ADD_TO_WINDOW} for many windows in one statement (a batch's deltas summed per window). */
+    static final String ADD_TO_WINDOWS = """
+            INSERT INTO revenue_windows AS w (category, window_start, window_end, revenue, order_count)
+            SELECT d.category, d.window_start, d.window_end, d.revenue::numeric, d.order_count
+              FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::int[])
+                   AS d(category, window_start, window_end, revenue, order_count)
+            ON CONFLICT (category, window_start) DO UPDATE
+                SET revenue = w.revenue + EXCLUDED.revenue,
+                    order_count = w.order_count + EXCLUDED.order_count
+            RETURNING category, window_start, window_end, revenue, order_count""";
+
+    /** Adds summed deltas, one row per window, in the given order (a fixed lock order between writers). */
+    public Uni<List<WindowState>> applyAll(SqlConnection conn, RevenueWindows windows,
+            java.util.Collection<RevenueWindows.Delta> deltas) {
+        if (deltas.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        int n = deltas.size();
+        String[] categories = new String[n];
+        OffsetDateTime[] starts = new OffsetDateTime[n];
+        OffsetDateTime[] ends = new OffsetDateTime[n];
+        String[] revenues = new String[n];
+        Integer[] counts = new Integer[n];
+        int i = 0;
+        for (RevenueWindows.Delta delta : deltas) {
+            categories[i] = delta.category();
+            starts[i] = utc(delta.windowStart());
+            ends[i] = utc(windows.windowEnd(delta.windowStart()));
+            revenues[i] = delta.revenue().toPlainString();
+            counts[i++] = delta.orderCount();
+        }
+        return conn.preparedQuery(ADD_TO_WINDOWS).execute(Tuple.of(categories, starts, ends, revenues, counts))
+                .map(rows -> {
+                    List<WindowState> states = new java.util.ArrayList<>(n);
+                    rows.forEach(row -> states.add(WindowState.of(row)));
+                    return states;
+                });
+    }
+
     private static OffsetDateTime utc(Instant instant) {
         return instant.atOffset(ZoneOffset.UTC);
     }

@@ -38,6 +38,27 @@ public class UserOrderTotalsProjector {
                 : add(conn, userId, 1, total).chain(() -> add(conn, previousUser, -1, previousTotal.negate()));
     }
 
+    /** As {@link #ADD_TO_TOTALS} for many users in one statement (a batch's changes summed per user). */
+    static final String ADD_TO_MANY_TOTALS = """
+            INSERT INTO user_order_totals AS t (user_id, order_count, total_spent)
+            SELECT d.user_id, d.order_count, d.total_spent::numeric
+              FROM unnest($1::bigint[], $2::int[], $3::text[]) AS d(user_id, order_count, total_spent)
+            ON CONFLICT (user_id) DO UPDATE
+                SET order_count = t.order_count + EXCLUDED.order_count,
+                    total_spent = t.total_spent + EXCLUDED.total_spent""";
+
+    /** Adds {@code orders} and {@code amounts} to the users' totals, in the given order (the lock order). */
+    public Uni<Void> addAll(SqlConnection conn, Long[] userIds, Integer[] orders, BigDecimal[] amounts) {
+        if (userIds.length == 0) {
+            return Uni.createFrom().voidItem();
+        }
+        String[] texts = new String[amounts.length];
+        for (int i = 0; i < amounts.length; i++) {
+            texts[i] = amounts[i].toPlainString();
+        }
+        return conn.preparedQuery(ADD_TO_MANY_TOTALS).execute(Tuple.of(userIds, orders, texts)).replaceWithVoid();
+    }
+
     private static Uni<Void> add(SqlConnection conn, long userId, int orders, BigDecimal amount) {
         return conn.preparedQuery(ADD_TO_TOTALS).execute(Tuple.of(userId, orders, amount)).replaceWithVoid();
     }

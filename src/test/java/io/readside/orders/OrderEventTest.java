@@ -10,6 +10,7 @@ import java.time.Instant;
 
 import org.junit.jupiter.api.Test;
 
+import io.readside.projection.EventJson;
 import io.readside.projection.InvalidRecordException;
 
 /** Pure logic: how a record of orders is read, and why one is refused. */
@@ -56,6 +57,8 @@ class OrderEventTest {
         assertReason(InvalidRecordException.INVALID_VALUE, "o",
                 "{" + ok + ",\"total\":1,\"items\":[{\"sku\":\"a\",\"qty\":0}]}");
         assertReason(InvalidRecordException.MISSING_FIELD, "o", null);
+        assertReason(InvalidRecordException.OVERSIZED, "o",
+                "{" + ok + ",\"total\":1,\"note\":\"" + "x".repeat(EventJson.MAX_VALUE_BYTES) + "\"}");
     }
 
     private static OrderEvent parse(String key, String json) {

@@ -1,0 +1,107 @@
+package io.readside.orders;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.readside.revenue.RevenueWindows;
+
+/**
+ * What a batch of orders does to the read models, folded in memory in offset order exactly as one record after
+ * the other would (same stream time, same previous versions, same window plans), so that the batch is written with
+ * one statement per table. Pure logic, no I/O.
+ */
+final class OrderBatch {
+
+    /** An order of the batch and where it came from. */
+    record Input(OrderEvent order, int partition, long offset) {
+    }
+
+    /** The final version of an order after the batch, as the {@code orders} row holds it. */
+    record Row(OrderEvent order, Instant processedAt, RevenueWindows.Contribution counted, int partition,
+            long offset) {
+    }
+
+    /** One change to publish on processed-orders (an identical copy is none). */
+    record Change(OrderEvent order, Instant processedAt, Input input, boolean late) {
+    }
+
+    private final RevenueWindows windows;
+    private final Map<String, OrdersProjector.Previous> current;
+    private final Map<Integer, Instant> streamTime;
+
+    final Map<String, Row> rows = new LinkedHashMap<>();
+    final List<Change> changes = new ArrayList<>();
+    /** A change to a user's order totals. */
+    record UserDelta(int orders, BigDecimal amount) {
+        UserDelta plus(UserDelta other) {
+            return new UserDelta(orders + other.orders, amount.add(other.amount));
+        }
+    }
+
+    /** user id -> summed delta; every user a record-by-record pass would write (also when it sums to zero) */
+    final Map<Long, UserDelta> userDeltas = new TreeMap<>();
+    /** category and window start -> summed delta; every window a record-by-record pass would write (also zero) */
+    final Map<WindowKey, RevenueWindows.Delta> windowDeltas = new TreeMap<>(
+            Comparator.comparing(WindowKey::category).thenComparing(WindowKey::windowStart));
+
+    record WindowKey(String category, Instant windowStart) {
+    }
+
+    /**
+     * @param previous the orders of the batch as the database has them (absent: new)
+     * @param streamTime each partition's stream time before the batch (absent: none yet)
+     */
+    OrderBatch(RevenueWindows windows, Map<String, OrdersProjector.Previous> previous, Map<Integer, Instant> streamTime) {
+        this.windows = windows;
+        this.current = new HashMap<>(previous);
+        this.streamTime = new HashMap<>(streamTime);
+    }
+
+    /** Applies the inputs, which must be in offset order within each partition. */
+    OrderBatch apply(List<Input> inputs, Instant processedAt) {
+        for (Input input : inputs) {
+            OrderEvent order = input.order();
+            Instant now = streamTime.merge(input.partition(), order.createdAt(), (a, b) -> a.isAfter(b) ? a : b);
+            OrdersProjector.Previous before = current.get(order.orderId());
+            if (before != null && before.sameAs(order)) {
+                continue;
+            }
+            RevenueWindows.Plan plan = windows.plan(before == null ? null : before.counted(), order.category(),
+                    order.createdAt(), order.total(), now);
+            for (RevenueWindows.Delta delta : plan.deltas()) {
+                windowDeltas.merge(new WindowKey(delta.category(), delta.windowStart()), delta,
+                        (a, b) -> new RevenueWindows.Delta(a.category(), a.windowStart(), a.revenue().add(b.revenue()),
+                                a.orderCount() + b.orderCount()));
+            }
+            if (before == null) {
+                addToUser(order.userId(), 1, order.total());
+            } else if (before.userId() != order.userId()) {
+                addToUser(before.userId(), -1, before.total().negate());
+                addToUser(order.userId(), 1, order.total());
+            } else if (before.total().compareTo(order.total()) != 0) {
+                addToUser(order.userId(), 0, order.total().subtract(before.total()));
+            }
+            current.put(order.orderId(), new OrdersProjector.Previous(order.userId(), order.category(), order.total(),
+                    order.itemCount(), order.createdAt(), plan.counted()));
+            rows.put(order.orderId(), new Row(order, processedAt, plan.counted(), input.partition(), input.offset()));
+            changes.add(new Change(order, processedAt, input, plan.late()));
+        }
+        return this;
+    }
+
+    /** The stream time of each partition after the batch. */
+    Map<Integer, Instant> streamTime() {
+        return streamTime;
+    }
+
+    private void addToUser(long userId, int orders, BigDecimal amount) {
+        userDeltas.merge(userId, new UserDelta(orders, amount), UserDelta::plus);
+    }
+}

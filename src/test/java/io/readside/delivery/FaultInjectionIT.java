@@ -1,0 +1,505 @@
+package io.readside.delivery;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.readside.dev.EmbeddedKafka;
+import io.readside.dev.EmbeddedPostgresql;
+import io.readside.orders.OrdersFold;
+import io.readside.testing.TopicReader;
+
+/**
+ * Faults injected into the packaged service, a real broker and a real PostgreSQL: SIGKILL under load, a clean
+ * restart, a second instance joining and the first leaving, the broker down for 20 s, PostgreSQL down for 30 s,
+ * poison records, a full rebuild. The oracle is the test's own fold of everything produced ({@link OrdersFold});
+ * every scenario ends with: read model == oracle (nothing lost, nothing counted twice) and the service ready.
+ * Figures go to {@code target/fault-injection/figures.txt}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultInjectionIT {
+
+    private static final Path WORK = Path.of("target", "fault-injection");
+    private static final int PARTITIONS = 4;
+    /** orders of the SIGKILL scenario; -Dreadside.faults.orders=N for a quicker run */
+    private static final int ORDERS = Integer.getInteger("readside.faults.orders", 100_000);
+    private static final String GROUP = "readside";
+    private static final Duration START = Duration.ofSeconds(90);
+    private static final Duration DRAIN = Duration.ofMinutes(8);
+    private static final String APPLIED = "readside_records_total{channel=\"orders\",outcome=\"applied\"}";
+    private static final String DUPLICATE = "readside_records_total{channel=\"orders\",outcome=\"duplicate\"}";
+    private static final String REJECTED = "readside_records_total{channel=\"orders\",outcome=\"rejected\"}";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private EmbeddedKafka kafka;
+    private EmbeddedPostgresql postgres;
+    private int kafkaPort;
+    private int controllerPort;
+    private int postgresPort;
+    private final int[] httpPorts = { freePort(), freePort() };
+    private OrderTraffic traffic;
+    private ServiceProcess service;
+    private final Map<String, String> figures = new LinkedHashMap<>();
+
+    @BeforeAll
+    void startBrokerDatabaseAndService() throws Exception {
+        deleteRecursively(WORK);
+        kafkaPort = freePort();
+        controllerPort = freePort();
+        postgresPort = freePort();
+        startBroker();
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1),
+                    new NewTopic("user-events", PARTITIONS, (short) 1),
+                    new NewTopic("orders.dlq", 1, (short) 1))).all().get();
+        }
+        startPostgres();
+        traffic = new OrderTraffic(bootstrap(), 20261127, 0.01);
+        service = start("service-1", 0);
+    }
+
+    @AfterAll
+    void stopEverything() throws IOException {
+        for (ServiceProcess process : List.of(service)) {
+            if (process != null && process.alive()) {
+                process.terminate(Duration.ofSeconds(40));
+            }
+        }
+        if (traffic != null) {
+            traffic.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+        StringBuilder text = new StringBuilder();
+        figures.forEach((key, value) -> text.append(key).append(": ").append(value).append('\n'));
+        Files.writeString(WORK.resolve("figures.txt"), text);
+        System.out.print(text);
+    }
+
+    @Test
+    @Order(1)
+    void sigkillThreeTimesWhile100000OrdersFlowLosesNothingAndCountsNothingTwice() throws Exception {
+        int total = ORDERS;
+        long start = System.nanoTime();
+        Thread producer = produceInBackground(total);
+        for (int kill = 1; kill <= 3; kill++) {
+            long threshold = (long) total * kill / 4;
+            await("applied " + threshold).atMost(DRAIN).pollInterval(Duration.ofMillis(250))
+                    .until(() -> appliedRecords() >= threshold);
+            service.kill();
+            service = start("service-1-after-kill-" + kill, 0);
+        }
+        producer.join();
+        awaitEverythingApplied();
+        long seconds = (System.nanoTime() - start) / 1_000_000_000;
+
+        assertReadModelEqualsOracle();
+        assertProcessedOrdersEndAtEachOrdersLatestVersion();
+        assertReady(service);
+        figures.put("1 sigkill", total + " orders, 3 SIGKILLs, drained in " + seconds + " s; the last process re-read "
+                + (long) service.metric(DUPLICATE) + " records already applied (recognised, not counted)");
+    }
+
+    @Test
+    @Order(2)
+    void cleanRestartCommitsItsOffsetsLeavesTheGroupAndAppliesNoRecordTwice() throws Exception {
+        Thread producer = produceInBackground(10_000);
+        long before = appliedRecords();
+        await().atMost(DRAIN).until(() -> appliedRecords() >= before + 3_000);
+        Duration stopped = service.terminate(Duration.ofSeconds(40));
+
+        assertTrue(groupMembers().isEmpty(), "the consumers left the group at shutdown, no session timeout");
+        Map<TopicPartition, Long> stored = storedPositions("orders");
+        assertEquals(stored, committedOffsets("orders"), "Kafka has the offsets PostgreSQL has");
+        long appliedByFirst = stored.values().stream().mapToLong(Long::longValue).sum();
+
+        service = start("service-2", 0);
+        producer.join();
+        awaitEverythingApplied();
+        assertReadModelEqualsOracle();
+        assertEquals(0, service.metric(DUPLICATE), "nothing read twice after a clean stop");
+        assertEquals(traffic.produced() - appliedByFirst, service.metric(APPLIED) + service.metric(REJECTED),
+                "the second process handled exactly the records the first had not");
+        assertReady(service);
+        figures.put("2 clean restart", "SIGTERM to exit " + stopped.toMillis() + " ms; group empty at once; "
+                + "committed offsets == stored positions; 0 records read twice");
+    }
+
+    @Test
+    @Order(3)
+    void secondInstanceJoinsAndTheFirstLeavesMidStream() throws Exception {
+        AtomicBoolean flowing = new AtomicBoolean(true);
+        Thread producer = produceInBackground(flowing, 1_000);
+        long before = appliedRecords();
+        await().atMost(DRAIN).until(() -> appliedRecords() >= before + 2_000);
+        ServiceProcess second = start("instance-b", 1);
+        await("instance-b takes partitions and applies").atMost(START).until(() -> second.metric(APPLIED) > 0);
+        long joined = appliedRecords();
+        await().atMost(DRAIN).until(() -> appliedRecords() >= joined + 3_000);
+        double appliedByFirst = service.metric(APPLIED);
+        Duration left = service.terminate(Duration.ofSeconds(40));
+        service = second;
+        double appliedBySecondAtLeave = second.metric(APPLIED);
+        await("instance-b carries on alone").atMost(DRAIN)
+                .until(() -> second.metric(APPLIED) >= appliedBySecondAtLeave + 3_000);
+        flowing.set(false);
+        producer.join();
+        awaitEverythingApplied();
+
+        assertTrue(appliedByFirst > 0);
+        assertReadModelEqualsOracle();
+        assertReady(service);
+        figures.put("3 join and leave", "orders at 1,000/s; instance b joined and applied alongside a, a left ("
+                + left.toMillis() + " ms to exit), b applied " + (long) second.metric(APPLIED) + " in all");
+    }
+
+    @Test
+    @Order(4)
+    void brokerDownFor20SecondsAndBackOnItsDataLosesNothing() throws Exception {
+        traffic.produce(8_000);
+        long before = appliedRecords();
+        await().atMost(DRAIN).until(() -> appliedRecords() >= before + 1_000);
+        kafka.close();
+        await("the service outlives 20 s without a broker").during(Duration.ofSeconds(20))
+                .atMost(Duration.ofSeconds(25)).until(service::alive);
+        startBroker();
+        traffic.produce(4_000);
+        awaitEverythingApplied();
+
+        assertReadModelEqualsOracle();
+        assertReady(service);
+        figures.put("4 broker outage", "20 s; reconnected without a restart");
+    }
+
+    @Test
+    @Order(5)
+    void postgresqlDownFor30SecondsMeansNotReadyThenCatchesUp() throws Exception {
+        traffic.produce(8_000);
+        long before = appliedRecords();
+        await().atMost(DRAIN).until(() -> appliedRecords() >= before + 1_000);
+        postgres.close();
+        await("readiness DOWN").atMost(Duration.ofSeconds(20)).until(() -> service.status("/q/health/ready") == 503);
+        await("not ready and alive throughout the outage").during(Duration.ofSeconds(30))
+                .atMost(Duration.ofSeconds(35))
+                .until(() -> service.alive() && service.status("/q/health/ready") == 503
+                        && service.status("/q/health/live") == 200);
+        startPostgres();
+        await("readiness UP").atMost(START).until(() -> service.status("/q/health/ready") == 200);
+        awaitEverythingApplied();
+
+        assertReadModelEqualsOracle();
+        assertReady(service);
+        figures.put("5 postgresql outage", "30 s; readiness 503 during, 200 after, liveness 200 throughout");
+    }
+
+    @Test
+    @Order(6)
+    void onePercentPoisonIsExactlyWhatTheDeadLetterTopicHolds() {
+        Map<String, String> letters = new TreeMap<>();
+        int copies = 0;
+        for (ConsumerRecord<String, byte[]> letter : TopicReader.readAllBytes(bootstrap(), "orders.dlq")) {
+            assertEquals("orders", header(letter, "dead-letter-topic"));
+            assertNotNull(header(letter, "dead-letter-exception-class-name"));
+            assertNotNull(header(letter, "dead-letter-cause"));
+            assertNotNull(header(letter, "dead-letter-timestamp"));
+            String origin = header(letter, "dead-letter-partition") + "@" + header(letter, "dead-letter-offset");
+            if (letters.put(origin, header(letter, "dead-letter-reason")) != null) {
+                copies++;
+            }
+        }
+        assertTrue(traffic.poison.size() > traffic.produced() / 200 && traffic.poison.size() < traffic.produced() / 50,
+                "about 1% of the records were poison");
+        assertEquals(traffic.poison, letters, "every poison record, with its reason, and nothing else");
+        assertReadModelEqualsOracle();
+        figures.put("6 poison", traffic.poison.size() + " poison records of " + traffic.produced() + " ("
+                + copies + " dead letters sent twice: their record was redelivered after a SIGKILL)");
+    }
+
+    @Test
+    @Order(7)
+    void fullRebuildLeavesTheTablesIdentical() throws Exception {
+        Map<String, String> before = orderTables();
+        assertEquals(202, service.postAsAdmin("/admin/rebuilds/orders").statusCode());
+        AtomicReference<JsonNode> status = new AtomicReference<>();
+        await("rebuild done").atMost(DRAIN).pollInterval(Duration.ofMillis(500)).until(() -> {
+            status.set(JSON.readTree(service.getAsAdmin("/admin/rebuilds/orders")));
+            return List.of("DONE", "FAILED").contains(status.get().get("state").asText());
+        });
+        assertEquals("DONE", status.get().get("state").asText(), status.get().toString());
+
+        assertEquals(before, orderTables());
+        assertReadModelEqualsOracle();
+        assertReady(service);
+        figures.put("7 rebuild", status.get().get("replayed_records").asLong() + " records replayed ("
+                + status.get().get("invalid_records").asLong() + " invalid), writers held "
+                + status.get().get("switch_millis").asLong() + " ms; tables identical");
+    }
+
+    // --- the oracle -----------------------------------------------------------------------------------------------
+
+    private void assertReadModelEqualsOracle() {
+        OrdersFold fold = traffic.fold;
+        assertEquals(fold.windowFigures(), queryMap("""
+                SELECT category || '|' || to_char(window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                       revenue || '|' || order_count
+                  FROM revenue_windows WHERE order_count > 0"""), "revenue windows");
+        Map<String, String> users = new TreeMap<>();
+        fold.users.forEach((user, sums) -> {
+            if (sums[1].signum() != 0) {
+                users.put(user.toString(), sums[1].intValue() + "|" + sums[0].setScale(2));
+            }
+        });
+        assertEquals(users, queryMap("""
+                SELECT user_id::text, order_count || '|' || total_spent FROM user_order_totals
+                 WHERE order_count <> 0"""), "users' order totals");
+        Map<String, String> orders = new TreeMap<>();
+        fold.orders.forEach((id, order) -> orders.put(id, order.userId() + "|" + order.category() + "|"
+                + order.total().setScale(2) + "|" + order.createdAt().toEpochMilli()));
+        assertEquals(orders, queryMap("""
+                SELECT order_id, user_id || '|' || category || '|' || total || '|'
+                       || (extract(epoch FROM created_at) * 1000)::bigint FROM orders"""), "orders");
+    }
+
+    /** processed-orders is at least once: each order's last record there is its latest version. */
+    private void assertProcessedOrdersEndAtEachOrdersLatestVersion() throws Exception {
+        Map<String, JsonNode> last = new HashMap<>();
+        for (ConsumerRecord<String, String> record : TopicReader.readAll(bootstrap(), "processed-orders")) {
+            last.put(record.key(), JSON.readTree(record.value()));
+        }
+        for (Map.Entry<String, OrdersFold.Order> order : traffic.fold.orders.entrySet()) {
+            JsonNode published = last.get(order.getKey());
+            assertNotNull(published, order.getKey() + " was published");
+            assertEquals(0, order.getValue().total().compareTo(new BigDecimal(published.get("total").asText())),
+                    order.getKey());
+            assertEquals(order.getValue().category(), published.get("category").asText(), order.getKey());
+        }
+    }
+
+    private Map<String, String> orderTables() {
+        Map<String, String> rows = new TreeMap<>();
+        rows.putAll(prefixed("o|", queryMap("SELECT order_id, row_to_json(o)::text FROM orders o")));
+        rows.putAll(prefixed("w|", queryMap(
+                "SELECT category || '|' || window_start, row_to_json(w)::text FROM revenue_windows w")));
+        rows.putAll(prefixed("u|", queryMap("SELECT user_id::text, row_to_json(u)::text FROM user_order_totals u")));
+        rows.putAll(prefixed("p|", queryMap("""
+                SELECT topic || '-' || kafka_partition, next_offset || '|' || stream_time FROM projection_positions""")));
+        return rows;
+    }
+
+    private static Map<String, String> prefixed(String prefix, Map<String, String> rows) {
+        Map<String, String> result = new TreeMap<>();
+        rows.forEach((key, value) -> result.put(prefix + key, value));
+        return result;
+    }
+
+    // --- infrastructure -------------------------------------------------------------------------------------------
+
+    private ServiceProcess start(String name, int instance) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("kafka.bootstrap.servers", bootstrap());
+        properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgresPort + "/postgres");
+        properties.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://localhost:" + postgresPort + "/postgres");
+        properties.put("quarkus.datasource.username", EmbeddedPostgresql.USER);
+        properties.put("quarkus.datasource.password", EmbeddedPostgresql.USER);
+        properties.put("quarkus.security.users.embedded.users.admin",
+                "3545eaad999fa3d04ee4e6aadca18f0927ca0b72a25e4841711d1d279e4748f3");
+        properties.put("quarkus.log.console.json.enabled", "false");
+        properties.put("readside.lag.interval", "1s");
+        // a killed member's partitions move after this (the broker's minimum); the default 45 s only slows the test
+        for (String channel : List.of("orders", "user-events")) {
+            properties.put("mp.messaging.incoming." + channel + ".session.timeout.ms", "6000");
+            properties.put("mp.messaging.incoming." + channel + ".heartbeat.interval.ms", "1000");
+        }
+        return ServiceProcess.start(name, httpPorts[instance], properties, WORK).awaitReady(START);
+    }
+
+    /** An open-loop flow of {@code perSecond} orders (in sends of a tenth of a second) until {@code flowing} ends. */
+    private Thread produceInBackground(AtomicBoolean flowing, int perSecond) {
+        Thread producer = new Thread(() -> {
+            long next = System.nanoTime();
+            while (flowing.get()) {
+                traffic.produce(perSecond / 10);
+                next += 100_000_000L;
+                LockSupport.parkNanos(next - System.nanoTime());
+            }
+        }, "order-flow");
+        producer.start();
+        return producer;
+    }
+
+    private Thread produceInBackground(int records) {
+        Thread producer = new Thread(() -> {
+            for (int sent = 0; sent < records; sent += 2_000) {
+                traffic.produce(Math.min(2_000, records - sent));
+            }
+        }, "order-traffic");
+        producer.start();
+        return producer;
+    }
+
+    private void startBroker() {
+        kafka = EmbeddedKafka.start(WORK.resolve("kafka"), kafkaPort, controllerPort, PARTITIONS);
+    }
+
+    private void startPostgres() {
+        postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), postgresPort, true);
+    }
+
+    private String bootstrap() {
+        return "localhost:" + kafkaPort;
+    }
+
+    private Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
+    }
+
+    private void awaitEverythingApplied() {
+        await("every record applied").atMost(DRAIN).pollInterval(Duration.ofMillis(500))
+                .until(() -> storedPositions("orders").equals(endOffsets("orders")));
+    }
+
+    private long appliedRecords() {
+        return storedPositions("orders").values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private static void assertReady(ServiceProcess process) {
+        await(process.name() + " ready").atMost(START).until(() -> process.status("/q/health/ready") == 200);
+        assertEquals(200, process.status("/q/health/live"));
+    }
+
+    private Map<TopicPartition, Long> storedPositions(String topic) {
+        Map<TopicPartition, Long> positions = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
+        queryMap("SELECT kafka_partition::text, next_offset::text FROM projection_positions WHERE consumer_group = '"
+                + GROUP + "' AND topic = '" + topic + "'").forEach((partition, next) -> positions.put(
+                        new TopicPartition(topic, Integer.parseInt(partition)), Long.parseLong(next)));
+        return positions;
+    }
+
+    private Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        }
+        Map<TopicPartition, Long> ends = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
+        try (Admin admin = admin()) {
+            admin.listOffsets(latest).all().get().forEach((partition, info) -> {
+                if (info.offset() > 0) {
+                    ends.put(partition, info.offset());
+                }
+            });
+        }
+        return ends;
+    }
+
+    private Map<TopicPartition, Long> committedOffsets(String topic) throws Exception {
+        Map<TopicPartition, Long> committed = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
+        try (Admin admin = admin()) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(GROUP)
+                    .partitionsToOffsetAndMetadata().get();
+            offsets.forEach((partition, offset) -> {
+                if (partition.topic().equals(topic) && offset != null) {
+                    committed.put(partition, offset.offset());
+                }
+            });
+        }
+        return committed;
+    }
+
+    private List<String> groupMembers() throws Exception {
+        try (Admin admin = admin()) {
+            return admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP).members().stream()
+                    .map(member -> member.consumerId()).toList();
+        }
+    }
+
+    private Map<String, String> queryMap(String sql) {
+        Map<String, String> rows = new TreeMap<>();
+        try (Connection connection = DriverManager.getConnection(
+                "jdbc:postgresql://localhost:" + postgresPort + "/postgres", EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER);
+                Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery(sql)) {
+            while (result.next()) {
+                rows.put(result.getString(1), result.getString(2));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+        return rows;
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            List<Path> all = new ArrayList<>(paths.toList());
+            all.sort(Comparator.reverseOrder());
+            for (Path path : all) {
+                Files.delete(path);
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.readside.delivery;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import io.readside.orders.OrdersFold;
+import io.readside.testing.TestProducer;
+
+/**
+ * Seeded orders in the guide's format, with corrections, identical copies, late and past-grace orders, and 1% poison
+ * records of every kind; each send is acknowledged and folded into the oracle ({@link OrdersFold}) in partition and
+ * offset order. Poison records are remembered by where they landed, with the reason Readside must give.
+ */
+final class OrderTraffic implements AutoCloseable {
+
+    static final String TOPIC = "orders";
+    private static final List<String> CATEGORIES = List.of("books", "electronics", "games", "garden", "music", "toys",
+            "food", "beauty", "sports", "tools", "office", "pets");
+    private static final int USERS = 2_000;
+
+    final OrdersFold fold = new OrdersFold();
+    /** "partition@offset" -> the dead-letter reason expected for that poison record */
+    final Map<String, String> poison = new TreeMap<>();
+    private final KafkaProducer<String, byte[]> producer;
+    private final Random random;
+    private final List<String> ids = new ArrayList<>();
+    private final Set<String> known = new HashSet<>();
+    private final double poisonShare;
+    private long clock = 1_764_230_000_000L;
+    private int sequence;
+    private long produced;
+
+    OrderTraffic(String bootstrapServers, long seed, double poisonShare) {
+        this.random = new Random(seed);
+        this.poisonShare = poisonShare;
+        this.producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private record Pending(Future<RecordMetadata> sent, String orderId, long userId, String category, BigDecimal total,
+            Instant createdAt, String poisonReason) {
+    }
+
+    /** Sends {@code count} records and waits until the broker has them all. */
+    synchronized void produce(int count) {
+        List<Pending> pending = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            clock += 10 + random.nextInt(90);
+            if (random.nextDouble() < poisonShare) {
+                pending.add(poisonRecord());
+                continue;
+            }
+            double kind = random.nextDouble();
+            String id = !ids.isEmpty() && kind < 0.10 ? ids.get(random.nextInt(ids.size()))
+                    : "o-" + sequence++;
+            if (known.add(id)) {
+                ids.add(id);
+            }
+            double lateness = random.nextDouble();
+            long createdAt = clock - (lateness < 0.02 ? 400_000 + random.nextInt(300_000)
+                    : lateness < 0.10 ? random.nextInt(200_000) : random.nextInt(1_000));
+            long user = 1 + random.nextInt(USERS);
+            String category = CATEGORIES.get(random.nextInt(CATEGORIES.size()));
+            BigDecimal total = BigDecimal.valueOf(100 + random.nextInt(99_900), 2);
+            String json = """
+                    {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d}"""
+                    .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000);
+            pending.add(new Pending(send(id, json.getBytes(StandardCharsets.UTF_8)), id, user, category, total,
+                    Instant.ofEpochMilli(createdAt), null));
+        }
+        List<Object[]> acknowledged = new ArrayList<>(count);
+        for (Pending p : pending) {
+            acknowledged.add(new Object[] { TestProducer.await(p.sent()), p });
+        }
+        acknowledged.sort(Comparator.comparing((Object[] a) -> ((RecordMetadata) a[0]).partition())
+                .thenComparing(a -> ((RecordMetadata) a[0]).offset()));
+        for (Object[] a : acknowledged) {
+            RecordMetadata at = (RecordMetadata) a[0];
+            Pending p = (Pending) a[1];
+            if (p.poisonReason() != null) {
+                poison.put(at.partition() + "@" + at.offset(), p.poisonReason());
+            } else {
+                fold.apply(at.partition(), at.offset(), p.orderId(), p.userId(), p.category(), p.total(), null,
+                        p.createdAt());
+            }
+        }
+        produced += count;
+    }
+
+    synchronized long produced() {
+        return produced;
+    }
+
+    /** One of the kinds of bad input the issue lists, with the reason Readside gives it. */
+    private Pending poisonRecord() {
+        String id = "poison-" + sequence++;
+        String ok = "\"order_id\":\"" + id + "\",\"user_id\":7,\"category\":\"books\",\"timestamp\":1764230000";
+        return switch (random.nextInt(8)) {
+            case 0 -> poison(id, "{\"order_id\":\"" + id + "\",", "malformed-json");
+            case 1 -> new Pending(send(id, new byte[] { '{', (byte) 0xC3, (byte) 0x28, '}' }), id, 0, null, null,
+                    null, "not-utf8");
+            case 2 -> poison(id, "{\"order_id\":\"" + id + "\",\"user_id\":7,\"total\":\"1.00\",\"timestamp\":1}",
+                    "missing-field");
+            case 3 -> poison(id, "{" + ok.replace("\"user_id\":7", "\"user_id\":\"seven\"") + ",\"total\":\"1.00\"}",
+                    "wrong-type");
+            case 4 -> poison(id, "{" + ok + ",\"total\":\"-5.00\"}", "invalid-value");
+            case 5 -> poison(id, "{" + ok + ",\"total\":1e12}", "invalid-value");
+            case 6 -> new Pending(send(null, ("{" + ok + ",\"total\":\"1.00\"}").getBytes(StandardCharsets.UTF_8)),
+                    id, 0, null, null, null, "missing-key");
+            default -> poison(id, "{" + ok + ",\"total\":\"1.00\",\"note\":\"" + "x".repeat(70_000) + "\"}",
+                    "oversized");
+        };
+    }
+
+    private Pending poison(String id, String value, String reason) {
+        return new Pending(send(id, value.getBytes(StandardCharsets.UTF_8)), id, 0, null, null, null, reason);
+    }
+
+    private Future<RecordMetadata> send(String key, byte[] value) {
+        return producer.send(new ProducerRecord<>(TOPIC, key, value));
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

@@ -1,0 +1,154 @@
+package io.readside.delivery;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
+
+/**
+ * The packaged service ({@code target/quarkus-app/quarkus-run.jar}) as its own operating-system process, so that it
+ * can be killed with SIGKILL or stopped with SIGTERM like a pod.
+ */
+final class ServiceProcess {
+
+    static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final String name;
+    private final int port;
+    private final Process process;
+
+    private ServiceProcess(String name, int port, Process process) {
+        this.name = name;
+        this.port = port;
+        this.process = process;
+    }
+
+    /** Starts the jar with {@code -Xmx256m}, the given system properties, and its log in {@code logDir/name.log}. */
+    static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m"));
+        properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
+        command.add("-Dquarkus.http.port=" + port);
+        command.addAll(List.of("-jar", JAR.toString()));
+        try {
+            Files.createDirectories(logDir);
+            Path log = logDir.resolve(name + ".log");
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            return new ServiceProcess(name, port, process);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    ServiceProcess awaitReady(Duration timeout) {
+        Awaitility.await(name + " ready").atMost(timeout).pollInterval(Duration.ofMillis(200))
+                .until(() -> status("/q/health/ready") == 200);
+        return this;
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed or committed. */
+    void kill() {
+        process.destroyForcibly();
+        waitForExit(Duration.ofSeconds(30));
+    }
+
+    /** SIGTERM, then waits for the process to exit; returns how long that took. */
+    Duration terminate(Duration atMost) {
+        long start = System.nanoTime();
+        process.destroy();
+        waitForExit(atMost);
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    int exitValue() {
+        return process.exitValue();
+    }
+
+    private void waitForExit(Duration atMost) {
+        try {
+            if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError(name + " did not exit within " + atMost);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The HTTP status of a GET, or -1 when nothing answers. */
+    int status(String path) {
+        try {
+            return HTTP.send(request(path).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    String get(String path) {
+        return send(request(path).build()).body();
+    }
+
+    HttpResponse<String> postAsAdmin(String path) {
+        return send(request(path).POST(HttpRequest.BodyPublishers.noBody())
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        "admin:admin".getBytes(StandardCharsets.UTF_8)))
+                .build());
+    }
+
+    String getAsAdmin(String path) {
+        return send(request(path).header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                "admin:admin".getBytes(StandardCharsets.UTF_8))).build()).body();
+    }
+
+    /** A sample of {@code /q/metrics} whose line starts with {@code series} (name and labels); 0 when absent. */
+    double metric(String series) {
+        for (String line : get("/q/metrics").split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10));
+    }
+
+    private static HttpResponse<String> send(HttpRequest request) {
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
