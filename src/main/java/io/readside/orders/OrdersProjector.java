@@ -534,11 +534,13 @@ public class OrdersProjector implements Replayable {
             UPDATE %2$s.orders r SET processed_at = l.processed_at
               FROM %1$s.orders l
              WHERE l.order_id = r.order_id AND l.source_partition = r.source_partition
-               AND l.source_offset = r.source_offset""";
+               AND l.source_offset = r.source_offset AND l.processed_at <> r.processed_at
+               AND ($1::timestamptz IS NULL OR r.processed_at >= $1)""";
 
     @Override
-    public Uni<Void> beforeSwitch(SqlConnection conn, String live, String rebuilt) {
-        return conn.query(KEEP_PROCESSED_AT.formatted(live, rebuilt)).execute().replaceWithVoid();
+    public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
+        return conn.preparedQuery(KEEP_PROCESSED_AT.formatted(live, rebuilt))
+                .execute(Tuple.of(replayedSince == null ? null : utc(replayedSince))).replaceWithVoid();
     }
 
     /**

@@ -176,8 +176,13 @@ public class Rebuilds {
                     break;
                 }
             }
+            // the bulk of the carry-over before the writers are held; the switch redoes only what was replayed since
+            String schema = identifier(pool.query("SELECT current_schema()").execute().await().indefinitely()
+                    .iterator().next().getString(0));
+            Instant carriedOver = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+            pool.withConnection(conn -> model.carryOver(conn, schema, SHADOW, null)).await().indefinitely();
             run.state = State.SWITCHING;
-            switchOver(consumer, run);
+            switchOver(consumer, run, carriedOver);
         }
         dropSchemas();
         LOG.infof("rebuild of %s: done, %d records replayed (%d invalid), switch held writers for %d ms",
@@ -281,7 +286,7 @@ public class Rebuilds {
      * Holds the live writers of the topic (their position rows, locked FOR UPDATE), brings the shadow to exactly
      * those positions, and swaps the tables; everything in one transaction.
      */
-    private void switchOver(KafkaConsumer<String, byte[]> consumer, Run run) {
+    private void switchOver(KafkaConsumer<String, byte[]> consumer, Run run, Instant carriedOver) {
         Replayable model = run.model;
         SqlConnection conn = pool.getConnection().await().indefinitely();
         try {
@@ -303,7 +308,7 @@ public class Rebuilds {
                 }
                 String schema = conn.query("SELECT current_schema()").execute().await().indefinitely()
                         .iterator().next().getString(0);
-                model.beforeSwitch(conn, identifier(schema), SHADOW).await().indefinitely();
+                model.carryOver(conn, identifier(schema), SHADOW, carriedOver).await().indefinitely();
                 conn.preparedQuery(COPY_STREAM_TIME).execute(Tuple.of(model.group(), model.topic()))
                         .await().indefinitely();
                 execute(conn, "DROP SCHEMA IF EXISTS " + REPLACED + " CASCADE");

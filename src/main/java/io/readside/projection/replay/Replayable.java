@@ -1,5 +1,6 @@
 package io.readside.projection.replay;
 
+import java.time.Instant;
 import java.util.List;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,10 +32,11 @@ public interface Replayable {
     Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<String, byte[]> record);
 
     /**
-     * Runs in the switch transaction, live writers held: carries over what a replay cannot know (e.g. when a
-     * version was first processed) from the live tables ({@code live} schema) into the rebuilt ones.
+     * Carries over what a replay cannot know (e.g. when a version was first processed) from the live tables
+     * ({@code live} schema) into the rebuilt ones. Runs twice: before the switch for every row ({@code replayedSince}
+     * null), then in the switch transaction, live writers held, for the rows replayed since the first run began.
      */
-    default Uni<Void> beforeSwitch(SqlConnection conn, String live, String rebuilt) {
+    default Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
         return Uni.createFrom().voidItem();
     }
 }
