@@ -17,55 +17,55 @@ import io.readside.revenue.RevenueWindows;
  * the other would (same stream time, same previous versions, same window plans), so that the batch is written with
  * one statement per table. Pure logic, no I/O.
  */
-final class OrderBatch {
+public final class OrderBatch {
 
     /** An order of the batch and where it came from. */
-    record Input(OrderEvent order, int partition, long offset) {
+    public record Input(OrderEvent order, int partition, long offset) {
     }
 
     /** The final version of an order after the batch, as the {@code orders} row holds it. */
-    record Row(OrderEvent order, Instant processedAt, RevenueWindows.Contribution counted, int partition,
+    public record Row(OrderEvent order, Instant processedAt, RevenueWindows.Contribution counted, int partition,
             long offset) {
     }
 
     /** One change to publish on processed-orders (an identical copy is none). */
-    record Change(OrderEvent order, Instant processedAt, Input input, boolean late) {
+    public record Change(OrderEvent order, Instant processedAt, Input input, boolean late) {
     }
 
     private final RevenueWindows windows;
     private final Map<String, OrdersProjector.Previous> current;
     private final Map<Integer, Instant> streamTime;
 
-    final Map<String, Row> rows = new LinkedHashMap<>();
-    final List<Change> changes = new ArrayList<>();
+    public final Map<String, Row> rows = new LinkedHashMap<>();
+    public final List<Change> changes = new ArrayList<>();
     /** A change to a user's order totals. */
-    record UserDelta(int orders, BigDecimal amount) {
+    public record UserDelta(int orders, BigDecimal amount) {
         UserDelta plus(UserDelta other) {
             return new UserDelta(orders + other.orders, amount.add(other.amount));
         }
     }
 
     /** user id -> summed delta; every user a record-by-record pass would write (also when it sums to zero) */
-    final Map<Long, UserDelta> userDeltas = new TreeMap<>();
+    public final Map<Long, UserDelta> userDeltas = new TreeMap<>();
     /** category and window start -> summed delta; every window a record-by-record pass would write (also zero) */
-    final Map<WindowKey, RevenueWindows.Delta> windowDeltas = new TreeMap<>(
+    public final Map<WindowKey, RevenueWindows.Delta> windowDeltas = new TreeMap<>(
             Comparator.comparing(WindowKey::category).thenComparing(WindowKey::windowStart));
 
-    record WindowKey(String category, Instant windowStart) {
+    public record WindowKey(String category, Instant windowStart) {
     }
 
     /**
      * @param previous the orders of the batch as the database has them (absent: new)
      * @param streamTime each partition's stream time before the batch (absent: none yet)
      */
-    OrderBatch(RevenueWindows windows, Map<String, OrdersProjector.Previous> previous, Map<Integer, Instant> streamTime) {
+    public OrderBatch(RevenueWindows windows, Map<String, OrdersProjector.Previous> previous, Map<Integer, Instant> streamTime) {
         this.windows = windows;
         this.current = new HashMap<>(previous);
         this.streamTime = new HashMap<>(streamTime);
     }
 
     /** Applies the inputs, which must be in offset order within each partition. */
-    OrderBatch apply(List<Input> inputs, Instant processedAt) {
+    public OrderBatch apply(List<Input> inputs, Instant processedAt) {
         for (Input input : inputs) {
             OrderEvent order = input.order();
             Instant now = streamTime.merge(input.partition(), order.createdAt(), (a, b) -> a.isAfter(b) ? a : b);
@@ -97,7 +97,7 @@ final class OrderBatch {
     }
 
     /** The stream time of each partition after the batch. */
-    Map<Integer, Instant> streamTime() {
+    public Map<Integer, Instant> streamTime() {
         return streamTime;
     }
 

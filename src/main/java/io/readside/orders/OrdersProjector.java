@@ -140,7 +140,7 @@ public class OrdersProjector implements Replayable {
     }
 
     /** The version of an order already in the read model. */
-    record Previous(long userId, String category, BigDecimal total, Integer itemCount, Instant createdAt,
+    public record Previous(long userId, String category, BigDecimal total, Integer itemCount, Instant createdAt,
             RevenueWindows.Contribution counted) {
 
         static Previous of(Row row) {
@@ -182,7 +182,7 @@ public class OrdersProjector implements Replayable {
                     if (projected != null && projected.late()) { // counted once committed, not per attempt
                         registry.counter("readside.orders.late").increment();
                         try (RecordLogContext context = RecordLogContext.of(record)) {
-                            LOG.infof("order %s at %s came after its window closed: not added to revenue",
+                            LOG.debugf("order %s at %s came after its window closed: not added to revenue",
                                     order.orderId(), order.createdAt());
                         }
                     }
@@ -409,7 +409,7 @@ public class OrdersProjector implements Replayable {
         for (OrderBatch.Change change : batch.changes) {
             if (change.late()) {
                 registry.counter("readside.orders.late").increment();
-                LOG.infof("order %s at %s came after its window closed: not added to revenue",
+                LOG.debugf("order %s at %s came after its window closed: not added to revenue",
                         change.order().orderId(), change.order().createdAt());
             }
         }

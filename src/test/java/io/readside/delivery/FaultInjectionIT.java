@@ -51,6 +51,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
 import io.readside.orders.OrdersFold;
+import io.readside.testing.ServiceProcess;
 import io.readside.testing.TopicReader;
 
 /**
@@ -85,6 +86,7 @@ class FaultInjectionIT {
     private OrderTraffic traffic;
     private ServiceProcess service;
     private final Map<String, String> figures = new LinkedHashMap<>();
+    private final List<ServiceProcess> started = new ArrayList<>();
 
     @BeforeAll
     void startBrokerDatabaseAndService() throws Exception {
@@ -105,8 +107,8 @@ class FaultInjectionIT {
 
     @AfterAll
     void stopEverything() throws IOException {
-        for (ServiceProcess process : List.of(service)) {
-            if (process != null && process.alive()) {
+        for (ServiceProcess process : started) { // also those a failed scenario left behind
+            if (process.alive()) {
                 process.terminate(Duration.ofSeconds(40));
             }
         }
@@ -359,7 +361,9 @@ class FaultInjectionIT {
             properties.put("mp.messaging.incoming." + channel + ".session.timeout.ms", "6000");
             properties.put("mp.messaging.incoming." + channel + ".heartbeat.interval.ms", "1000");
         }
-        return ServiceProcess.start(name, httpPorts[instance], properties, WORK).awaitReady(START);
+        ServiceProcess process = ServiceProcess.start(name, httpPorts[instance], properties, WORK);
+        started.add(process);
+        return process.awaitReady(START);
     }
 
     /** An open-loop flow of {@code perSecond} orders (in sends of a tenth of a second) until {@code flowing} ends. */

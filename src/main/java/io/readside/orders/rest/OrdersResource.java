@@ -31,7 +31,7 @@ public class OrdersResource {
     @Path("/{orderId}")
     public Uni<OrderView> get(@PathParam("orderId") String orderId) {
         String id = Problem.text("orderId", orderId, MAX_ID_LENGTH);
-        return orders.findById(id)
+        return orders.byId(id)
                 .onItem().ifNull().failWith(() -> ProblemException.notFound("No order '" + id + "' in the read model"))
                 .map(OrderView::of);
     }

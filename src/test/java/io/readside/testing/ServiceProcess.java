@@ -1,4 +1,4 @@
-package io.readside.delivery;
+package io.readside.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,7 +22,7 @@ import org.awaitility.Awaitility;
  * The packaged service ({@code target/quarkus-app/quarkus-run.jar}) as its own operating-system process, so that it
  * can be killed with SIGKILL or stopped with SIGTERM like a pod.
  */
-final class ServiceProcess {
+public final class ServiceProcess {
 
     static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -38,9 +38,16 @@ final class ServiceProcess {
     }
 
     /** Starts the jar with {@code -Xmx256m}, the given system properties, and its log in {@code logDir/name.log}. */
-    static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir) {
+    public static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir) {
+        return start(name, port, properties, logDir, List.of());
+    }
+
+    /** As above, with more JVM options (a flight recording, say). */
+    public static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir,
+            List<String> jvmOptions) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx256m"));
+        command.addAll(jvmOptions);
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-Dquarkus.http.port=" + port);
         command.addAll(List.of("-jar", JAR.toString()));
@@ -55,35 +62,39 @@ final class ServiceProcess {
         }
     }
 
-    String name() {
+    public long pid() {
+        return process.pid();
+    }
+
+    public String name() {
         return name;
     }
 
-    boolean alive() {
+    public boolean alive() {
         return process.isAlive();
     }
 
-    ServiceProcess awaitReady(Duration timeout) {
+    public ServiceProcess awaitReady(Duration timeout) {
         Awaitility.await(name + " ready").atMost(timeout).pollInterval(Duration.ofMillis(200))
                 .until(() -> status("/q/health/ready") == 200);
         return this;
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed or committed. */
-    void kill() {
+    public void kill() {
         process.destroyForcibly();
         waitForExit(Duration.ofSeconds(30));
     }
 
     /** SIGTERM, then waits for the process to exit; returns how long that took. */
-    Duration terminate(Duration atMost) {
+    public Duration terminate(Duration atMost) {
         long start = System.nanoTime();
         process.destroy();
         waitForExit(atMost);
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
-    int exitValue() {
+    public int exitValue() {
         return process.exitValue();
     }
 
@@ -100,7 +111,7 @@ final class ServiceProcess {
     }
 
     /** The HTTP status of a GET, or -1 when nothing answers. */
-    int status(String path) {
+    public int status(String path) {
         try {
             return HTTP.send(request(path).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
@@ -111,24 +122,24 @@ final class ServiceProcess {
         }
     }
 
-    String get(String path) {
+    public String get(String path) {
         return send(request(path).build()).body();
     }
 
-    HttpResponse<String> postAsAdmin(String path) {
+    public HttpResponse<String> postAsAdmin(String path) {
         return send(request(path).POST(HttpRequest.BodyPublishers.noBody())
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                         "admin:admin".getBytes(StandardCharsets.UTF_8)))
                 .build());
     }
 
-    String getAsAdmin(String path) {
+    public String getAsAdmin(String path) {
         return send(request(path).header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                 "admin:admin".getBytes(StandardCharsets.UTF_8))).build()).body();
     }
 
     /** A sample of {@code /q/metrics} whose line starts with {@code series} (name and labels); 0 when absent. */
-    double metric(String series) {
+    public double metric(String series) {
         for (String line : get("/q/metrics").split("\n")) {
             if (line.startsWith(series + " ")) {
                 return Double.parseDouble(line.substring(series.length() + 1).trim());

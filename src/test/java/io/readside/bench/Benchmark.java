@@ -1,0 +1,525 @@
+package io.readside.bench;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.flywaydb.core.Flyway;
+
+import io.readside.dev.EmbeddedKafka;
+import io.readside.dev.EmbeddedPostgresql;
+import io.readside.testing.ServiceProcess;
+
+/**
+ * Readside beside the hand-written limit on one machine, in one run (bench/run.sh): a Kafka broker and a PostgreSQL,
+ * a seeded backlog of orders over 4 partitions, then each measurement {@code runs} times, medians reported with
+ * their spread. Not a test: figures are printed, nothing is asserted.
+ */
+public final class Benchmark {
+
+    private static final Path WORK = Path.of("target", "bench");
+    private static final List<String> CATEGORIES = List.of("books", "electronics", "games", "garden", "music", "toys",
+            "food", "beauty", "sports", "tools", "office", "pets");
+    private static final int USERS = 5_000;
+    private static final int PARTITIONS = 4;
+    private static final int WARM_UP_ORDERS = 200_000;
+
+    private final int orders = Integer.getInteger("bench.orders", 1_000_000);
+    private final int runs = Integer.getInteger("bench.runs", 3);
+    private final int latencySeconds = Integer.getInteger("bench.latency-seconds", 45);
+    private final int queryThreads = 2;
+    private final int queryConnections = 32;
+    private final int querySeconds = Integer.getInteger("bench.query-seconds", 30);
+    private final String classpath = System.getProperty("java.class.path");
+
+    private EmbeddedKafka kafka;
+    private EmbeddedPostgresql postgres;
+    private long produced;
+    private int distinctOrders;
+    private final Map<String, List<Double>> figures = new LinkedHashMap<>();
+
+    public static void main(String[] args) throws Exception {
+        new Benchmark().run();
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        deleteRecursively(WORK);
+        kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, PARTITIONS);
+        postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false);
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1),
+                    new NewTopic("user-events", PARTITIONS, (short) 1))).all().get();
+        }
+        if (System.getProperty("bench.latency-rate") != null) { // one latency run alone, e.g. to profile it
+            latency(0, Integer.getInteger("bench.latency-rate"), 1);
+            printTable(0);
+            return;
+        }
+        if (System.getProperty("bench.latency-of-max") != null) { // the latency part alone, for a measured maximum
+            latencies(Integer.getInteger("bench.latency-of-max"));
+            printTable(0);
+            return;
+        }
+        long start = System.nanoTime();
+        produceBacklog();
+        log("backlog: %d orders (%d distinct) and %d signups produced in %.0f s", produced, distinctOrders, USERS,
+                (System.nanoTime() - start) / 1e9);
+
+        for (int i = 1; i <= runs; i++) {
+            readsideDrain(i, i == runs);
+        }
+        pgbench();
+        for (int i = 1; i <= runs; i++) {
+            limitDrain(i);
+        }
+        double readsideRate = median("readside records/s");
+        latencies(readsideRate);
+        printTable(readsideRate);
+        kafka.close();
+        postgres.close();
+    }
+
+    // --- the backlog ----------------------------------------------------------------------------------------------
+
+    /** Seeded: 5,000 users, 12 categories, 10% corrections, 2% late; event time advances ~50 ms per order. */
+    private void produceBacklog() throws Exception {
+        Random random = new Random(1_000_000);
+        try (KafkaProducer<String, String> producer = producer()) {
+            List<Future<RecordMetadata>> pending = new ArrayList<>();
+            for (int user = 1; user <= USERS; user++) {
+                pending.add(producer.send(new ProducerRecord<>("user-events", Integer.toString(user),
+                        "{\"type\":\"user.signup\",\"user_id\":%d,\"email\":\"user%d@example.com\",\"timestamp\":1764230000}"
+                                .formatted(user, user))));
+            }
+            long clock = 1_764_230_000_000L;
+            for (int i = 0; i < orders; i++) {
+                clock += 10 + random.nextInt(81);
+                String id = distinctOrders > 0 && random.nextDouble() < 0.10 ? "o-" + random.nextInt(distinctOrders)
+                        : "o-" + distinctOrders++;
+                long createdAt = clock - (random.nextDouble() < 0.02 ? 400_000 + random.nextInt(300_000)
+                        : random.nextInt(2_000));
+                pending.add(producer.send(new ProducerRecord<>("orders", id, order(id, 1 + random.nextInt(USERS),
+                        CATEGORIES.get(random.nextInt(CATEGORIES.size())),
+                        BigDecimal.valueOf(100 + random.nextInt(99_900), 2), createdAt))));
+                if (pending.size() >= 10_000) {
+                    for (Future<RecordMetadata> sent : pending) {
+                        sent.get();
+                    }
+                    pending.clear();
+                }
+            }
+            for (Future<RecordMetadata> sent : pending) {
+                sent.get();
+            }
+        }
+        produced = orders;
+    }
+
+    private static String order(String id, long user, String category, BigDecimal total, long createdAtMillis) {
+        return "{\"order_id\":\"%s\",\"user_id\":%d,\"category\":\"%s\",\"total\":\"%s\",\"timestamp\":%d.%03d}"
+                .formatted(id, user, category, total, createdAtMillis / 1000, createdAtMillis % 1000);
+    }
+
+    // --- Readside: drain, then (last run) the query side ----------------------------------------------------------
+
+    private void readsideDrain(int run, boolean thenQueries) throws Exception {
+        resetDatabase(false);
+        String group = "bench-readside-" + run;
+        long before = endOffsets("processed-orders") + endOffsets("revenue-by-category");
+        int port = freePort();
+        long start = System.nanoTime();
+        ServiceProcess service = ServiceProcess.start("readside-" + run, port, serviceProperties(group, "orders"),
+                WORK);
+        while (service.status("/q/health/ready") != 200) {
+            LockSupport.parkNanos(20_000_000);
+            if (!service.alive()) {
+                throw new IllegalStateException("Readside exited; see " + WORK.resolve("readside-" + run + ".log"));
+            }
+        }
+        double ready = (System.nanoTime() - start) / 1e9;
+        while (applied(group, "orders") < produced || applied(group, "user-events") < USERS) {
+            LockSupport.parkNanos(100_000_000);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long[] cpuAndPeak = cpuTicksAndPeakRss(service.pid());
+        long outgoing = endOffsets("processed-orders") + endOffsets("revenue-by-category") - before;
+        add("readside ready s", ready);
+        add("readside records/s", produced / seconds);
+        add("readside cpu-s per 1000", cpuAndPeak[0] / 100.0 / (produced / 1000.0));
+        add("readside peak rss MiB", cpuAndPeak[1] / 1024.0);
+        add("readside outgoing records", outgoing);
+        log("readside run %d: ready in %.2f s, %d orders applied in %.1f s (%.0f/s), %d outgoing records, cpu %.1f s,"
+                + " peak RSS %d MiB", run, ready, produced, seconds, produced / seconds, outgoing,
+                cpuAndPeak[0] / 100.0, cpuAndPeak[1] / 1024);
+        if (thenQueries) {
+            for (int i = 1; i <= runs; i++) {
+                wrk(port, i);
+            }
+        }
+        service.terminate(Duration.ofSeconds(60));
+    }
+
+    private Map<String, String> serviceProperties(String group, String topic) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgres.port() + "/postgres");
+        properties.put("quarkus.datasource.jdbc.url", postgres.jdbcUrl());
+        properties.put("quarkus.datasource.username", EmbeddedPostgresql.USER);
+        properties.put("quarkus.datasource.password", EmbeddedPostgresql.USER);
+        properties.put("mp.messaging.incoming.orders.topic", topic);
+        properties.put("mp.messaging.incoming.orders.group.id", group);
+        properties.put("mp.messaging.incoming.user-events.group.id", group);
+        properties.put("quarkus.log.console.json.enabled", "false");
+        // -Dbench.service.<key>=<value>: a setting of the service to try
+        System.getProperties().stringPropertyNames().stream().filter(key -> key.startsWith("bench.service."))
+                .forEach(key -> properties.put(key.substring("bench.service.".length()), System.getProperty(key)));
+        return properties;
+    }
+
+    /** wrk on GET /orders/{id} over random existing ids. */
+    private void wrk(int port, int run) throws Exception {
+        Path script = Path.of("bench", "random-order.lua");
+        String output = command(List.of("wrk", "-t" + queryThreads, "-c" + queryConnections, "-d" + querySeconds + "s",
+                "--latency", "-s", script.toString(), "http://localhost:" + port),
+                Map.of("ORDER_COUNT", Integer.toString(distinctOrders)));
+        double rate = number(output, "Requests/sec:\\s+([0-9.]+)");
+        add("GET /orders/{id} requests/s", rate);
+        add("GET /orders/{id} p50 ms", millis(output, "50%"));
+        add("GET /orders/{id} p99 ms", millis(output, "99%"));
+        if (output.contains("Non-2xx")) {
+            log("wrk run %d: non-2xx answers!%n%s", run, output);
+        }
+        log("wrk run %d: %.0f requests/s, p50 %.2f ms, p99 %.2f ms", run, rate, millis(output, "50%"),
+                millis(output, "99%"));
+    }
+
+    /** The database's own ceiling for the same point lookup: pgbench, select-only, same concurrency. */
+    private void pgbench() throws Exception {
+        Path script = Path.of("bench", "select-order.sql");
+        for (int run = 1; run <= runs; run++) {
+            String output = command(List.of("pgbench", "-n", "-M", "prepared", "-c", Integer.toString(queryConnections),
+                    "-j", Integer.toString(queryThreads), "-T", Integer.toString(querySeconds),
+                    "-D", "order_count=" + distinctOrders, "-f", script.toString(), "-h", "localhost",
+                    "-p", Integer.toString(postgres.port()), "-U", EmbeddedPostgresql.USER, EmbeddedPostgresql.DATABASE),
+                    Map.of("PGPASSWORD", EmbeddedPostgresql.USER));
+            double tps = number(output, "tps = ([0-9.]+) \\(without initial connection time\\)");
+            add("pgbench select-only tps", tps);
+            add("pgbench latency avg ms", number(output, "latency average = ([0-9.]+) ms"));
+            log("pgbench run %d: %.0f selects/s", run, tps);
+        }
+    }
+
+    // --- the hand-written limit ---------------------------------------------------------------------------------
+
+    private void limitDrain(int run) throws Exception {
+        resetDatabase(true);
+        long start = System.nanoTime();
+        String output = command(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", classpath, LimitPipeline.class.getName(), kafka.bootstrapServers(),
+                postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER, "orders", "bench-limit-" + run,
+                Long.toString(produced)), Map.of());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Matcher m = Pattern.compile("LIMIT records=(\\d+) seconds=([0-9.]+) cpu_seconds=([0-9.]+) peak_rss_kb=(\\d+)")
+                .matcher(output);
+        if (!m.find()) {
+            throw new IllegalStateException("the limit pipeline said: " + output);
+        }
+        add("limit records/s", produced / seconds);
+        add("limit cpu-s per 1000", Double.parseDouble(m.group(3)) / (produced / 1000.0));
+        add("limit peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
+        log("limit run %d: %d orders in %.1f s (%.0f/s), cpu %s s, peak RSS %d MiB", run, produced, seconds,
+                produced / seconds, m.group(3), Long.parseLong(m.group(4)) / 1024);
+    }
+
+    // --- end-to-end latency, open loop ----------------------------------------------------------------------------
+
+    private void latencies(double maximumRate) throws Exception {
+        for (double share : new double[] { 0.5, 0.8 }) {
+            for (int i = 1; i <= runs; i++) {
+                latency(share, (int) (maximumRate * share), i);
+            }
+        }
+    }
+
+    /** A fixed send schedule at {@code rate} orders/s; latency = record timestamp to its commit in the read model. */
+    private void latency(double share, int rate, int run) throws Exception {
+        resetDatabase(false);
+        String topic = "latency-" + (int) (share * 100) + "-" + run;
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get();
+        }
+        String group = "bench-" + topic;
+        int port = freePort();
+        List<String> jvm = System.getProperty("bench.jfr") == null ? List.of()
+                : List.of("-XX:StartFlightRecording=filename=" + WORK.resolve(topic + ".jfr") + ",settings=profile");
+        ServiceProcess service = ServiceProcess.start(topic, port, serviceProperties(group, topic), WORK, jvm);
+        service.awaitReady(Duration.ofSeconds(60));
+        Random random = new Random(run);
+        long sent = 0;
+        try (KafkaProducer<String, String> producer = producer()) {
+            // warm-up: a fresh JVM compiles first; it drains a backlog of old orders before the measured flow
+            for (int k = 0; k < WARM_UP_ORDERS; k++, sent++) {
+                producer.send(new ProducerRecord<>(topic, "w-" + k, order("w-" + k, 1 + random.nextInt(USERS),
+                        CATEGORIES.get(random.nextInt(CATEGORIES.size())), BigDecimal.ONE, 1_764_230_000_000L)));
+            }
+            producer.flush();
+            while (applied(group, topic) < sent) {
+                LockSupport.parkNanos(100_000_000);
+            }
+            long begin = System.nanoTime();
+            long tickNanos = 10_000_000; // 100 sends a second
+            long measured = 0;
+            for (long tick = 0; tick < latencySeconds * 100L; tick++) {
+                LockSupport.parkNanos(begin + tick * tickNanos - System.nanoTime());
+                long due = (tick + 1) * rate / 100 - measured;
+                for (long k = 0; k < due; k++, sent++, measured++) {
+                    String id = "l-" + measured;
+                    producer.send(new ProducerRecord<>(topic, id, order(id, 1 + random.nextInt(USERS),
+                            CATEGORIES.get(random.nextInt(CATEGORIES.size())),
+                            BigDecimal.valueOf(100 + random.nextInt(99_900), 2), System.currentTimeMillis())));
+                }
+            }
+        }
+        while (applied(group, topic) < sent) {
+            LockSupport.parkNanos(100_000_000);
+        }
+        service.terminate(Duration.ofSeconds(60));
+        // per record: its event time (set when it was sent) to processed_at (taken as its batch is folded, just
+        // before the batch's statements and commit)
+        double[] latency = new double[3];
+        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER); Statement statement = db.createStatement();
+                ResultSet rows = statement.executeQuery("""
+                        SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY l), percentile_disc(0.99) WITHIN GROUP
+                               (ORDER BY l), max(l)
+                          FROM (SELECT extract(epoch FROM processed_at - created_at) * 1000 AS l FROM orders
+                                 WHERE order_id LIKE 'l-%') t""")) {
+            rows.next();
+            for (int k = 0; k < 3; k++) {
+                latency[k] = rows.getDouble(k + 1);
+            }
+        }
+        StringBuilder profile = new StringBuilder();
+        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER); Statement statement = db.createStatement();
+                ResultSet rows = statement.executeQuery("""
+                        SELECT floor(extract(epoch FROM created_at - (SELECT min(created_at) FROM orders
+                                                              WHERE order_id LIKE 'l-%')) / 5) AS slice,
+                               percentile_disc(0.5) WITHIN GROUP
+                                   (ORDER BY extract(epoch FROM processed_at - created_at) * 1000) AS p50
+                          FROM orders WHERE order_id LIKE 'l-%' GROUP BY slice ORDER BY slice""")) {
+            while (rows.next()) {
+                profile.append(String.format(Locale.ROOT, " %.0f", rows.getDouble(2)));
+            }
+        }
+        log("latency run %d: p50 ms of each 5 s of sending:%s", run, profile);
+        String label = "latency at " + (int) (share * 100) + "% (" + rate + "/s)";
+        add(label + " p50 ms", latency[0]);
+        add(label + " p99 ms", latency[1]);
+        add(label + " max ms", latency[2]);
+        log("latency run %d at %d/s (%d sent): p50 %.1f ms, p99 %.1f ms, max %.1f ms", run, rate,
+                sent - WARM_UP_ORDERS, latency[0], latency[1], latency[2]);
+    }
+
+    // --- the table ------------------------------------------------------------------------------------------------
+
+    private void printTable(double readsideRate) throws IOException {
+        StringBuilder out = new StringBuilder();
+        out.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+                .append(memTotalGib()).append(" GiB, ").append(System.getProperty("java.vm.name")).append(' ')
+                .append(System.getProperty("java.version")).append("; ").append(LocalDate.now()).append("; ")
+                .append(orders).append(" orders over ").append(PARTITIONS).append(" partitions; median of ")
+                .append(runs).append(" runs [min - max]\n\n");
+        out.append("| figure | median [min - max] | Readside / limit |\n|---|---|---|\n");
+        for (Map.Entry<String, List<Double>> figure : figures.entrySet()) {
+            String ratio = "";
+            if (figure.getKey().equals("readside records/s")) {
+                ratio = String.format(Locale.ROOT, "%.2f", median("readside records/s") / median("limit records/s"));
+            } else if (figure.getKey().equals("readside cpu-s per 1000")) {
+                ratio = String.format(Locale.ROOT, "%.2f",
+                        median("readside cpu-s per 1000") / median("limit cpu-s per 1000"));
+            } else if (figure.getKey().equals("GET /orders/{id} requests/s")) {
+                ratio = String.format(Locale.ROOT, "%.2f (of pgbench)",
+                        median("GET /orders/{id} requests/s") / median("pgbench select-only tps"));
+            }
+            List<Double> values = figure.getValue();
+            out.append(String.format(Locale.ROOT, "| %s | %s [%s - %s] | %s |%n", figure.getKey(),
+                    format(median(figure.getKey())), format(Collections.min(values)), format(Collections.max(values)),
+                    ratio));
+        }
+        System.out.println();
+        System.out.println(out);
+        Files.writeString(WORK.resolve("results.md"), out);
+    }
+
+    private static String format(double value) {
+        return value >= 100 ? String.format(Locale.ROOT, "%,.0f", value) : String.format(Locale.ROOT, "%.2f", value);
+    }
+
+    private void add(String figure, double value) {
+        figures.computeIfAbsent(figure, k -> new ArrayList<>()).add(value);
+    }
+
+    private double median(String figure) {
+        List<Double> values = new ArrayList<>(figures.get(figure));
+        Collections.sort(values);
+        int n = values.size();
+        return n % 2 == 1 ? values.get(n / 2) : (values.get(n / 2 - 1) + values.get(n / 2)) / 2;
+    }
+
+    // --- plumbing -------------------------------------------------------------------------------------------------
+
+    /** An empty database; with {@code migrate}, the service's schema (Readside migrates itself at start). */
+    private void resetDatabase(boolean migrate) throws Exception {
+        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER); Statement statement = db.createStatement()) {
+            statement.execute("DROP SCHEMA public CASCADE");
+            statement.execute("CREATE SCHEMA public");
+            statement.execute("CHECKPOINT");
+        }
+        if (migrate) {
+            Flyway.configure().dataSource(postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER)
+                    .locations("classpath:db/migration").load().migrate();
+        }
+    }
+
+    private long applied(String group, String topic) throws Exception {
+        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER); Statement statement = db.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT coalesce(sum(next_offset), 0) FROM projection_positions"
+                        + " WHERE consumer_group = '" + group + "' AND topic = '" + topic + "'")) {
+            rows.next();
+            return rows.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return 0; // not migrated yet
+        }
+    }
+
+    private long endOffsets(String topic) throws Exception {
+        try (Admin admin = admin()) {
+            if (!admin.listTopics().names().get().contains(topic)) {
+                return 0;
+            }
+            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            return admin.listOffsets(latest).all().get().values().stream().mapToLong(info -> info.offset()).sum();
+        }
+    }
+
+    /** utime + stime in clock ticks (1/100 s) and VmHWM in KiB, from /proc. */
+    private static long[] cpuTicksAndPeakRss(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        long peak = Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+                .filter(line -> line.startsWith("VmHWM:")).mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
+                .findFirst().orElse(0);
+        return new long[] { ticks, peak };
+    }
+
+    private static String command(List<String> command, Map<String, String> environment) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+        }
+        return output;
+    }
+
+    private static double number(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        if (!m.find()) {
+            throw new IllegalStateException("no '" + regex + "' in:\n" + text);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** wrk's latency distribution line, e.g. "99%    3.21ms", in milliseconds. */
+    private static double millis(String wrkOutput, String percentile) {
+        Matcher m = Pattern.compile("\\s" + Pattern.quote(percentile) + "\\s+([0-9.]+)(us|ms|s)").matcher(wrkOutput);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + percentile + " in:\n" + wrkOutput);
+        }
+        double value = Double.parseDouble(m.group(1));
+        return switch (m.group(2)) {
+            case "us" -> value / 1000;
+            case "s" -> value * 1000;
+            default -> value;
+        };
+    }
+
+    private KafkaProducer<String, String> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.BATCH_SIZE_CONFIG, 262_144, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"),
+                new StringSerializer(), new StringSerializer());
+    }
+
+    private Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
+    }
+
+    private static long memTotalGib() throws IOException {
+        return Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(0) / 1024 / 1024;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void log(String format, Object... args) {
+        System.out.printf("[bench] " + format + "%n", args);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (var paths = Files.walk(dir)) {
+                List<Path> all = new ArrayList<>(paths.toList());
+                Collections.reverse(all);
+                for (Path path : all) {
+                    Files.delete(path);
+                }
+            }
+        }
+    }
+}
