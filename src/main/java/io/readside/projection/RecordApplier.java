@@ -263,7 +263,7 @@ public class RecordApplier {
     private Timers timers(String channel) {
         return timers.computeIfAbsent(channel, c -> new Timers(
                 Timer.builder("readside.apply.duration").tag("channel", c)
-                        .description("One record's transaction: position, projection change, commit")
+                        .description("The transaction that applied a record (a whole poll on a batch channel)")
                         .publishPercentileHistogram().register(registry),
                 Timer.builder("readside.record.latency").tag("channel", c)
                         .description("From the record's timestamp to its change committed in the read model")
