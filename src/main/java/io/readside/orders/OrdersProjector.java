@@ -88,16 +88,20 @@ public class OrdersProjector implements Replayable {
               LEFT JOIN revenue_windows w ON w.category = o.window_category AND w.window_start = o.window_start
              WHERE o.order_id = $1 AND o.source_partition = $2 AND o.source_offset = $3""";
 
-    static final String UPSERT = """
-            INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
-                                     window_category, window_start, window_amount, source_partition, source_offset)
-            VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $9, $10, $11, $12)
+    /** A known order becomes the new version; its status is kept. */
+    static final String REPLACE_VERSION = """
             ON CONFLICT (order_id) DO UPDATE
                 SET user_id = EXCLUDED.user_id, category = EXCLUDED.category, total = EXCLUDED.total,
                     item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
                     processed_at = EXCLUDED.processed_at, window_category = EXCLUDED.window_category,
                     window_start = EXCLUDED.window_start, window_amount = EXCLUDED.window_amount,
                     source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""";
+
+    static final String UPSERT = """
+            INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
+                                     window_category, window_start, window_amount, source_partition, source_offset)
+            VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $9, $10, $11, $12)
+            """ + REPLACE_VERSION;
 
     @Inject
     RecordApplier applier;
@@ -211,12 +215,7 @@ public class OrdersProjector implements Replayable {
                    AS r(order_id, user_id, category, total, item_count, created_at, processed_at, window_category,
                         window_start, window_amount, source_partition, source_offset)
              ORDER BY r.order_id
-            ON CONFLICT (order_id) DO UPDATE
-                SET user_id = EXCLUDED.user_id, category = EXCLUDED.category, total = EXCLUDED.total,
-                    item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
-                    processed_at = EXCLUDED.processed_at, window_category = EXCLUDED.window_category,
-                    window_start = EXCLUDED.window_start, window_amount = EXCLUDED.window_amount,
-                    source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""";
+            """ + REPLACE_VERSION;
 
     /** For redelivered records: the orders as last applied, with the window each one's revenue is in now. */
     static final String LATEST_VERSIONS = """

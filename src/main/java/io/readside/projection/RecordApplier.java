@@ -165,14 +165,17 @@ public class RecordApplier {
             InvalidRecordException e) {
         return pool.withTransaction(conn -> claim(conn, group, record))
                 .plug(uni -> retrying(channel, record, uni))
-                .map(claimed -> {
-                    if (!claimed) {
-                        count(channel, Outcome.DUPLICATE);
-                        return Outcome.DUPLICATE;
-                    }
-                    rejected(channel, record, e);
-                    return Outcome.REJECTED;
-                });
+                .map(claimed -> setAside(channel, record, e, claimed));
+    }
+
+    /** A record whose position was just claimed is set aside; one claimed before is a redelivery. */
+    private Outcome setAside(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e, boolean claimed) {
+        if (!claimed) {
+            count(channel, Outcome.DUPLICATE);
+            return Outcome.DUPLICATE;
+        }
+        rejected(channel, record, e);
+        return Outcome.REJECTED;
     }
 
     /** Counts and logs a record set aside (its dead letter sent, its position moved). */
@@ -200,16 +203,6 @@ public class RecordApplier {
         }
     }
 
-    /** As {@link #retrying(String, ConsumerRecord, Uni)} for work on a batch. */
-    public <T> Uni<T> retryingBatch(String channel, String what, Uni<T> attempt) {
-        return attempt
-                .onFailure().invoke(e -> {
-                    registry.counter("readside.apply.failures", "channel", channel, "reason",
-                            e.getClass().getSimpleName()).increment();
-                    LOG.warnf("%s: applying %s failed, retrying: %s", channel, what, e.toString());
-                })
-                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
-    }
 
     /**
      * Sets a record aside that cannot be applied: it goes to the dead-letter topic {@code <topic>.dlq} with the
@@ -225,24 +218,26 @@ public class RecordApplier {
                         : deadLetters.send(channel, record, e)
                                 .chain(() -> pool.withTransaction(conn -> claim(conn, group, record))))
                 .plug(uni -> retrying(channel, record, uni))
-                .map(claimed -> {
-                    if (!claimed) {
-                        count(channel, Outcome.DUPLICATE);
-                        return Outcome.DUPLICATE;
-                    }
-                    rejected(channel, record, e);
-                    return Outcome.REJECTED;
-                });
+                .map(claimed -> setAside(channel, record, e, claimed));
     }
 
     /** While the database fails, the record waits (unacknowledged, so no offset moves past it) and is tried again. */
     private <T> Uni<T> retrying(String channel, ConsumerRecord<?, ?> record, Uni<T> attempt) {
+        return retrying(channel, where(record), record, attempt);
+    }
+
+    /** As {@link #retrying(String, ConsumerRecord, Uni)} for work on a batch. */
+    public <T> Uni<T> retryingBatch(String channel, String what, Uni<T> attempt) {
+        return retrying(channel, what, null, attempt);
+    }
+
+    private <T> Uni<T> retrying(String channel, String what, ConsumerRecord<?, ?> record, Uni<T> attempt) {
         return attempt
                 .onFailure().invoke(e -> {
                     registry.counter("readside.apply.failures", "channel", channel, "reason",
                             e.getClass().getSimpleName()).increment();
-                    try (RecordLogContext context = RecordLogContext.of(record)) {
-                        LOG.warnf("%s: applying %s failed, retrying: %s", channel, where(record), e.toString());
+                    try (RecordLogContext context = record == null ? null : RecordLogContext.of(record)) {
+                        LOG.warnf("%s: applying %s failed, retrying: %s", channel, what, e.toString());
                     }
                 })
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
