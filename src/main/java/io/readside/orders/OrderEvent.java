@@ -13,13 +13,14 @@ import io.readside.projection.InvalidRecordException;
 /**
  * One record of topic {@code orders}: key = order id, value
  * {@code {"order_id":"o-1","user_id":1007,"category":"books","total":12.50,"timestamp":1764230000.5}} with optional
- * {@code "items":[{"sku":"b-1","qty":2,"price":6.25}]}. Money is read exactly. {@code json} is the value as
+ * {@code "items":[{"sku":"b-1","qty":2,"price":6.25}]}, and {@code "type":"order.created"} and an {@code "event_id"}
+ * when it comes from Readside's own command API. Money is read exactly. {@code json} is the value as
  * received, unknown fields included, for the enriched copy on processed-orders.
  */
 public record OrderEvent(String orderId, long userId, String category, BigDecimal total, Integer itemCount,
-        Instant createdAt, ObjectNode json) {
+        Instant createdAt, ObjectNode json) implements OrdersTopicEvent {
 
-    static final int MAX_ID_LENGTH = 200;
+    public static final int MAX_ID_LENGTH = 200;
     static final int MAX_CATEGORY_LENGTH = 100;
     static final int MAX_QTY = 1_000_000;
 
@@ -32,7 +33,11 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
             throw new InvalidRecordException(InvalidRecordException.MISSING_FIELD,
                     "an order record needs a value (orders is not a compacted topic)");
         }
-        ObjectNode json = (ObjectNode) EventJson.object(value);
+        return of(key, (ObjectNode) EventJson.object(value), maxTotal);
+    }
+
+    /** As {@link #parse} for a value already read as JSON. */
+    static OrderEvent of(String key, ObjectNode json, BigDecimal maxTotal) {
         String orderId = EventJson.requiredText(json, "order_id", MAX_ID_LENGTH);
         if (!orderId.equals(key)) {
             throw new InvalidRecordException(InvalidRecordException.KEY_MISMATCH,

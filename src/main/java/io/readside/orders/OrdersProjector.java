@@ -36,6 +36,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.readside.commands.saga.PaymentSaga;
+import io.readside.commands.saga.SagaStep;
 import io.readside.projection.DeadLetters;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.RecordApplier;
@@ -88,7 +90,7 @@ public class OrdersProjector implements Replayable {
               LEFT JOIN revenue_windows w ON w.category = o.window_category AND w.window_start = o.window_start
              WHERE o.order_id = $1 AND o.source_partition = $2 AND o.source_offset = $3""";
 
-    /** A known order becomes the new version; its status is kept. */
+    /** A known order becomes the new version; its status (the saga's) is kept. */
     static final String REPLACE_VERSION = """
             ON CONFLICT (order_id) DO UPDATE
                 SET user_id = EXCLUDED.user_id, category = EXCLUDED.category, total = EXCLUDED.total,
@@ -99,8 +101,9 @@ public class OrdersProjector implements Replayable {
 
     static final String UPSERT = """
             INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
-                                     window_category, window_start, window_amount, source_partition, source_offset)
-            VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $9, $10, $11, $12)
+                                     window_category, window_start, window_amount, source_partition, source_offset,
+                                     payment_requested_at, status_changed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $9, $10, $11, $12, $7, $7)
             """ + REPLACE_VERSION;
 
     @Inject
@@ -117,6 +120,8 @@ public class OrdersProjector implements Replayable {
     MeterRegistry registry;
     @Inject
     ObjectMapper mapper;
+    @Inject
+    PaymentSaga saga;
 
     @Inject
     @Channel(PROCESSED_ORDERS)
@@ -174,12 +179,19 @@ public class OrdersProjector implements Replayable {
      * records (that one is set aside, the others are applied).
      */
     public Uni<Void> apply(ConsumerRecord<String, byte[]> record) {
-        OrderEvent order;
+        OrdersTopicEvent event;
         try {
-            order = OrderEvent.parse(record.key(), record.value(), maxTotal);
+            event = OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
         } catch (InvalidRecordException e) {
             return applier.reject(CHANNEL, group, record, e).replaceWithVoid();
         }
+        if (event instanceof CancelRequested cancel) {
+            return applier.applyOnce(CHANNEL, group, record, conn -> saga.apply(conn, cancel.orderId(),
+                    SagaStep.Event.CANCEL_REQUESTED, cancel.eventId(), record))
+                    .invoke(step -> saga.counted(SagaStep.Event.CANCEL_REQUESTED, step))
+                    .replaceWithVoid();
+        }
+        OrderEvent order = (OrderEvent) event;
         return applier.applyOnce(CHANNEL, group, record, conn -> project(conn, order, record),
                 () -> republished(order, record))
                 .invoke(projected -> {
@@ -206,10 +218,11 @@ public class OrdersProjector implements Replayable {
     /** As {@link #UPSERT} for the final version of every order a batch changed. */
     static final String UPSERT_ALL = """
             INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
-                                     window_category, window_start, window_amount, source_partition, source_offset)
+                                     window_category, window_start, window_amount, source_partition, source_offset,
+                                     payment_requested_at, status_changed_at)
             SELECT r.order_id, r.user_id, r.category, r.total::numeric, r.item_count, r.created_at, 'PENDING',
                    r.processed_at, r.window_category, r.window_start, r.window_amount::numeric, r.source_partition,
-                   r.source_offset
+                   r.source_offset, r.processed_at, r.processed_at
               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::timestamptz[],
                           $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[], $11::int[], $12::bigint[])
                    AS r(order_id, user_id, category, total, item_count, created_at, processed_at, window_category,
@@ -262,6 +275,7 @@ public class OrdersProjector implements Replayable {
             List<ConsumerRecord<String, byte[]>> redelivered = new ArrayList<>();
             List<ConsumerRecord<String, byte[]>> fresh = new ArrayList<>();
             List<OrderBatch.Input> valid = new ArrayList<>();
+            boolean cancels = false;
             List<ConsumerRecord<String, byte[]>> validRecords = new ArrayList<>();
             Map<ConsumerRecord<String, byte[]>, InvalidRecordException> invalid = new LinkedHashMap<>();
             for (ConsumerRecord<String, byte[]> record : records) {
@@ -271,12 +285,19 @@ public class OrdersProjector implements Replayable {
                 }
                 fresh.add(record);
                 try {
-                    valid.add(new OrderBatch.Input(OrderEvent.parse(record.key(), record.value(), maxTotal),
-                            record.partition(), record.offset()));
-                    validRecords.add(record);
+                    OrdersTopicEvent event = OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
+                    if (event instanceof OrderEvent order) {
+                        valid.add(new OrderBatch.Input(order, record.partition(), record.offset()));
+                        validRecords.add(record);
+                    } else {
+                        cancels = true;
+                    }
                 } catch (InvalidRecordException e) {
                     invalid.put(record, e);
                 }
+            }
+            if (cancels) { // a saga step between versions: the batch goes record by record, in offset order
+                return oneByOne(records, deadLettered);
             }
             List<Uni<Void>> letters = new ArrayList<>();
             invalid.forEach((record, e) -> {
@@ -331,7 +352,12 @@ public class OrdersProjector implements Replayable {
                 .flatMap(previous -> {
                     OrderBatch batch = new OrderBatch(windows, previous, streamTimes)
                             .apply(valid, Instant.now().truncatedTo(ChronoUnit.MICROS));
+                    List<OrderEvent> created = batch.rows.values().stream()
+                            .filter(row -> !previous.containsKey(row.order().orderId())).map(OrderBatch.Row::order)
+                            .toList();
                     return writeOrders(conn, batch)
+                            .chain(() -> saga.requestPayments(conn, created, batch.rows.isEmpty() ? Instant.now()
+                                    : batch.rows.values().iterator().next().processedAt()))
                             .chain(() -> writeUserTotals(conn, batch))
                             .chain(() -> revenue.applyAll(conn, windows, batch.windowDeltas.values()))
                             .flatMap(states -> advanceStreamTimes(conn, batch, valid)
@@ -436,9 +462,10 @@ public class OrdersProjector implements Replayable {
         Map<String, OrderEvent> orders = new HashMap<>();
         for (ConsumerRecord<String, byte[]> record : redelivered) {
             try {
-                OrderEvent order = OrderEvent.parse(record.key(), record.value(), maxTotal);
-                byOrder.put(order.orderId(), record);
-                orders.put(order.orderId(), order);
+                if (OrdersTopicEvent.parse(record.key(), record.value(), maxTotal) instanceof OrderEvent order) {
+                    byOrder.put(order.orderId(), record);
+                    orders.put(order.orderId(), order);
+                }
             } catch (InvalidRecordException e) {
                 // set aside when it was first read
             }
@@ -488,7 +515,7 @@ public class OrdersProjector implements Replayable {
                         return apply(record);
                     }
                     try {
-                        OrderEvent.parse(record.key(), record.value(), maxTotal);
+                        OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
                         return apply(record);
                     } catch (InvalidRecordException e) { // its dead letter is out already
                         return applier.markRejected(CHANNEL, group, record, e).replaceWithVoid();
@@ -519,13 +546,15 @@ public class OrdersProjector implements Replayable {
 
     @Override
     public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<String, byte[]> record) {
-        OrderEvent order;
+        OrdersTopicEvent event;
         try {
-            order = OrderEvent.parse(record.key(), record.value(), maxTotal);
+            event = OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
         } catch (InvalidRecordException e) {
             return Uni.createFrom().item(false);
         }
-        return project(conn, order, record).replaceWith(true);
+        // a cancel's effect is the saga status, which is carried over from the live table (payments are not replayed)
+        return event instanceof OrderEvent order ? project(conn, order, record).replaceWith(true)
+                : Uni.createFrom().item(true);
     }
 
     /** An order's processed_at is when this version was first processed, not when a rebuild replayed it. */
@@ -536,10 +565,27 @@ public class OrdersProjector implements Replayable {
                AND l.source_offset = r.source_offset AND l.processed_at <> r.processed_at
                AND ($1::timestamptz IS NULL OR r.processed_at >= $1)""";
 
+    /**
+     * The saga's state is not in topic orders (payment results and timeouts move it): it is taken from the live rows.
+     * Payment results do not wait on the orders positions, so in the switch the live table is held against writers.
+     */
+    static final String KEEP_SAGA_STATE = """
+            UPDATE %2$s.orders r SET status = l.status, payment_requested_at = l.payment_requested_at,
+                   status_changed_at = l.status_changed_at, cancel_event_id = l.cancel_event_id
+              FROM %1$s.orders l
+             WHERE l.order_id = r.order_id
+               AND (l.status, l.payment_requested_at, l.status_changed_at, l.cancel_event_id)
+                   IS DISTINCT FROM (r.status, r.payment_requested_at, r.status_changed_at, r.cancel_event_id)""";
+
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
-        return conn.preparedQuery(KEEP_PROCESSED_AT.formatted(live, rebuilt))
-                .execute(Tuple.of(replayedSince == null ? null : utc(replayedSince))).replaceWithVoid();
+        Uni<Void> held = replayedSince == null ? Uni.createFrom().voidItem()
+                : conn.query("LOCK TABLE " + live + ".orders IN EXCLUSIVE MODE").execute().replaceWithVoid();
+        return held
+                .chain(() -> conn.preparedQuery(KEEP_PROCESSED_AT.formatted(live, rebuilt))
+                        .execute(Tuple.of(replayedSince == null ? null : utc(replayedSince))))
+                .chain(() -> conn.query(KEEP_SAGA_STATE.formatted(live, rebuilt)).execute())
+                .replaceWithVoid();
     }
 
     /**
@@ -574,6 +620,8 @@ public class OrdersProjector implements Replayable {
                     order.createdAt(), order.total(), now);
             Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
             return conn.preparedQuery(UPSERT).execute(upsertParameters(order, processedAt, plan.counted(), record))
+                    .chain(() -> before != null ? Uni.createFrom().voidItem()
+                            : saga.requestPayments(conn, List.of(order), processedAt))
                     .chain(() -> userTotals.apply(conn, before == null ? null : before.userId(),
                             before == null ? null : before.total(), order.userId(), order.total()))
                     .chain(() -> revenue.apply(conn, windows, plan.deltas()))

@@ -4,15 +4,27 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * An RFC 9457 problem body ({@code application/problem+json}), and the parsing of request parameters that answers
  * bad ones with it.
  */
-public record Problem(String type, String title, int status, String detail) {
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public record Problem(String type, String title, int status, String detail, List<InvalidField> errors) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
+
+    /** One bad field of a request body: its JSON path ({@code items[1].qty}) and what is wrong with it. */
+    public record InvalidField(String field, String message) {
+    }
+
+    public Problem(String type, String title, int status, String detail) {
+        this(type, title, status, detail, List.of());
+    }
 
     public static long positiveLong(String name, String value) {
         long parsed = parseLong(name, value);

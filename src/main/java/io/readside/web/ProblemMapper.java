@@ -14,7 +14,17 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public RestResponse<Problem> problem(ProblemException e) {
-        return respond(e.problem());
+        return response(e);
+    }
+
+    /** The answer for a problem, also for a request filter that ends a request itself. */
+    public static RestResponse<Problem> response(ProblemException e) {
+        RestResponse.ResponseBuilder<Problem> response = RestResponse.ResponseBuilder
+                .<Problem> create(e.problem().status()).entity(e.problem()).type(Problem.MEDIA_TYPE);
+        if (e.retryAfterSeconds() > 0) {
+            response.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        }
+        return response.build();
     }
 
     @ServerExceptionMapper

@@ -15,8 +15,12 @@ import io.readside.orders.OrderStatus;
 import io.readside.orders.repository.OrderRepository;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
+import io.readside.projection.consistency.ConsistentReads;
+import io.readside.orders.OrdersProjector;
+import io.readside.commands.saga.PaymentsProjector;
 import io.smallrye.mutiny.Uni;
 
+@ConsistentReads({OrdersProjector.CHANNEL, PaymentsProjector.CHANNEL})
 @Path("/orders")
 @Produces(MediaType.APPLICATION_JSON)
 public class OrdersResource {

@@ -19,8 +19,11 @@ import io.readside.revenue.repository.RevenueRepository.CategoryRevenue;
 import io.readside.revenue.repository.RevenueRepository.Window;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
+import io.readside.projection.consistency.ConsistentReads;
+import io.readside.orders.OrdersProjector;
 import io.smallrye.mutiny.Uni;
 
+@ConsistentReads({OrdersProjector.CHANNEL})
 @Path("/revenue")
 @Produces(MediaType.APPLICATION_JSON)
 public class RevenueResource {

@@ -1,0 +1,187 @@
+package io.readside.commands;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.readside.commands.outbox.Outbox;
+import io.readside.orders.OrderStatus;
+import io.readside.orders.OrdersProjector;
+import io.readside.orders.OrdersTopicEvent;
+import io.readside.web.ProblemException;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * The command side: a command becomes an event in the outbox, in one transaction with its idempotency key; the
+ * relay publishes it to topic {@code orders}, and the orders projector applies it like any other producer's record.
+ */
+@ApplicationScoped
+public class OrderCommands {
+
+    static final String FIND_KEY = """
+            SELECT request_hash, order_id, outbox_id FROM idempotency_keys WHERE idempotency_key = $1""";
+
+    /** Waits for a concurrent request with the same key to commit; then inserts nothing. */
+    static final String CLAIM_KEY = """
+            INSERT INTO idempotency_keys (idempotency_key, request_hash, order_id, outbox_id) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (idempotency_key) DO NOTHING""";
+
+    static final String ORDER_STATUS = "SELECT status FROM orders WHERE order_id = $1";
+
+    /** An order the read model has not applied yet may still be in the outbox (or on its way from it). */
+    static final String CREATED_IN_OUTBOX = """
+            SELECT 1 FROM outbox WHERE message_key = $1 AND event_type = 'order.created' AND topic = $2 LIMIT 1""";
+
+    /** What a command left: the order it is about and the outbox row that carries it. */
+    public record Accepted(String orderId, long outboxId, boolean replayed) {
+    }
+
+    /** Thrown inside the transaction when the idempotency key was taken meanwhile: it rolls back. */
+    private static final class KeyTaken extends RuntimeException {
+        KeyTaken() {
+            super(null, null, false, false);
+        }
+    }
+
+    @Inject
+    Pool pool;
+    @Inject
+    ObjectMapper mapper;
+
+    @ConfigProperty(name = "mp.messaging.incoming." + OrdersProjector.CHANNEL + ".topic")
+    String ordersTopic;
+    @ConfigProperty(name = "readside.orders.max-total")
+    BigDecimal maxTotal;
+
+    public BigDecimal maxTotal() {
+        return maxTotal;
+    }
+
+    /** {@code order.created} with a new order id. */
+    public Uni<Accepted> place(PlaceOrder command, String idempotencyKey, String request) {
+        String orderId = UUID.randomUUID().toString();
+        ObjectNode event = event(OrdersTopicEvent.CREATED, orderId);
+        event.put("user_id", command.userId());
+        event.put("category", command.category());
+        if (command.items() != null) {
+            ArrayNode items = event.putArray("items");
+            command.items().forEach(item -> {
+                ObjectNode line = items.addObject().put("sku", item.sku()).put("qty", item.qty());
+                if (item.price() != null) {
+                    line.put("price", item.price());
+                }
+            });
+        }
+        event.put("total", command.total());
+        return once(idempotencyKey, request, orderId,
+                conn -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CREATED, event.toString()));
+    }
+
+    /**
+     * {@code order.cancel_requested}, for an order that exists (in the read model or still in the outbox) and is not
+     * cancelled already; the saga decides the rest (a paid order is refunded).
+     */
+    public Uni<Accepted> cancel(String orderId, String idempotencyKey, String request) {
+        ObjectNode event = event(OrdersTopicEvent.CANCEL_REQUESTED, orderId);
+        return once(idempotencyKey, request, orderId, conn -> conn.preparedQuery(ORDER_STATUS)
+                .execute(Tuple.of(orderId))
+                .flatMap(rows -> {
+                    if (rows.size() == 1) {
+                        OrderStatus status = OrderStatus.valueOf(rows.iterator().next().getString("status"));
+                        if (status == OrderStatus.CANCELLED || status == OrderStatus.REFUND_REQUESTED
+                                || status == OrderStatus.REFUNDED) {
+                            throw new ProblemException(409, "Conflict",
+                                    "order '" + orderId + "' is " + status + " already");
+                        }
+                        return Uni.createFrom().voidItem();
+                    }
+                    return conn.preparedQuery(CREATED_IN_OUTBOX).execute(Tuple.of(orderId, ordersTopic))
+                            .invoke(created -> {
+                                if (created.size() == 0) {
+                                    throw ProblemException.notFound("No order '" + orderId + "'");
+                                }
+                            }).replaceWithVoid();
+                })
+                .chain(() -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CANCEL_REQUESTED,
+                        event.toString())));
+    }
+
+    private ObjectNode event(String type, String orderId) {
+        ObjectNode event = mapper.createObjectNode();
+        event.put("event_id", UUID.randomUUID().toString());
+        event.put("type", type);
+        event.put("order_id", orderId);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        event.put("timestamp", BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano(), 9))
+                .setScale(6));
+        return event;
+    }
+
+    private interface Write {
+        Uni<Long> outboxRow(SqlConnection conn);
+    }
+
+    /** The write, once per idempotency key: a retry (same key, same request) gets the first result. */
+    private Uni<Accepted> once(String key, String request, String orderId, Write write) {
+        if (key == null) {
+            return pool.withTransaction(write::outboxRow).map(id -> accepted(orderId, id));
+        }
+        String hash = sha256(request);
+        return earlier(key, hash).flatMap(earlier -> earlier != null ? Uni.createFrom().item(earlier)
+                : pool.withTransaction(conn -> write.outboxRow(conn).flatMap(id -> conn.preparedQuery(CLAIM_KEY)
+                        .execute(Tuple.of(key, hash, orderId, id))
+                        .map(claimed -> {
+                            if (claimed.rowCount() == 0) {
+                                throw new KeyTaken();
+                            }
+                            return accepted(orderId, id);
+                        })))
+                        .onFailure(KeyTaken.class).recoverWithUni(() -> earlier(key, hash)));
+    }
+
+    private static Accepted accepted(String orderId, long outboxId) {
+        return new Accepted(orderId, outboxId, false);
+    }
+
+    /** The first result for this key; null if none; 422 if the key was used for another request. */
+    private Uni<Accepted> earlier(String key, String hash) {
+        return pool.preparedQuery(FIND_KEY).execute(Tuple.of(key)).map(rows -> {
+            if (rows.size() == 0) {
+                return null;
+            }
+            Row row = rows.iterator().next();
+            if (!row.getString("request_hash").equals(hash)) {
+                throw new ProblemException(422, "Idempotency key reused",
+                        "Idempotency-Key '" + key + "' was used for a different request; use a new key for a new request");
+            }
+            return new Accepted(row.getString("order_id"), row.getLong("outbox_id"), true);
+        });
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.readside.commands.rest;
+
+import java.net.URI;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import org.jboss.resteasy.reactive.RestResponse;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.readside.commands.OrderCommands;
+import io.readside.commands.PlaceOrder;
+import io.readside.projection.consistency.ConsistencyToken;
+import io.readside.web.Problem;
+import io.readside.web.ProblemException;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Commands on orders. Each answers 202 once its event is committed to the outbox: the order is readable as soon as
+ * the read model has applied it, which a GET with the returned consistency token waits for.
+ */
+@Path("/orders")
+@Produces(MediaType.APPLICATION_JSON)
+public class OrderCommandsResource {
+
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    static final int MAX_KEY_LENGTH = 200;
+
+    @Inject
+    OrderCommands commands;
+    @Inject
+    ObjectMapper mapper;
+
+    /** The answer to an accepted command; {@code Location} and {@code X-Consistency-Token} say the same. */
+    @RegisterForReflection
+    public record CommandAccepted(String orderId, String consistencyToken, String location) {
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<RestResponse<CommandAccepted>> place(String body, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        PlaceOrder command = PlaceOrder.parse(json(body), commands.maxTotal());
+        return commands.place(command, key(idempotencyKey), "POST /orders\n" + body).map(this::accepted);
+    }
+
+    @POST
+    @Path("/{orderId}/cancel")
+    public Uni<RestResponse<CommandAccepted>> cancel(@PathParam("orderId") String orderId,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        String id = Problem.text("orderId", orderId, io.readside.orders.OrderEvent.MAX_ID_LENGTH);
+        return commands.cancel(id, key(idempotencyKey), "POST /orders/" + id + "/cancel").map(this::accepted);
+    }
+
+    private RestResponse<CommandAccepted> accepted(OrderCommands.Accepted accepted) {
+        String token = ConsistencyToken.ofOutbox(accepted.outboxId()).toString();
+        String location = "/orders/" + accepted.orderId();
+        RestResponse.ResponseBuilder<CommandAccepted> response = RestResponse.ResponseBuilder
+                .<CommandAccepted> accepted()
+                .entity(new CommandAccepted(accepted.orderId(), token, location))
+                .location(URI.create(location))
+                .header(ConsistencyToken.HEADER, token);
+        if (accepted.replayed()) {
+            response.header("Idempotent-Replayed", "true");
+        }
+        return response.build();
+    }
+
+    private JsonNode json(String body) {
+        if (body == null || body.isBlank()) {
+            throw ProblemException.badRequest("the body is empty; it must be a JSON object");
+        }
+        try {
+            return mapper.readTree(body);
+        } catch (JacksonException e) {
+            throw ProblemException.badRequest("the body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String key(String idempotencyKey) {
+        if (idempotencyKey == null) {
+            return null;
+        }
+        if (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
+            throw ProblemException.badRequest(IDEMPOTENCY_KEY + " must be 1 to " + MAX_KEY_LENGTH + " characters");
+        }
+        return idempotencyKey;
+    }
+}
