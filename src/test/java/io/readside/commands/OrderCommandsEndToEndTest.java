@@ -23,7 +23,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.commands.rest.OrderCommandsResource;
 import io.readside.projection.consistency.ConsistencyToken;
-import io.readside.testing.RealInfrastructure;
+import io.readside.testing.CommandsInfrastructure;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -34,7 +34,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * back with the consistency token; idempotency keys; bad commands.
  */
 @QuarkusTest
-@TestProfile(RealInfrastructure.class)
+@TestProfile(CommandsInfrastructure.class)
 class OrderCommandsEndToEndTest {
 
     @Inject

@@ -33,7 +33,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.consistency.ConsistencyToken;
-import io.readside.testing.RealInfrastructure;
+import io.readside.testing.CommandsInfrastructure;
 import io.readside.testing.TestProducer;
 import io.readside.testing.TopicReader;
 import io.restassured.http.ContentType;
@@ -47,7 +47,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * reads payment-requests and refund-requests and answers on payments.
  */
 @QuarkusTest
-@TestProfile(RealInfrastructure.class)
+@TestProfile(CommandsInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PaymentSagaEndToEndTest {
 

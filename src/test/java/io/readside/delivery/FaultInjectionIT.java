@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,8 +58,9 @@ import io.readside.testing.TopicReader;
 /**
  * Faults injected into the packaged service, a real broker and a real PostgreSQL: SIGKILL under load, a clean
  * restart, a second instance joining and the first leaving, the broker down for 20 s, PostgreSQL down for 30 s,
- * poison records, a full rebuild. The oracle is the test's own fold of everything produced ({@link OrdersFold});
- * every scenario ends with: read model == oracle (nothing lost, nothing counted twice) and the service ready.
+ * poison records, a full rebuild, the outbox relay halted between publishing and marking. The oracle is the test's
+ * own fold of everything produced ({@link OrdersFold}); every scenario ends with: read model == oracle (nothing
+ * lost, nothing counted twice) and the service ready.
  * Figures go to {@code target/fault-injection/figures.txt}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -286,6 +288,74 @@ class FaultInjectionIT {
                 + status.get().get("switch_millis").asLong() + " ms; tables identical");
     }
 
+    @Test
+    @Order(8)
+    void relayKilledBetweenPublishAndMarkPublishesEachEventAndTheReadModelCountsEachOrderOnce() throws Exception {
+        service.terminate(Duration.ofSeconds(40));
+        // commands accepted while no relay runs: the outbox holds them
+        ServiceProcess accepting = start("commands-relay-off", 0, Map.of("readside.outbox.enabled", "false"))
+                .awaitReady(START);
+        long user = 990_001;
+        int orders = 200;
+        BigDecimal sum = BigDecimal.ZERO;
+        Map<String, String> events = new TreeMap<>(); // order id -> event id
+        for (int i = 1; i <= orders; i++) {
+            BigDecimal total = BigDecimal.valueOf(i, 2).add(BigDecimal.ONE);
+            sum = sum.add(total);
+            HttpResponse<String> accepted = accepting.post("/orders", """
+                    {"user_id":%d,"category":"relay","total":"%s"}""".formatted(user, total.toPlainString()));
+            assertEquals(202, accepted.statusCode(), accepted.body());
+            events.put(JSON.readTree(accepted.body()).get("order_id").asText(), null);
+        }
+        accepting.terminate(Duration.ofSeconds(40));
+        assertEquals(String.valueOf(orders), queryMap("""
+                SELECT 'unpublished', count(*)::text FROM outbox WHERE published_at IS NULL AND topic = 'orders'""")
+                .get("unpublished"));
+
+        // the relay publishes them in one batch, then the process halts before marking them published
+        ServiceProcess halting = start("relay-halts", 0, Map.of("readside.faults.halt-relay-after", "1"));
+        assertEquals(99, halting.awaitExit(START), "halted by the fault injection");
+        assertEquals(String.valueOf(orders), queryMap("""
+                SELECT 'unpublished', count(*)::text FROM outbox WHERE published_at IS NULL AND topic = 'orders'""")
+                .get("unpublished"), "the broker has them, the outbox does not know");
+
+        // the next relay publishes them again; the projector applies each order once
+        long start = System.nanoTime();
+        service = start("service-after-relay-crash", 0);
+        await("outbox published").atMost(DRAIN).until(() -> queryMap("""
+                SELECT 'unpublished', count(*)::text FROM outbox WHERE published_at IS NULL""")
+                .get("unpublished").equals("0"));
+        awaitEverythingApplied();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        Map<String, Integer> copies = new TreeMap<>();
+        for (ConsumerRecord<String, String> record : TopicReader.readAll(bootstrap(), "orders")) {
+            if (events.containsKey(record.key())) {
+                String eventId = JSON.readTree(record.value()).get("event_id").asText();
+                assertTrue(events.get(record.key()) == null || events.get(record.key()).equals(eventId),
+                        "a copy carries the same event id");
+                events.put(record.key(), eventId);
+                copies.merge(record.key(), 1, Integer::sum);
+            }
+        }
+        assertEquals(events.keySet(), copies.keySet(), "every accepted order was published");
+        assertTrue(copies.values().stream().allMatch(n -> n >= 2), "each published again after the halt: " + copies);
+        assertEquals(orders + "|" + sum.setScale(2), queryMap("""
+                SELECT 'u', count(*) || '|' || sum(total) FROM orders WHERE user_id = 990001""").get("u"));
+        assertEquals(orders + "|" + sum.setScale(2), queryMap("""
+                SELECT 'u', order_count || '|' || total_spent FROM user_order_totals WHERE user_id = 990001""")
+                .get("u"), "each order counted once in the user's totals");
+        assertEquals(String.valueOf(orders), queryMap("""
+                SELECT 'requested', count(*)::text FROM outbox
+                 WHERE topic = 'payment-requests' AND event_type = 'payment.requested' AND message_key = ANY(ARRAY['"""
+                + String.join("','", events.keySet()) + "'])").get("requested"), "one payment request per order");
+        assertReady(service);
+        figures.put("8 relay crash", orders + " commands accepted with the relay off; the relay halted after "
+                + "publishing them, before marking; the next process republished and applied them in " + millis
+                + " ms (incl. start-up); each order on the topic " + copies.values().stream().distinct().sorted()
+                        .toList() + " times, counted once");
+    }
+
     // --- the oracle -----------------------------------------------------------------------------------------------
 
     private void assertReadModelEqualsOracle() {
@@ -346,6 +416,11 @@ class FaultInjectionIT {
     // --- infrastructure -------------------------------------------------------------------------------------------
 
     private ServiceProcess start(String name, int instance) {
+        return start(name, instance, Map.of()).awaitReady(START);
+    }
+
+    /** Started with more properties, not waited for. */
+    private ServiceProcess start(String name, int instance, Map<String, String> more) {
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("kafka.bootstrap.servers", bootstrap());
         properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgresPort + "/postgres");
@@ -357,13 +432,14 @@ class FaultInjectionIT {
         properties.put("quarkus.log.console.json.enabled", "false");
         properties.put("readside.lag.interval", "1s");
         // a killed member's partitions move after this (the broker's minimum); the default 45 s only slows the test
-        for (String channel : List.of("orders", "user-events")) {
+        for (String channel : List.of("orders", "user-events", "payments")) {
             properties.put("mp.messaging.incoming." + channel + ".session.timeout.ms", "6000");
             properties.put("mp.messaging.incoming." + channel + ".heartbeat.interval.ms", "1000");
         }
+        properties.putAll(more);
         ServiceProcess process = ServiceProcess.start(name, httpPorts[instance], properties, WORK);
         started.add(process);
-        return process.awaitReady(START);
+        return process;
     }
 
     /** An open-loop flow of {@code perSecond} orders (in sends of a tenth of a second) until {@code flowing} ends. */

@@ -134,7 +134,7 @@ class DeploymentManifestsTest {
 
     /**
      * Every topic the application reads or writes, from its configuration; the dead-letters channel writes to
-     * {@code <topic>.dlq} of each topic read.
+     * {@code <topic>.dlq} of each topic read, the outbox relay to the saga's command topics.
      */
     private static Set<String> applicationTopics(Properties app) {
         Set<String> topics = new TreeSet<>();
@@ -144,6 +144,8 @@ class DeploymentManifestsTest {
                 topics.add(app.getProperty(key) + DeadLetters.SUFFIX);
             } else if (key.matches("mp\\.messaging\\.outgoing\\.[^.]+\\.topic")
                     && !key.equals("mp.messaging.outgoing." + DeadLetters.CHANNEL + ".topic")) {
+                topics.add(app.getProperty(key));
+            } else if (key.matches("readside\\.saga\\.[a-z-]+-topic")) { // published by the outbox relay
                 topics.add(app.getProperty(key));
             }
         }

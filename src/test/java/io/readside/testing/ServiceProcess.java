@@ -126,6 +126,18 @@ public final class ServiceProcess {
         return send(request(path).build()).body();
     }
 
+    /** A POST of a JSON body. */
+    public HttpResponse<String> post(String path, String json) {
+        return send(request(path).POST(HttpRequest.BodyPublishers.ofString(json))
+                .header("Content-Type", "application/json").build());
+    }
+
+    /** Waits for the process to end by itself; returns its exit code. */
+    public int awaitExit(Duration atMost) {
+        waitForExit(atMost);
+        return process.exitValue();
+    }
+
     public HttpResponse<String> postAsAdmin(String path) {
         return send(request(path).POST(HttpRequest.BodyPublishers.noBody())
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(

@@ -288,5 +288,4 @@ public class OutboxRelay {
     private static double seconds(Duration duration) {
         return duration.toMillis() / 1000.0;
     }
-
 }

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.commands.OrderCommands;
 import io.readside.commands.PlaceOrder;
+import io.readside.orders.OrderEvent;
 import io.readside.projection.consistency.ConsistencyToken;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
@@ -57,7 +58,7 @@ public class OrderCommandsResource {
     @Path("/{orderId}/cancel")
     public Uni<RestResponse<CommandAccepted>> cancel(@PathParam("orderId") String orderId,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        String id = Problem.text("orderId", orderId, io.readside.orders.OrderEvent.MAX_ID_LENGTH);
+        String id = Problem.text("orderId", orderId, OrderEvent.MAX_ID_LENGTH);
         return commands.cancel(id, key(idempotencyKey), "POST /orders/" + id + "/cancel").map(this::accepted);
     }
 

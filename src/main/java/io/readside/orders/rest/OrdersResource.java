@@ -11,13 +11,13 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import io.readside.commands.saga.PaymentsProjector;
 import io.readside.orders.OrderStatus;
+import io.readside.orders.OrdersProjector;
 import io.readside.orders.repository.OrderRepository;
+import io.readside.projection.consistency.ConsistentReads;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
-import io.readside.projection.consistency.ConsistentReads;
-import io.readside.orders.OrdersProjector;
-import io.readside.commands.saga.PaymentsProjector;
 import io.smallrye.mutiny.Uni;
 
 @ConsistentReads({OrdersProjector.CHANNEL, PaymentsProjector.CHANNEL})

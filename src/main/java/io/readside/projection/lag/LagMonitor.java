@@ -37,6 +37,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.StartupEvent;
+import io.readside.projection.PositionSeeker;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -253,12 +254,18 @@ public class LagMonitor {
         return partitions;
     }
 
-    /** Every incoming channel on the Kafka connector, with its group and topic, from the configuration. */
+    /**
+     * Every incoming channel on the Kafka connector that projects into PostgreSQL (it resumes from the stored
+     * positions), with its group and topic, from the configuration. Dev mode's simulated payment service is not one.
+     */
     List<Consumed> consumed() {
         List<Consumed> consumed = new ArrayList<>();
         for (String name : config.getPropertyNames()) {
             if (name.startsWith("mp.messaging.incoming.") && name.endsWith(".connector")
-                    && "smallrye-kafka".equals(config.getOptionalValue(name, String.class).orElse(""))) {
+                    && "smallrye-kafka".equals(config.getOptionalValue(name, String.class).orElse(""))
+                    && PositionSeeker.NAME.equals(config.getOptionalValue(name.substring(0,
+                            name.length() - ".connector".length()) + ".consumer-rebalance-listener.name", String.class)
+                            .orElse(""))) {
                 String prefix = name.substring(0, name.length() - ".connector".length());
                 String channel = prefix.substring("mp.messaging.incoming.".length());
                 consumed.add(new Consumed(channel,

@@ -14,13 +14,13 @@ import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import io.readside.revenue.repository.RevenueRepository;
+import io.readside.orders.OrdersProjector;
+import io.readside.projection.consistency.ConsistentReads;
 import io.readside.revenue.repository.RevenueRepository.CategoryRevenue;
 import io.readside.revenue.repository.RevenueRepository.Window;
+import io.readside.revenue.repository.RevenueRepository;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
-import io.readside.projection.consistency.ConsistentReads;
-import io.readside.orders.OrdersProjector;
 import io.smallrye.mutiny.Uni;
 
 @ConsistentReads({OrdersProjector.CHANNEL})

@@ -11,12 +11,12 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import io.readside.orders.OrdersProjector;
+import io.readside.projection.consistency.ConsistentReads;
+import io.readside.users.UsersProjector;
 import io.readside.users.repository.UserRepository;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
-import io.readside.projection.consistency.ConsistentReads;
-import io.readside.users.UsersProjector;
-import io.readside.orders.OrdersProjector;
 import io.smallrye.mutiny.Uni;
 
 @ConsistentReads({UsersProjector.CHANNEL, OrdersProjector.CHANNEL})

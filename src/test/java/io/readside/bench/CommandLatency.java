@@ -1,0 +1,162 @@
+package io.readside.bench;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+import io.readside.dev.EmbeddedKafka;
+import io.readside.dev.EmbeddedPostgresql;
+import io.readside.testing.ServiceProcess;
+
+/**
+ * POST-to-readable: how long from sending {@code POST /orders} until {@code GET /orders/{id}} with the returned
+ * consistency token answers 200, through the outbox, the relay, the broker and the orders projector. The packaged
+ * jar as a process ({@code -Xmx256m}) on an embedded broker and PostgreSQL; one client in sequence, then
+ * {@code bench.clients} clients at once. Run by {@code bench/commands.sh}; prints the figures.
+ */
+public final class CommandLatency {
+
+    private static final Path WORK = Path.of("target", "bench-commands");
+    private static final int SEQUENTIAL = Integer.getInteger("bench.commands", 2_000);
+    private static final int WARM_UP = 500;
+    private static final int CLIENTS = Integer.getInteger("bench.clients", 8);
+    private static final Duration CONCURRENT_FOR = Duration.ofSeconds(Integer.getInteger("bench.seconds", 30));
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private CommandLatency() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        deleteRecursively(WORK);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, 4);
+                EmbeddedPostgresql postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false)) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    kafka.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic("orders", 4, (short) 1),
+                        new NewTopic("payment-requests", 4, (short) 1))).all().get();
+            }
+            int port = freePort();
+            Map<String, String> properties = new LinkedHashMap<>();
+            properties.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+            properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgres.port() + "/postgres");
+            properties.put("quarkus.datasource.jdbc.url", postgres.jdbcUrl());
+            properties.put("quarkus.datasource.username", EmbeddedPostgresql.USER);
+            properties.put("quarkus.datasource.password", EmbeddedPostgresql.USER);
+            properties.put("quarkus.log.console.json.enabled", "false");
+            ServiceProcess service = ServiceProcess.start("readside", port, properties, WORK)
+                    .awaitReady(Duration.ofSeconds(120));
+            try {
+                String base = "http://localhost:" + port;
+                for (int i = 0; i < WARM_UP; i++) {
+                    postThenRead(base);
+                }
+                long[][] sequential = new long[2][SEQUENTIAL];
+                for (int i = 0; i < SEQUENTIAL; i++) {
+                    long[] one = postThenRead(base);
+                    sequential[0][i] = one[0];
+                    sequential[1][i] = one[1];
+                }
+                System.out.printf("%nPOST-to-readable, one client, %d commands in sequence:%n", SEQUENTIAL);
+                print("POST /orders -> 202", sequential[0]);
+                print("POST sent -> GET with token 200", sequential[1]);
+
+                ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+                long end = System.nanoTime() + CONCURRENT_FOR.toNanos();
+                List<Future<List<long[]>>> results = new ArrayList<>();
+                for (int c = 0; c < CLIENTS; c++) {
+                    results.add(clients.submit(() -> {
+                        List<long[]> mine = new ArrayList<>();
+                        while (System.nanoTime() < end) {
+                            mine.add(postThenRead(base));
+                        }
+                        return mine;
+                    }));
+                }
+                List<long[]> all = new ArrayList<>();
+                for (Future<List<long[]>> result : results) {
+                    all.addAll(result.get());
+                }
+                clients.shutdown();
+                long[] posts = all.stream().mapToLong(one -> one[0]).toArray();
+                long[] readable = all.stream().mapToLong(one -> one[1]).toArray();
+                System.out.printf("%n%d clients for %d s: %d commands, %.0f commands/s%n", CLIENTS,
+                        CONCURRENT_FOR.toSeconds(), all.size(), all.size() / (double) CONCURRENT_FOR.toSeconds());
+                print("POST /orders -> 202", posts);
+                print("POST sent -> GET with token 200", readable);
+                System.out.printf("%nmachine: %d cores, Java %s; service -Xmx256m; broker, PostgreSQL, service and "
+                        + "clients on the same machine%n", Runtime.getRuntime().availableProcessors(),
+                        System.getProperty("java.version"));
+            } finally {
+                service.terminate(Duration.ofSeconds(60));
+            }
+        }
+    }
+
+    /** {POST latency, POST-to-readable}, in microseconds. */
+    private static long[] postThenRead(String base) throws Exception {
+        String body = "{\"user_id\":" + ThreadLocalRandom.current().nextInt(1, 5_000)
+                + ",\"category\":\"books\",\"items\":[{\"sku\":\"b-1\",\"qty\":2,\"price\":\"6.25\"}]}";
+        long start = System.nanoTime();
+        HttpResponse<String> accepted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/orders"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        long posted = System.nanoTime();
+        if (accepted.statusCode() != 202) {
+            throw new IllegalStateException("POST answered " + accepted.statusCode() + ": " + accepted.body());
+        }
+        String location = accepted.headers().firstValue("Location").orElseThrow();
+        String token = accepted.headers().firstValue("X-Consistency-Token").orElseThrow();
+        HttpResponse<String> read = HTTP.send(HttpRequest.newBuilder(URI.create(base + URI.create(location).getPath()))
+                .header("X-Consistency-Token", token).build(), HttpResponse.BodyHandlers.ofString());
+        long readable = System.nanoTime();
+        if (read.statusCode() != 200) {
+            throw new IllegalStateException("GET with token answered " + read.statusCode() + ": " + read.body());
+        }
+        return new long[] { (posted - start) / 1_000, (readable - start) / 1_000 };
+    }
+
+    private static void print(String what, long[] micros) {
+        long[] sorted = micros.clone();
+        Arrays.sort(sorted);
+        System.out.printf("  %-34s p50 %6.1f ms  p90 %6.1f ms  p99 %6.1f ms  max %6.1f ms%n", what,
+                at(sorted, 0.50), at(sorted, 0.90), at(sorted, 0.99), sorted[sorted.length - 1] / 1000.0);
+    }
+
+    private static double at(long[] sorted, double quantile) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(quantile * sorted.length) - 1)] / 1000.0;
+    }
+
+    private static int freePort() throws Exception {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws Exception {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.sorted((a, b) -> b.compareTo(a)).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+}
