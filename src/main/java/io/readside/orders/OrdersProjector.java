@@ -60,9 +60,11 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * Projects topic {@code orders} into table {@code orders} and, in the same transaction, into the read models that
  * orders feed ({@code revenue_windows} through {@link RevenueProjector}, the users' order totals through
  * {@link UserOrderTotalsProjector}). A new record for a known order id is the same order: every aggregate moves by
- * the difference. After the commit, the enriched order goes to {@code processed-orders} and each changed window to
- * {@code revenue-by-category}; the record is acknowledged once the broker has both. A redelivered record that is
- * still the order's latest version is published again, so a crash between commit and publish loses nothing.
+ * the difference. A new order's payment request goes into the outbox in the same transaction (the payment saga,
+ * {@link PaymentSaga}); a cancel request is a saga step. After the commit, the enriched order goes to
+ * {@code processed-orders} and each changed window to {@code revenue-by-category}; the record is acknowledged once
+ * the broker has both. A redelivered record that is still the order's latest version is published again, so a crash
+ * between commit and publish loses nothing.
  */
 @ApplicationScoped
 public class OrdersProjector implements Replayable {
@@ -350,14 +352,13 @@ public class OrdersProjector implements Replayable {
                             return previous;
                         }))
                 .flatMap(previous -> {
-                    OrderBatch batch = new OrderBatch(windows, previous, streamTimes)
-                            .apply(valid, Instant.now().truncatedTo(ChronoUnit.MICROS));
+                    Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+                    OrderBatch batch = new OrderBatch(windows, previous, streamTimes).apply(valid, processedAt);
                     List<OrderEvent> created = batch.rows.values().stream()
                             .filter(row -> !previous.containsKey(row.order().orderId())).map(OrderBatch.Row::order)
                             .toList();
                     return writeOrders(conn, batch)
-                            .chain(() -> saga.requestPayments(conn, created, batch.rows.isEmpty() ? Instant.now()
-                                    : batch.rows.values().iterator().next().processedAt()))
+                            .chain(() -> saga.requestPayments(conn, created, processedAt))
                             .chain(() -> writeUserTotals(conn, batch))
                             .chain(() -> revenue.applyAll(conn, windows, batch.windowDeltas.values()))
                             .flatMap(states -> advanceStreamTimes(conn, batch, valid)

@@ -9,6 +9,8 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * An RFC 9457 problem body ({@code application/problem+json}), and the parsing of request parameters that answers
  * bad ones with it.
@@ -19,6 +21,7 @@ public record Problem(String type, String title, int status, String detail, List
     public static final String MEDIA_TYPE = "application/problem+json";
 
     /** One bad field of a request body: its JSON path ({@code items[1].qty}) and what is wrong with it. */
+    @RegisterForReflection
     public record InvalidField(String field, String message) {
     }
 
