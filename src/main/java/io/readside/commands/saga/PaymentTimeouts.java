@@ -3,11 +3,13 @@ package io.readside.commands.saga;
 import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 
@@ -24,9 +26,18 @@ public class PaymentTimeouts {
     @ConfigProperty(name = "readside.saga.payment-timeout")
     Duration timeout;
 
+    private volatile boolean stopping;
+
+    void stop(@Observes ShutdownEvent event) {
+        stopping = true; // the pool closes before the scheduler stops
+    }
+
     @Scheduled(every = "${readside.saga.timeout-check-interval}", delayed = "${readside.saga.timeout-check-interval}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> timeOutOverdueOrders() {
+        if (stopping) {
+            return Uni.createFrom().voidItem();
+        }
         return saga.timeOutOverdue(timeout, BATCH)
                 .invoke(count -> {
                     if (count > 0) {
