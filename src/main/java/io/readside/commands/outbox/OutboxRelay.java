@@ -160,11 +160,6 @@ public class OutboxRelay {
         }
     }
 
-    /** Wakes the relay now (a command that just committed, say). */
-    public void wake() {
-        wake.release();
-    }
-
     private void listen() {
         PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl).setUser(databaseUser)
                 .setPassword(databasePassword);
