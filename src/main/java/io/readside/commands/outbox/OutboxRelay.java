@@ -265,19 +265,26 @@ public class OutboxRelay {
         }
     }
 
-    /** Published rows and idempotency keys past their retention go. */
+    /** Published rows and idempotency keys past their retention go, once a minute. */
     private void cleanUp() {
         if (Duration.between(lastClean, Instant.now()).compareTo(CLEAN_EVERY) < 0) {
             return;
         }
         lastClean = Instant.now();
-        int rows = pool.preparedQuery(DELETE_PUBLISHED).execute(Tuple.of(seconds(retention)))
-                .await().atMost(Duration.ofSeconds(60)).rowCount();
-        int keys = pool.preparedQuery(DELETE_IDEMPOTENCY_KEYS).execute(Tuple.of(seconds(idempotencyRetention)))
-                .await().atMost(Duration.ofSeconds(60)).rowCount();
-        if (rows + keys > 0) {
-            LOG.debugf("deleted %d published outbox rows and %d idempotency keys past their retention", rows, keys);
+        int[] deleted = deleteExpired(retention, idempotencyRetention);
+        if (deleted[0] + deleted[1] > 0) {
+            LOG.debugf("deleted %d published outbox rows and %d idempotency keys past their retention", deleted[0],
+                    deleted[1]);
         }
+    }
+
+    /** Deletes published rows older than {@code rows} and idempotency keys older than {@code keys}; how many of each. */
+    int[] deleteExpired(Duration rows, Duration keys) {
+        return new int[] {
+                pool.preparedQuery(DELETE_PUBLISHED).execute(Tuple.of(seconds(rows)))
+                        .await().atMost(Duration.ofSeconds(60)).rowCount(),
+                pool.preparedQuery(DELETE_IDEMPOTENCY_KEYS).execute(Tuple.of(seconds(keys)))
+                        .await().atMost(Duration.ofSeconds(60)).rowCount() };
     }
 
     private static double seconds(Duration duration) {
