@@ -1,6 +1,7 @@
 package io.readside.commands;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -110,7 +112,7 @@ class OrderCommandsEndToEndTest {
 
         given().queryParam(ConsistencyToken.QUERY_PARAMETER, first.jsonPath().getString("consistency_token"))
                 .queryParam("userId", 710_003).get("/orders").then().statusCode(200);
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> count(
+        await().atMost(Duration.ofSeconds(30)).until(() -> count(
                 "SELECT count(*) FROM orders WHERE user_id = $1", 710_003L) == 2);
         assertEquals(2, count("SELECT count(*) FROM outbox WHERE event_type = 'order.created' AND payload LIKE $1",
                 "%\"user_id\":710003%"), "one event per key");

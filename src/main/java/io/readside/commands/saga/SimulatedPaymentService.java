@@ -15,6 +15,7 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -78,7 +79,7 @@ public class SimulatedPaymentService {
                 : Map.of("order_id", orderId, "type", type, "reason", reason, "timestamp", Instant.now().toString());
         try {
             return payments.sendMessage(KafkaRecord.of(orderId, mapper.writeValueAsString(result)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             return Uni.createFrom().failure(e);
         }
     }
