@@ -2,7 +2,6 @@ package io.readside.bench;
 
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +38,7 @@ import org.flywaydb.core.Flyway;
 
 import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
+import io.readside.testing.LocalHost;
 import io.readside.testing.ServiceProcess;
 
 /**
@@ -75,7 +75,7 @@ public final class Benchmark {
     }
 
     private void run() throws Exception {
-        deleteRecursively(WORK);
+        LocalHost.deleteRecursively(WORK);
         kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, PARTITIONS);
         postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false);
         try (Admin admin = admin()) {
@@ -158,7 +158,7 @@ public final class Benchmark {
         resetDatabase(false);
         String group = "bench-readside-" + run;
         long before = endOffsets("processed-orders") + endOffsets("revenue-by-category");
-        int port = freePort();
+        int port = LocalHost.freePort();
         long start = System.nanoTime();
         ServiceProcess service = ServiceProcess.start("readside-" + run, port, serviceProperties(group, "orders"),
                 WORK);
@@ -192,16 +192,10 @@ public final class Benchmark {
     }
 
     private Map<String, String> serviceProperties(String group, String topic) {
-        Map<String, String> properties = new LinkedHashMap<>();
-        properties.put("kafka.bootstrap.servers", kafka.bootstrapServers());
-        properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgres.port() + "/postgres");
-        properties.put("quarkus.datasource.jdbc.url", postgres.jdbcUrl());
-        properties.put("quarkus.datasource.username", EmbeddedPostgresql.USER);
-        properties.put("quarkus.datasource.password", EmbeddedPostgresql.USER);
+        Map<String, String> properties = ServiceProcess.connectedTo(kafka.bootstrapServers(), postgres.port());
         properties.put("mp.messaging.incoming.orders.topic", topic);
         properties.put("mp.messaging.incoming.orders.group.id", group);
         properties.put("mp.messaging.incoming.user-events.group.id", group);
-        properties.put("quarkus.log.console.json.enabled", "false");
         // -Dbench.service.<key>=<value>: a setting of the service to try
         System.getProperties().stringPropertyNames().stream().filter(key -> key.startsWith("bench.service."))
                 .forEach(key -> properties.put(key.substring("bench.service.".length()), System.getProperty(key)));
@@ -281,7 +275,7 @@ public final class Benchmark {
             admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get();
         }
         String group = "bench-" + topic;
-        int port = freePort();
+        int port = LocalHost.freePort();
         List<String> jvm = System.getProperty("bench.jfr") == null ? List.of()
                 : List.of("-XX:StartFlightRecording=filename=" + WORK.resolve(topic + ".jfr") + ",settings=profile");
         ServiceProcess service = ServiceProcess.start(topic, port, serviceProperties(group, topic), WORK, jvm);
@@ -501,25 +495,7 @@ public final class Benchmark {
                 .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(0) / 1024 / 1024;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
     private static void log(String format, Object... args) {
         System.out.printf("[bench] " + format + "%n", args);
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var paths = Files.walk(dir)) {
-                List<Path> all = new ArrayList<>(paths.toList());
-                Collections.reverse(all);
-                for (Path path : all) {
-                    Files.delete(path);
-                }
-            }
-        }
     }
 }

@@ -1,16 +1,13 @@
 package io.readside.bench;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -24,6 +21,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 
 import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
+import io.readside.testing.LocalHost;
 import io.readside.testing.ServiceProcess;
 
 /**
@@ -45,7 +43,7 @@ public final class CommandLatency {
     }
 
     public static void main(String[] args) throws Exception {
-        deleteRecursively(WORK);
+        LocalHost.deleteRecursively(WORK);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, 4);
                 EmbeddedPostgresql postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false)) {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -53,14 +51,8 @@ public final class CommandLatency {
                 admin.createTopics(List.of(new NewTopic("orders", 4, (short) 1),
                         new NewTopic("payment-requests", 4, (short) 1))).all().get();
             }
-            int port = freePort();
-            Map<String, String> properties = new LinkedHashMap<>();
-            properties.put("kafka.bootstrap.servers", kafka.bootstrapServers());
-            properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgres.port() + "/postgres");
-            properties.put("quarkus.datasource.jdbc.url", postgres.jdbcUrl());
-            properties.put("quarkus.datasource.username", EmbeddedPostgresql.USER);
-            properties.put("quarkus.datasource.password", EmbeddedPostgresql.USER);
-            properties.put("quarkus.log.console.json.enabled", "false");
+            int port = LocalHost.freePort();
+            Map<String, String> properties = ServiceProcess.connectedTo(kafka.bootstrapServers(), postgres.port());
             ServiceProcess service = ServiceProcess.start("readside", port, properties, WORK)
                     .awaitReady(Duration.ofSeconds(120));
             try {
@@ -142,22 +134,5 @@ public final class CommandLatency {
 
     private static double at(long[] sorted, double quantile) {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(quantile * sorted.length) - 1)] / 1000.0;
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws Exception {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path path : paths.sorted((a, b) -> b.compareTo(a)).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 }

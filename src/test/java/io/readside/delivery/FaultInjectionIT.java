@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +27,6 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -52,6 +50,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
 import io.readside.orders.OrdersFold;
+import io.readside.testing.LocalHost;
 import io.readside.testing.ServiceProcess;
 import io.readside.testing.TopicReader;
 
@@ -84,7 +83,7 @@ class FaultInjectionIT {
     private int kafkaPort;
     private int controllerPort;
     private int postgresPort;
-    private final int[] httpPorts = { freePort(), freePort() };
+    private final int[] httpPorts = { LocalHost.freePort(), LocalHost.freePort() };
     private OrderTraffic traffic;
     private ServiceProcess service;
     private final Map<String, String> figures = new LinkedHashMap<>();
@@ -92,10 +91,10 @@ class FaultInjectionIT {
 
     @BeforeAll
     void startBrokerDatabaseAndService() throws Exception {
-        deleteRecursively(WORK);
-        kafkaPort = freePort();
-        controllerPort = freePort();
-        postgresPort = freePort();
+        LocalHost.deleteRecursively(WORK);
+        kafkaPort = LocalHost.freePort();
+        controllerPort = LocalHost.freePort();
+        postgresPort = LocalHost.freePort();
         startBroker();
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1),
@@ -421,15 +420,9 @@ class FaultInjectionIT {
 
     /** Started with more properties, not waited for. */
     private ServiceProcess start(String name, int instance, Map<String, String> more) {
-        Map<String, String> properties = new LinkedHashMap<>();
-        properties.put("kafka.bootstrap.servers", bootstrap());
-        properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgresPort + "/postgres");
-        properties.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://localhost:" + postgresPort + "/postgres");
-        properties.put("quarkus.datasource.username", EmbeddedPostgresql.USER);
-        properties.put("quarkus.datasource.password", EmbeddedPostgresql.USER);
+        Map<String, String> properties = ServiceProcess.connectedTo(bootstrap(), postgresPort);
         properties.put("quarkus.security.users.embedded.users.admin",
                 "3545eaad999fa3d04ee4e6aadca18f0927ca0b72a25e4841711d1d279e4748f3");
-        properties.put("quarkus.log.console.json.enabled", "false");
         properties.put("readside.lag.interval", "1s");
         // a killed member's partitions move after this (the broker's minimum); the default 45 s only slows the test
         for (String channel : List.of("orders", "user-events", "payments")) {
@@ -560,26 +553,5 @@ class FaultInjectionIT {
     private static String header(ConsumerRecord<?, ?> record, String name) {
         Header header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
-    }
-
-    private static int freePort() {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            List<Path> all = new ArrayList<>(paths.toList());
-            all.sort(Comparator.reverseOrder());
-            for (Path path : all) {
-                Files.delete(path);
-            }
-        }
     }
 }

@@ -12,11 +12,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+
+import io.readside.dev.EmbeddedPostgresql;
 
 /**
  * The packaged service ({@code target/quarkus-app/quarkus-run.jar}) as its own operating-system process, so that it
@@ -35,6 +38,21 @@ public final class ServiceProcess {
         this.name = name;
         this.port = port;
         this.process = process;
+    }
+
+    /**
+     * The settings that point the service at a broker and at an embedded PostgreSQL on {@code postgresPort}, with
+     * plain-text logs; a mutable map, for more.
+     */
+    public static Map<String, String> connectedTo(String bootstrapServers, int postgresPort) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("kafka.bootstrap.servers", bootstrapServers);
+        properties.put("quarkus.datasource.reactive.url", "postgresql://localhost:" + postgresPort + "/postgres");
+        properties.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://localhost:" + postgresPort + "/postgres");
+        properties.put("quarkus.datasource.username", EmbeddedPostgresql.USER);
+        properties.put("quarkus.datasource.password", EmbeddedPostgresql.USER);
+        properties.put("quarkus.log.console.json.enabled", "false");
+        return properties;
     }
 
     /** Starts the jar with {@code -Xmx256m}, the given system properties, and its log in {@code logDir/name.log}. */

@@ -69,6 +69,8 @@ public class OutboxRelay {
     static final String DELETE_IDEMPOTENCY_KEYS = """
             DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)""";
 
+    private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration MAX_BACK_OFF = Duration.ofSeconds(5);
     private static final Duration CLEAN_EVERY = Duration.ofMinutes(1);
 
@@ -202,20 +204,20 @@ public class OutboxRelay {
 
     /** One batch in one transaction; returns how many rows it published (0 also when another relay holds the lock). */
     int publishBatch() throws InterruptedException {
-        SqlConnection conn = pool.getConnection().await().atMost(Duration.ofSeconds(30));
+        SqlConnection conn = pool.getConnection().await().atMost(QUERY_TIMEOUT);
         try {
-            Transaction tx = conn.begin().await().atMost(Duration.ofSeconds(30));
-            boolean ours = conn.query(ONE_RELAY_AT_A_TIME).execute().await().atMost(Duration.ofSeconds(30))
+            Transaction tx = conn.begin().await().atMost(QUERY_TIMEOUT);
+            boolean ours = conn.query(ONE_RELAY_AT_A_TIME).execute().await().atMost(QUERY_TIMEOUT)
                     .iterator().next().getBoolean(0);
             if (!ours) {
-                tx.rollback().await().atMost(Duration.ofSeconds(30));
+                tx.rollback().await().atMost(QUERY_TIMEOUT);
                 return 0;
             }
             RowSet<Row> rows = conn.preparedQuery(UNPUBLISHED).execute(Tuple.of(batchSize))
-                    .await().atMost(Duration.ofSeconds(30));
+                    .await().atMost(QUERY_TIMEOUT);
             if (rows.size() == 0) {
                 oldestUnpublishedMillis.set(0);
-                tx.rollback().await().atMost(Duration.ofSeconds(30));
+                tx.rollback().await().atMost(QUERY_TIMEOUT);
                 return 0;
             }
             List<Long> ids = new ArrayList<>(rows.size());
@@ -244,8 +246,8 @@ public class OutboxRelay {
                 Runtime.getRuntime().halt(99);
             }
             conn.preparedQuery(MARK_PUBLISHED).execute(Tuple.of(ids.toArray(new Long[0]), partitions, offsets))
-                    .await().atMost(Duration.ofSeconds(30));
-            tx.commit().await().atMost(Duration.ofSeconds(30));
+                    .await().atMost(QUERY_TIMEOUT);
+            tx.commit().await().atMost(QUERY_TIMEOUT);
             Instant now = Instant.now();
             published.increment(ids.size());
             for (Instant at : created) {
@@ -253,7 +255,7 @@ public class OutboxRelay {
             }
             return ids.size();
         } finally {
-            conn.close().await().atMost(Duration.ofSeconds(30));
+            conn.close().await().atMost(QUERY_TIMEOUT);
         }
     }
 
@@ -282,9 +284,9 @@ public class OutboxRelay {
     int[] deleteExpired(Duration rows, Duration keys) {
         return new int[] {
                 pool.preparedQuery(DELETE_PUBLISHED).execute(Tuple.of(seconds(rows)))
-                        .await().atMost(Duration.ofSeconds(60)).rowCount(),
+                        .await().atMost(DELETE_TIMEOUT).rowCount(),
                 pool.preparedQuery(DELETE_IDEMPOTENCY_KEYS).execute(Tuple.of(seconds(keys)))
-                        .await().atMost(Duration.ofSeconds(60)).rowCount() };
+                        .await().atMost(DELETE_TIMEOUT).rowCount() };
     }
 
     private static double seconds(Duration duration) {
