@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
@@ -19,9 +20,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.readside.commands.outbox.Outbox;
+import io.readside.projection.InvalidRecordException;
+import io.readside.orders.OrderEvent;
 import io.readside.orders.OrderStatus;
 import io.readside.orders.OrdersProjector;
 import io.readside.orders.OrdersTopicEvent;
+import io.readside.values.Quote;
 import io.readside.web.ProblemException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -70,6 +74,8 @@ public class OrderCommands {
     String ordersTopic;
     @ConfigProperty(name = "readside.orders.max-total")
     BigDecimal maxTotal;
+    @ConfigProperty(name = "readside.orders.max-clock-skew")
+    Duration maxClockSkew;
 
     public BigDecimal maxTotal() {
         return maxTotal;
@@ -91,8 +97,25 @@ public class OrderCommands {
             });
         }
         event.put("total", command.total());
+        String value = event.toString();
+        accepted(orderId, value);
         return once(idempotencyKey, request, orderId,
-                conn -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CREATED, event.toString()));
+                conn -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CREATED, value));
+    }
+
+    /**
+     * What the command side accepts, the projector accepts: the event about to go out is read by the projector's own
+     * parser ({@link OrdersTopicEvent#parse}), so that a 202 never turns into a dead letter.
+     *
+     * @throws ProblemException 400 with the projector's reason
+     */
+    private void accepted(String orderId, String value) {
+        try {
+            OrdersTopicEvent.parse(orderId.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8),
+                    new OrderEvent.Limits(maxTotal, Instant.now().plus(maxClockSkew)));
+        } catch (InvalidRecordException e) {
+            throw ProblemException.badRequest("the order would be refused by the read model: " + e.getMessage());
+        }
     }
 
     /**
@@ -101,6 +124,8 @@ public class OrderCommands {
      */
     public Uni<Accepted> cancel(String orderId, String idempotencyKey, String request) {
         ObjectNode event = event(OrdersTopicEvent.CANCEL_REQUESTED, orderId);
+        String value = event.toString();
+        accepted(orderId, value);
         return once(idempotencyKey, request, orderId, conn -> conn.preparedQuery(ORDER_STATUS)
                 .execute(Tuple.of(orderId))
                 .flatMap(rows -> {
@@ -109,19 +134,18 @@ public class OrderCommands {
                         if (status == OrderStatus.CANCELLED || status == OrderStatus.REFUND_REQUESTED
                                 || status == OrderStatus.REFUNDED) {
                             throw new ProblemException(409, "Conflict",
-                                    "order '" + orderId + "' is " + status + " already");
+                                    "order " + Quote.of(orderId) + " is " + status + " already");
                         }
                         return Uni.createFrom().voidItem();
                     }
                     return conn.preparedQuery(CREATED_IN_OUTBOX).execute(Tuple.of(orderId, ordersTopic))
                             .invoke(created -> {
                                 if (created.size() == 0) {
-                                    throw ProblemException.notFound("No order '" + orderId + "'");
+                                    throw ProblemException.notFound("No order " + Quote.of(orderId));
                                 }
                             }).replaceWithVoid();
                 })
-                .chain(() -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CANCEL_REQUESTED,
-                        event.toString())));
+                .chain(() -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CANCEL_REQUESTED, value)));
     }
 
     private ObjectNode event(String type, String orderId) {
@@ -170,7 +194,7 @@ public class OrderCommands {
             Row row = rows.iterator().next();
             if (!row.getString("request_hash").equals(hash)) {
                 throw new ProblemException(422, "Idempotency key reused",
-                        "Idempotency-Key '" + key + "' was used for a different request; use a new key for a new request");
+                        "Idempotency-Key " + Quote.of(key) + " was used for a different request; use a new key for a new request");
             }
             return new Accepted(row.getString("order_id"), row.getLong("outbox_id"), true);
         });

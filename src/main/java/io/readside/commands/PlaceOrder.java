@@ -1,22 +1,29 @@
 package io.readside.commands;
 
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.readside.orders.OrderEvent;
+import io.readside.projection.EventJson;
+import io.readside.projection.InvalidRecordException;
+import io.readside.values.Quote;
+import io.readside.values.Text;
 import io.readside.web.Problem.InvalidField;
 import io.readside.web.ProblemException;
 
 /**
  * The body of {@code POST /orders}: {@code {"user_id":1007,"category":"books","items":[{"sku":"b-1","qty":2,
- * "price":"6.25"}]}}, or a {@code "total"} instead of (or as well as) priced items. Validation names every bad
- * field. The user is not checked against the users read model: it is fed by another topic and may not have applied
- * a signup the caller just made, and the guide's producer writes orders for any user id too.
+ * "price":"6.25"}]}}, or a {@code "total"} instead of (or as well as) priced items. Each field is checked by the
+ * rules the orders projector applies to the event ({@link EventJson}: exact money with at most two decimals, text
+ * without NUL or unpaired surrogates, sizes before arithmetic), and the validation names every bad field. The user
+ * is not checked against the users read model: it is fed by another topic and may not have applied a signup the
+ * caller just made, and the guide's producer writes orders for any user id too.
  */
 public record PlaceOrder(long userId, String category, List<Item> items, BigDecimal total) {
 
@@ -24,10 +31,8 @@ public record PlaceOrder(long userId, String category, List<Item> items, BigDeci
     public record Item(String sku, int qty, BigDecimal price) {
     }
 
-    static final int MAX_CATEGORY_LENGTH = 100;
-    static final int MAX_SKU_LENGTH = 100;
-    static final int MAX_ITEMS = 1000;
-    static final int MAX_QTY = 1_000_000;
+    /** A body naming more bad fields than this lists the first ones. */
+    static final int MAX_ERRORS = 20;
     private static final Set<String> FIELDS = Set.of("user_id", "category", "items", "total");
     private static final Set<String> ITEM_FIELDS = Set.of("sku", "qty", "price");
 
@@ -38,45 +43,29 @@ public record PlaceOrder(long userId, String category, List<Item> items, BigDeci
                     + "{\"user_id\":1007,\"category\":\"books\",\"items\":[{\"sku\":\"b-1\",\"qty\":2,\"price\":\"6.25\"}]}");
         }
         List<InvalidField> errors = new ArrayList<>();
-        for (Iterator<String> names = body.fieldNames(); names.hasNext();) {
-            String name = names.next();
-            if (!FIELDS.contains(name)) {
-                errors.add(new InvalidField(name, "unknown field; an order has user_id, category, items and total"));
+        unknownFields(body, "", FIELDS, "an order has user_id, category, items and total", errors);
+        Long userId = field(errors, "user_id", () -> {
+            long id = EventJson.requiredLong(body, "user_id");
+            if (id <= 0) {
+                throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE, "'user_id' must be positive");
             }
-        }
-        long userId = 0;
-        JsonNode user = body.get("user_id");
-        if (user == null || user.isNull()) {
-            errors.add(new InvalidField("user_id", "is required"));
-        } else if (!user.canConvertToExactIntegral() || !user.canConvertToLong() || user.asLong() <= 0) {
-            errors.add(new InvalidField("user_id", "must be a positive whole number, got " + user));
-        } else {
-            userId = user.asLong();
-        }
-        String category = null;
-        JsonNode categoryNode = body.get("category");
-        if (categoryNode == null || categoryNode.isNull()) {
-            errors.add(new InvalidField("category", "is required"));
-        } else if (!categoryNode.isTextual() || categoryNode.textValue().isBlank()
-                || categoryNode.textValue().length() > MAX_CATEGORY_LENGTH) {
-            errors.add(new InvalidField("category", "must be text of 1 to " + MAX_CATEGORY_LENGTH + " characters"));
-        } else {
-            category = categoryNode.textValue().strip();
-        }
+            return id;
+        });
+        String category = field(errors, "category",
+                () -> EventJson.requiredText(body, "category", OrderEvent.MAX_CATEGORY_LENGTH));
         List<Item> items = items(body.get("items"), errors);
-        BigDecimal total = null;
         JsonNode totalNode = body.get("total");
-        if (totalNode != null && !totalNode.isNull()) {
-            total = money("total", totalNode, errors);
-        }
+        BigDecimal total = totalNode == null || totalNode.isNull() ? null
+                : field(errors, "total", () -> EventJson.requiredMoney(body, "total"));
         boolean allPriced = items != null && items.stream().allMatch(item -> item.price() != null);
         if (total == null && totalNode == null && (items == null || !allPriced) && !hasError(errors, "items")) {
             errors.add(new InvalidField(items == null ? "total" : "items",
                     items == null ? "give items or a total" : "every item needs a price, or give a total"));
         }
         if (allPriced && !hasError(errors, "items")) {
+            // at most 1,000 items of 12-digit prices and 7-digit quantities: bounded arithmetic
             BigDecimal sum = items.stream().map(item -> item.price().multiply(BigDecimal.valueOf(item.qty())))
-                    .reduce(BigDecimal.ZERO, BigDecimal::add).setScale(2, RoundingMode.UNNECESSARY);
+                    .reduce(BigDecimal.ZERO, BigDecimal::add);
             if (total != null && total.compareTo(sum) != 0) {
                 errors.add(new InvalidField("total", "is " + total.toPlainString() + " but the items add up to "
                         + sum.toPlainString()));
@@ -88,7 +77,7 @@ public record PlaceOrder(long userId, String category, List<Item> items, BigDeci
                     + maxTotal.toPlainString()));
         }
         if (!errors.isEmpty()) {
-            throw ProblemException.invalidFields(errors);
+            throw ProblemException.invalidFields(errors.size() <= MAX_ERRORS ? errors : errors.subList(0, MAX_ERRORS));
         }
         return new PlaceOrder(userId, category, items, total);
     }
@@ -97,69 +86,52 @@ public record PlaceOrder(long userId, String category, List<Item> items, BigDeci
         if (node == null || node.isNull()) {
             return null;
         }
-        if (!node.isArray() || node.isEmpty() || node.size() > MAX_ITEMS) {
-            errors.add(new InvalidField("items", "must be an array of 1 to " + MAX_ITEMS + " items"));
+        if (!node.isArray() || node.isEmpty() || node.size() > OrderEvent.MAX_ITEMS) {
+            errors.add(new InvalidField("items", "must be an array of 1 to " + OrderEvent.MAX_ITEMS + " items"));
             return null;
         }
         List<Item> items = new ArrayList<>();
-        for (int i = 0; i < node.size(); i++) {
+        for (int i = 0; i < node.size() && errors.size() <= MAX_ERRORS; i++) {
             JsonNode item = node.get(i);
             String at = "items[" + i + "]";
             if (!item.isObject()) {
                 errors.add(new InvalidField(at, "must be an object {\"sku\",\"qty\",\"price\"}"));
                 continue;
             }
-            for (Iterator<String> names = item.fieldNames(); names.hasNext();) {
-                String name = names.next();
-                if (!ITEM_FIELDS.contains(name)) {
-                    errors.add(new InvalidField(at + "." + name, "unknown field; an item has sku, qty and price"));
-                }
-            }
+            unknownFields(item, at + ".", ITEM_FIELDS, "an item has sku, qty and price", errors);
             int before = errors.size();
-            JsonNode sku = item.get("sku");
-            if (sku == null || !sku.isTextual() || sku.textValue().isBlank() || sku.textValue().length() > MAX_SKU_LENGTH) {
-                errors.add(new InvalidField(at + ".sku", "must be text of 1 to " + MAX_SKU_LENGTH + " characters"));
-            }
-            JsonNode qty = item.get("qty");
-            if (qty == null || !qty.canConvertToExactIntegral() || !qty.canConvertToInt() || qty.asInt() < 1
-                    || qty.asInt() > MAX_QTY) {
-                errors.add(new InvalidField(at + ".qty", "must be a whole number from 1 to " + MAX_QTY));
-            }
-            JsonNode priceNode = item.get("price");
-            BigDecimal price = priceNode == null || priceNode.isNull() ? null
-                    : money(at + ".price", priceNode, errors);
+            String sku = field(errors, at + ".sku",
+                    () -> EventJson.requiredText(item, "sku", OrderEvent.MAX_SKU_LENGTH));
+            Integer qty = field(errors, at + ".qty",
+                    () -> EventJson.requiredInt(item, "qty", 1, OrderEvent.MAX_QTY));
+            BigDecimal price = item.hasNonNull("price")
+                    ? field(errors, at + ".price", () -> EventJson.requiredMoney(item, "price")) : null;
             if (errors.size() == before) {
-                items.add(new Item(sku.textValue().strip(), qty.asInt(), price));
+                items.add(new Item(sku, qty, price));
             }
         }
         return items.size() == node.size() ? items : null;
     }
 
-    /** Not negative, at most cents; a JSON number or a numeric string ("6.25"). */
-    private static BigDecimal money(String field, JsonNode node, List<InvalidField> errors) {
-        BigDecimal amount;
-        if (node.isNumber()) {
-            amount = node.decimalValue();
-        } else if (node.isTextual()) {
-            try {
-                amount = new BigDecimal(node.textValue().strip());
-            } catch (NumberFormatException e) {
-                errors.add(new InvalidField(field, "must be a decimal amount such as 6.25, got " + node));
-                return null;
-            }
-        } else {
-            errors.add(new InvalidField(field, "must be a decimal amount such as 6.25, got " + node));
-            return null;
-        }
-        if (amount.signum() < 0) {
-            errors.add(new InvalidField(field, "must not be negative, got " + amount.toPlainString()));
-            return null;
-        }
+    /** The field's value by the projector's rule; on a refusal, the reason is added to {@code errors}. */
+    private static <T> T field(List<InvalidField> errors, String field, Supplier<T> rule) {
         try {
-            return amount.setScale(2, RoundingMode.UNNECESSARY);
-        } catch (ArithmeticException e) {
-            errors.add(new InvalidField(field, "has more than 2 decimals: " + amount.toPlainString()));
+            return rule.get();
+        } catch (InvalidRecordException e) {
+            errors.add(new InvalidField(field, e.getMessage()));
             return null;
+        }
+    }
+
+    private static void unknownFields(JsonNode object, String prefix, Set<String> known, String hint,
+            List<InvalidField> errors) {
+        for (Iterator<String> names = object.fieldNames(); names.hasNext() && errors.size() <= MAX_ERRORS;) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                String shown = name.length() <= Quote.MAX_CHARS && Text.unstorable(name) == null ? name
+                        : Quote.of(name);
+                errors.add(new InvalidField(prefix + shown, "unknown field; " + hint));
+            }
         }
     }
 

@@ -2,10 +2,9 @@ package io.readside.orders;
 
 import java.time.Instant;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import io.readside.projection.EventJson;
-import io.readside.projection.InvalidRecordException;
 
 /**
  * {@code {"event_id":"...","type":"order.cancel_requested","order_id":"o-1","timestamp":"2026-11-27T10:00:00Z"}}
@@ -13,12 +12,8 @@ import io.readside.projection.InvalidRecordException;
  */
 public record CancelRequested(String eventId, String orderId, Instant requestedAt) implements OrdersTopicEvent {
 
-    static CancelRequested of(String key, ObjectNode json) {
-        String orderId = EventJson.requiredText(json, "order_id", OrderEvent.MAX_ID_LENGTH);
-        if (key == null || !orderId.equals(key)) {
-            throw new InvalidRecordException(key == null ? InvalidRecordException.MISSING_KEY
-                    : InvalidRecordException.KEY_MISMATCH, "key '" + key + "' is not the order_id '" + orderId + "'");
-        }
+    static CancelRequested of(String key, JsonNode json) {
+        String orderId = OrdersTopicEvent.orderId(key, json);
         return new CancelRequested(EventJson.requiredText(json, "event_id", OrderEvent.MAX_ID_LENGTH), orderId,
                 EventJson.requiredInstant(json, "timestamp"));
     }

@@ -1,60 +1,67 @@
 package io.readside.orders;
 
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Instant;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.readside.projection.EventJson;
 import io.readside.projection.InvalidRecordException;
+import io.readside.values.Quote;
 
 /**
  * One record of topic {@code orders}: key = order id, value
  * {@code {"order_id":"o-1","user_id":1007,"category":"books","total":12.50,"timestamp":1764230000.5}} with optional
  * {@code "items":[{"sku":"b-1","qty":2,"price":6.25}]}, and {@code "type":"order.created"} and an {@code "event_id"}
- * when it comes from Readside's own command API. Money is read exactly. {@code json} is the value as
- * received, unknown fields included, for the enriched copy on processed-orders.
+ * when it comes from Readside's own command API. Money is read exactly. {@code value} is the record's value as
+ * received (bytes), for the enriched copy on processed-orders.
  */
 public record OrderEvent(String orderId, long userId, String category, BigDecimal total, Integer itemCount,
-        Instant createdAt, ObjectNode json) implements OrdersTopicEvent {
+        Instant createdAt, byte[] value) implements OrdersTopicEvent {
 
     public static final int MAX_ID_LENGTH = 200;
-    static final int MAX_CATEGORY_LENGTH = 100;
-    static final int MAX_QTY = 1_000_000;
+    public static final int MAX_CATEGORY_LENGTH = 100;
+    public static final int MAX_SKU_LENGTH = 100;
+    public static final int MAX_ITEMS = 1000;
+    public static final int MAX_QTY = 1_000_000;
+
+    /**
+     * What an order record must meet besides its shape: {@code maxTotal}, and the latest event time it may carry
+     * ({@code latestEventTime}, null: no bound), so that a producer's clock that runs ahead cannot move stream time.
+     */
+    public record Limits(BigDecimal maxTotal, Instant latestEventTime) {
+    }
 
     /** Reads a record; throws {@link InvalidRecordException} with the reason when it cannot be applied. */
-    public static OrderEvent parse(String key, byte[] value, BigDecimal maxTotal) {
-        if (key == null) {
-            throw new InvalidRecordException(InvalidRecordException.MISSING_KEY, "the key must be the order id");
-        }
+    public static OrderEvent parse(byte[] key, byte[] value, Limits limits) {
         if (value == null) {
             throw new InvalidRecordException(InvalidRecordException.MISSING_FIELD,
                     "an order record needs a value (orders is not a compacted topic)");
         }
-        return of(key, (ObjectNode) EventJson.object(value), maxTotal);
+        return of(OrdersTopicEvent.key(key), EventJson.object(value), value, limits);
     }
 
-    /** As {@link #parse} for a value already read as JSON. */
-    static OrderEvent of(String key, ObjectNode json, BigDecimal maxTotal) {
-        String orderId = EventJson.requiredText(json, "order_id", MAX_ID_LENGTH);
-        if (!orderId.equals(key)) {
-            throw new InvalidRecordException(InvalidRecordException.KEY_MISMATCH,
-                    "key '" + key + "' is not the order_id '" + orderId + "'");
-        }
+    /** As {@link #parse} for a value already read as JSON ({@code json} is {@code value} parsed). */
+    static OrderEvent of(String key, JsonNode json, byte[] value, Limits limits) {
+        String orderId = OrdersTopicEvent.orderId(key, json);
         long userId = EventJson.requiredLong(json, "user_id");
         if (userId <= 0) {
             throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE, "'user_id' must be positive");
         }
         String category = EventJson.requiredText(json, "category", MAX_CATEGORY_LENGTH);
-        BigDecimal total = money(EventJson.requiredDecimal(json, "total"), "total");
-        if (total.compareTo(maxTotal) > 0) {
+        BigDecimal total = EventJson.requiredMoney(json, "total");
+        if (total.compareTo(limits.maxTotal()) > 0) {
             throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
-                    "'total' " + total.toPlainString() + " is above the plausible maximum " + maxTotal.toPlainString());
+                    "'total' " + total.toPlainString() + " is above the plausible maximum "
+                            + limits.maxTotal().toPlainString());
         }
         Instant createdAt = EventJson.requiredInstant(json, "timestamp");
-        return new OrderEvent(orderId, userId, category, total, itemCount(json), createdAt, json);
+        if (limits.latestEventTime() != null && createdAt.isAfter(limits.latestEventTime())) {
+            throw new InvalidRecordException(InvalidRecordException.FUTURE_TIMESTAMP, "'timestamp' " + createdAt
+                    + " is ahead of the time the record was written; the latest accepted is "
+                    + limits.latestEventTime());
+        }
+        return new OrderEvent(orderId, userId, category, total, itemCount(json), createdAt, value);
     }
 
     /** Sum of the items' quantities; null when the event lists no items. */
@@ -66,14 +73,21 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
         if (!items.isArray()) {
             throw new InvalidRecordException(InvalidRecordException.WRONG_TYPE, "'items' must be an array");
         }
+        if (items.size() > MAX_ITEMS) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'items' has " + items.size() + " entries; at most " + MAX_ITEMS + " are allowed");
+        }
         long count = 0;
         for (JsonNode item : items) {
             if (!item.isObject()) {
                 throw new InvalidRecordException(InvalidRecordException.WRONG_TYPE, "each item must be an object");
             }
             count += EventJson.requiredInt(item, "qty", 1, MAX_QTY);
+            if (item.hasNonNull("sku")) {
+                EventJson.requiredText(item, "sku", MAX_SKU_LENGTH);
+            }
             if (item.hasNonNull("price")) {
-                money(EventJson.requiredDecimal(item, "price"), "price");
+                EventJson.requiredMoney(item, "price");
             }
         }
         if (count > Integer.MAX_VALUE) {
@@ -82,17 +96,8 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
         return (int) count;
     }
 
-    /** Not negative, at most cents: 12.5 and 12.50 are the same amount, 12.505 is refused. */
-    private static BigDecimal money(BigDecimal amount, String field) {
-        if (amount.signum() < 0) {
-            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
-                    "'" + field + "' must not be negative, got " + amount.toPlainString());
-        }
-        try {
-            return amount.setScale(2, RoundingMode.UNNECESSARY);
-        } catch (ArithmeticException e) {
-            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
-                    "'" + field + "' has more than 2 decimals: " + amount.toPlainString());
-        }
+    @Override
+    public String toString() {
+        return "OrderEvent[" + Quote.of(orderId) + ", user " + userId + ", " + total.toPlainString() + "]";
     }
 }

@@ -39,6 +39,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.commands.saga.PaymentSaga;
 import io.readside.commands.saga.SagaStep;
 import io.readside.projection.DeadLetters;
+import io.readside.projection.ExactJson;
+import io.readside.projection.SetAside;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.RecordApplier;
 import io.readside.projection.RecordLogContext;
@@ -127,7 +129,7 @@ public class OrdersProjector implements Replayable {
 
     @Inject
     @Channel(PROCESSED_ORDERS)
-    MutinyEmitter<String> processedOrders;
+    MutinyEmitter<byte[]> processedOrders;
     @Inject
     @Channel(REVENUE_BY_CATEGORY)
     MutinyEmitter<String> revenueByCategory;
@@ -142,12 +144,27 @@ public class OrdersProjector implements Replayable {
     Duration grace;
     @ConfigProperty(name = "readside.orders.max-total")
     BigDecimal maxTotal;
+    @ConfigProperty(name = "readside.orders.max-clock-skew")
+    Duration maxClockSkew;
 
     private RevenueWindows windows;
 
     @PostConstruct
     void init() {
         windows = new RevenueWindows(windowSize, grace);
+    }
+
+    /**
+     * Reads a record of orders. An order's event time may be at most {@code readside.orders.max-clock-skew} ahead of
+     * when the record was written to the log (its Kafka timestamp, or now if that is earlier): a producer whose
+     * clock runs ahead would otherwise move the partition's stream time and close windows for everybody. Measured
+     * against the record's timestamp, the decision is the same when a rebuild replays the record later.
+     */
+    private OrdersTopicEvent parse(ConsumerRecord<byte[], byte[]> record) {
+        Instant now = Instant.now();
+        Instant written = record.timestamp() > 0 ? Instant.ofEpochMilli(record.timestamp()) : now;
+        Instant latest = (written.isBefore(now) ? written : now).plus(maxClockSkew);
+        return OrdersTopicEvent.parse(record.key(), record.value(), new OrderEvent.Limits(maxTotal, latest));
     }
 
     /** The version of an order already in the read model. */
@@ -180,10 +197,10 @@ public class OrdersProjector implements Replayable {
      * One record on its own, in its own transaction: how a batch is applied when the database refuses one of its
      * records (that one is set aside, the others are applied).
      */
-    public Uni<Void> apply(ConsumerRecord<String, byte[]> record) {
+    public Uni<Void> apply(ConsumerRecord<byte[], byte[]> record) {
         OrdersTopicEvent event;
         try {
-            event = OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
+            event = parse(record);
         } catch (InvalidRecordException e) {
             return applier.reject(CHANNEL, group, record, e).replaceWithVoid();
         }
@@ -254,12 +271,13 @@ public class OrdersProjector implements Replayable {
      * its records are applied one at a time, so that only the refused one is set aside.
      */
     @Incoming(CHANNEL)
-    public Uni<Void> applyBatch(ConsumerRecords<String, byte[]> polled) {
-        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>(polled.count());
+    public Uni<Void> applyBatch(ConsumerRecords<byte[], byte[]> polled) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(polled.count());
         for (TopicPartition partition : polled.partitions()) {
             records.addAll(polled.records(partition));
         }
-        Set<String> deadLettered = new HashSet<>(); // kept across retries: a dead letter is sent once per delivery
+        // kept across retries: a dead letter is sent once per delivery
+        Map<String, DeadLetters.Letter> deadLettered = new HashMap<>();
         Uni<Void> attempt = Uni.createFrom().deferred(() -> applyAll(records, deadLettered))
                 .onFailure(RecordApplier::refusedData).recoverWithUni(e -> {
                     LOG.warnf("batch of %d refused by the database (%s); applying its records one at a time",
@@ -269,25 +287,25 @@ public class OrdersProjector implements Replayable {
         return applier.retryingBatch(CHANNEL, "a batch of " + records.size() + " records", attempt);
     }
 
-    private Uni<Void> applyAll(List<ConsumerRecord<String, byte[]>> records, Set<String> deadLettered) {
+    private Uni<Void> applyAll(List<ConsumerRecord<byte[], byte[]>> records, Map<String, DeadLetters.Letter> deadLettered) {
         long start = System.nanoTime();
         Set<Integer> partitions = new TreeSet<>();
         records.forEach(record -> partitions.add(record.partition()));
         return applier.storedPositions(group, topic, partitions).flatMap(stored -> {
-            List<ConsumerRecord<String, byte[]>> redelivered = new ArrayList<>();
-            List<ConsumerRecord<String, byte[]>> fresh = new ArrayList<>();
+            List<ConsumerRecord<byte[], byte[]>> redelivered = new ArrayList<>();
+            List<ConsumerRecord<byte[], byte[]>> fresh = new ArrayList<>();
             List<OrderBatch.Input> valid = new ArrayList<>();
             boolean cancels = false;
-            List<ConsumerRecord<String, byte[]>> validRecords = new ArrayList<>();
-            Map<ConsumerRecord<String, byte[]>, InvalidRecordException> invalid = new LinkedHashMap<>();
-            for (ConsumerRecord<String, byte[]> record : records) {
+            List<ConsumerRecord<byte[], byte[]>> validRecords = new ArrayList<>();
+            Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid = new LinkedHashMap<>();
+            for (ConsumerRecord<byte[], byte[]> record : records) {
                 if (record.offset() < stored.getOrDefault(record.partition(), 0L)) {
                     redelivered.add(record);
                     continue;
                 }
                 fresh.add(record);
                 try {
-                    OrdersTopicEvent event = OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
+                    OrdersTopicEvent event = parse(record);
                     if (event instanceof OrderEvent order) {
                         valid.add(new OrderBatch.Input(order, record.partition(), record.offset()));
                         validRecords.add(record);
@@ -303,20 +321,22 @@ public class OrdersProjector implements Replayable {
             }
             List<Uni<Void>> letters = new ArrayList<>();
             invalid.forEach((record, e) -> {
-                if (!deadLettered.contains(RecordApplier.where(record))) {
+                if (!deadLettered.containsKey(RecordApplier.where(record))) {
                     letters.add(deadLetters.send(CHANNEL, record, e)
-                            .invoke(() -> deadLettered.add(RecordApplier.where(record))));
+                            .invoke(letter -> deadLettered.put(RecordApplier.where(record), letter)).replaceWithVoid());
                 }
             });
             Uni<Void> lettersSent = letters.isEmpty() ? Uni.createFrom().voidItem()
                     : Uni.join().all(letters).andFailFast().replaceWithVoid();
             return lettersSent
                     .chain(() -> fresh.isEmpty() ? Uni.createFrom().item(new Committed(null, List.of()))
-                            : pool.withTransaction(conn -> project(conn, fresh, valid)))
+                            : pool.withTransaction(conn -> project(conn, fresh, valid)
+                                    .call(() -> setAside(conn, invalid, deadLettered))))
                     .flatMap(committed -> {
                         applier.counted(CHANNEL, RecordApplier.Outcome.APPLIED, validRecords, start);
                         applier.counted(CHANNEL, RecordApplier.Outcome.DUPLICATE, redelivered, start);
-                        invalid.forEach((record, e) -> applier.rejected(CHANNEL, record, e));
+                        invalid.forEach((record, e) -> applier.rejected(CHANNEL, record, e,
+                                deadLettered.get(RecordApplier.where(record))));
                         if (committed.batch() != null) {
                             countLate(committed.batch());
                         }
@@ -325,10 +345,21 @@ public class OrdersProjector implements Replayable {
         });
     }
 
-    private Uni<Committed> project(SqlConnection conn, List<ConsumerRecord<String, byte[]>> fresh,
+    /** Invalid records whose dead letter did not carry them keep their bytes in the batch's transaction. */
+    private Uni<Void> setAside(SqlConnection conn, Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid,
+            Map<String, DeadLetters.Letter> letters) {
+        Uni<Void> stored = Uni.createFrom().voidItem();
+        for (Map.Entry<ConsumerRecord<byte[], byte[]>, InvalidRecordException> entry : invalid.entrySet()) {
+            stored = stored.chain(() -> SetAside.store(conn, group, entry.getKey(), entry.getValue(),
+                    letters.get(RecordApplier.where(entry.getKey()))));
+        }
+        return stored;
+    }
+
+    private Uni<Committed> project(SqlConnection conn, List<ConsumerRecord<byte[], byte[]>> fresh,
             List<OrderBatch.Input> valid) {
         Map<Integer, long[]> ranges = new TreeMap<>(); // partition -> {first, next}
-        for (ConsumerRecord<String, byte[]> record : fresh) {
+        for (ConsumerRecord<byte[], byte[]> record : fresh) {
             ranges.merge(record.partition(), new long[] { record.offset(), record.offset() + 1 },
                     (a, b) -> new long[] { Math.min(a[0], b[0]), Math.max(a[1], b[1]) });
         }
@@ -458,12 +489,12 @@ public class OrdersProjector implements Replayable {
     }
 
     /** Redelivered records that are still their order's latest version are published again (see apply). */
-    private Uni<Void> republish(List<ConsumerRecord<String, byte[]>> redelivered) {
-        Map<String, ConsumerRecord<String, byte[]>> byOrder = new HashMap<>();
+    private Uni<Void> republish(List<ConsumerRecord<byte[], byte[]>> redelivered) {
+        Map<String, ConsumerRecord<byte[], byte[]>> byOrder = new HashMap<>();
         Map<String, OrderEvent> orders = new HashMap<>();
-        for (ConsumerRecord<String, byte[]> record : redelivered) {
+        for (ConsumerRecord<byte[], byte[]> record : redelivered) {
             try {
-                if (OrdersTopicEvent.parse(record.key(), record.value(), maxTotal) instanceof OrderEvent order) {
+                if (parse(record) instanceof OrderEvent order) {
                     byOrder.put(order.orderId(), record);
                     orders.put(order.orderId(), order);
                 }
@@ -509,17 +540,18 @@ public class OrdersProjector implements Replayable {
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
     }
 
-    private Uni<Void> oneByOne(List<ConsumerRecord<String, byte[]>> records, Set<String> deadLettered) {
+    private Uni<Void> oneByOne(List<ConsumerRecord<byte[], byte[]>> records, Map<String, DeadLetters.Letter> deadLettered) {
         return Multi.createFrom().iterable(records)
                 .onItem().transformToUniAndConcatenate(record -> {
-                    if (!deadLettered.contains(RecordApplier.where(record))) {
+                    DeadLetters.Letter letter = deadLettered.get(RecordApplier.where(record));
+                    if (letter == null) {
                         return apply(record);
                     }
                     try {
-                        OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
+                        parse(record);
                         return apply(record);
                     } catch (InvalidRecordException e) { // its dead letter is out already
-                        return applier.markRejected(CHANNEL, group, record, e).replaceWithVoid();
+                        return applier.markRejected(CHANNEL, group, record, e, letter).replaceWithVoid();
                     }
                 })
                 .collect().last().replaceWithVoid();
@@ -546,10 +578,10 @@ public class OrdersProjector implements Replayable {
     }
 
     @Override
-    public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<String, byte[]> record) {
+    public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<byte[], byte[]> record) {
         OrdersTopicEvent event;
         try {
-            event = OrdersTopicEvent.parse(record.key(), record.value(), maxTotal);
+            event = parse(record);
         } catch (InvalidRecordException e) {
             return Uni.createFrom().item(false);
         }
@@ -660,14 +692,19 @@ public class OrdersProjector implements Replayable {
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
     }
 
-    /** The order as received plus {@code processed_at} (epoch seconds, as the guide's times) and the status. */
-    private String processedOrder(Projected projected) {
-        ObjectNode value = projected.order().json().deepCopy();
+    /**
+     * The order as received (its bytes: numbers as written, unknown fields kept) plus {@code processed_at} (epoch
+     * seconds with microseconds, as the guide's times) and {@code "status":"processed"}, which replace members of
+     * those names.
+     */
+    private static byte[] processedOrder(Projected projected) {
         Instant at = projected.processedAt();
-        value.put("processed_at", BigDecimal.valueOf(at.getEpochSecond()).add(BigDecimal.valueOf(at.getNano(), 9))
-                .setScale(6, RoundingMode.UNNECESSARY));
-        value.put("status", "processed");
-        return json(value);
+        String processedAt = BigDecimal.valueOf(at.getEpochSecond()).add(BigDecimal.valueOf(at.getNano(), 9))
+                .setScale(6, RoundingMode.UNNECESSARY).toPlainString();
+        Map<String, String> added = new LinkedHashMap<>();
+        added.put("processed_at", processedAt);
+        added.put("status", "\"processed\"");
+        return ExactJson.withMembers(projected.order().value(), added);
     }
 
     /** A value of revenue-by-category; the revenue is a string so that no consumer reads it as a double. */

@@ -1,16 +1,16 @@
 package io.readside.orders;
 
-import java.math.BigDecimal;
-
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.readside.projection.EventJson;
 import io.readside.projection.InvalidRecordException;
+import io.readside.values.Quote;
+import io.readside.values.Text;
 
 /**
  * A record of topic {@code orders}: a version of an order (no {@code type}, as the guide's producer sends it, or
- * {@code "order.created"}) or a request to cancel one ({@code "order.cancel_requested"}).
+ * {@code "order.created"}) or a request to cancel one ({@code "order.cancel_requested"}). The key is the order id,
+ * exactly (as UTF-8 bytes).
  */
 public sealed interface OrdersTopicEvent permits OrderEvent, CancelRequested {
 
@@ -20,22 +20,50 @@ public sealed interface OrdersTopicEvent permits OrderEvent, CancelRequested {
     String orderId();
 
     /** Reads a record; throws {@link InvalidRecordException} with the reason when it cannot be applied. */
-    static OrdersTopicEvent parse(String key, byte[] value, BigDecimal maxTotal) {
+    static OrdersTopicEvent parse(byte[] key, byte[] value, OrderEvent.Limits limits) {
         if (value == null) {
-            return OrderEvent.parse(key, null, maxTotal); // says why
+            return OrderEvent.parse(key, null, limits); // says why
         }
-        ObjectNode json = (ObjectNode) EventJson.object(value);
+        String keyText = key(key);
+        JsonNode json = EventJson.object(value);
         JsonNode type = json.get("type");
         if (type == null || type.isNull() || CREATED.equals(type.asText())) {
-            if (key == null) {
-                throw new InvalidRecordException(InvalidRecordException.MISSING_KEY, "the key must be the order id");
-            }
-            return OrderEvent.of(key, json, maxTotal);
+            return OrderEvent.of(keyText, json, value, limits);
         }
         if (CANCEL_REQUESTED.equals(type.asText())) {
-            return CancelRequested.of(key, json);
+            return CancelRequested.of(keyText, json);
         }
-        throw new InvalidRecordException(InvalidRecordException.UNKNOWN_TYPE, "'type' " + type
+        throw new InvalidRecordException(InvalidRecordException.UNKNOWN_TYPE, "'type' " + Quote.of(type)
                 + " is not one of \"" + CREATED + "\", \"" + CANCEL_REQUESTED + "\" (or absent: an order version)");
+    }
+
+    /** The key as text: it must be there, and be UTF-8. */
+    static String key(byte[] key) {
+        if (key == null) {
+            throw new InvalidRecordException(InvalidRecordException.MISSING_KEY, "the key must be the order id");
+        }
+        String text = Text.utf8(key);
+        if (text == null) {
+            throw new InvalidRecordException(InvalidRecordException.NOT_UTF8,
+                    "the key (" + key.length + " bytes) is not UTF-8 text, so it cannot be the order id");
+        }
+        return text;
+    }
+
+    /**
+     * The event's {@code order_id}: storable text of at most {@link OrderEvent#MAX_ID_LENGTH} characters that can
+     * be named in a URL path (not {@code .} or {@code ..}), and exactly the record's key.
+     */
+    static String orderId(String key, JsonNode json) {
+        String orderId = EventJson.requiredText(json, "order_id", OrderEvent.MAX_ID_LENGTH);
+        if (orderId.equals(".") || orderId.equals("..")) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'order_id' must not be \".\" or \"..\" (an order must be readable at /orders/{id})");
+        }
+        if (!orderId.equals(key)) {
+            throw new InvalidRecordException(InvalidRecordException.KEY_MISMATCH,
+                    "key " + Quote.of(key) + " is not the order_id " + Quote.of(orderId));
+        }
+        return orderId;
     }
 }

@@ -2,13 +2,9 @@ package io.readside.projection;
 
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.time.DateTimeException;
+import java.math.BigInteger;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 
 import com.fasterxml.jackson.core.JacksonException;
@@ -16,15 +12,27 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.readside.values.Money;
+import io.readside.values.Quote;
+import io.readside.values.Text;
+
 /**
- * Reading the JSON of incoming events as a tolerant reader: unknown fields are ignored, required fields are checked
- * with a reason a person can act on. Numbers are read exactly (no double rounding of timestamps or money).
+ * Reading the JSON of incoming events (and of command bodies, which become such events) as a tolerant reader:
+ * unknown fields are ignored, required fields are checked with a reason a person can act on. Every number is
+ * checked by its size before any arithmetic, every text by {@link Text}'s rules; no message quotes more than
+ * {@link Quote#MAX_CHARS} characters of the input.
  */
 public final class EventJson {
 
-    // PostgreSQL keeps microseconds; the range keeps event times sane for timestamptz and for ISO-8601 output
-    private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
-    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+    // PostgreSQL keeps microseconds; the range keeps event times, and the windows around them, ordinary
+    // four-digit-year instants for timestamptz and for ISO-8601 output
+    public static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+    public static final Instant LATEST = Instant.parse("9999-01-01T00:00:00Z");
+    /** Digits of a whole number of seconds up to {@link #LATEST} (253,370,764,800). */
+    private static final int MAX_SECONDS_DIGITS = 12;
+    /** Nanoseconds: the finest time an event may give. */
+    private static final int MAX_SECONDS_SCALE = 9;
+    private static final int MAX_INSTANT_TEXT = 40;
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
@@ -32,30 +40,28 @@ public final class EventJson {
 
     /** An event of the guide is well under 1 KiB; a value above this is refused before it is parsed. */
     public static final int MAX_VALUE_BYTES = 64 * 1024;
+    /** The longest text field read without a limit of its own (a type, an id). */
+    public static final int MAX_TEXT_LENGTH = 1000;
 
     private EventJson() {
     }
 
-    /** Parses a record value that must be one JSON object in UTF-8. */
+    /** Parses a record value that must be one JSON object in UTF-8 of at most {@link #MAX_VALUE_BYTES}. */
     public static JsonNode object(byte[] value) {
         if (value.length > MAX_VALUE_BYTES) {
             throw new InvalidRecordException(InvalidRecordException.OVERSIZED,
                     "the value is " + value.length + " bytes; an event may have at most " + MAX_VALUE_BYTES);
         }
-        try {
-            StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(value));
-        } catch (CharacterCodingException e) {
+        if (Text.utf8(value) == null) {
             throw new InvalidRecordException(InvalidRecordException.NOT_UTF8, "the value is not UTF-8 text");
         }
         JsonNode node;
         try {
             node = MAPPER.readTree(value);
         } catch (JacksonException e) {
+            // Jackson's message may quote a token of the input: cut
             throw new InvalidRecordException(InvalidRecordException.MALFORMED_JSON,
-                    "the value is not valid JSON: " + e.getOriginalMessage());
+                    "the value is not valid JSON: " + Quote.of(e.getOriginalMessage()));
         } catch (IOException e) {
             throw new InvalidRecordException(InvalidRecordException.MALFORMED_JSON, "the value is not valid JSON");
         }
@@ -65,13 +71,20 @@ public final class EventJson {
         return node;
     }
 
+    /** A text of 1 to {@link #MAX_TEXT_LENGTH} characters, storable as it is ({@link Text#problem}). */
     public static String requiredText(JsonNode event, String field) {
+        return requiredText(event, field, MAX_TEXT_LENGTH);
+    }
+
+    /** A text of 1 to {@code maxLength} characters, storable as it is ({@link Text#problem}). */
+    public static String requiredText(JsonNode event, String field, int maxLength) {
         JsonNode node = required(event, field);
         if (!node.isTextual()) {
             throw wrongType(field, "a string", node);
         }
-        if (node.textValue().isBlank()) {
-            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE, "'" + field + "' is blank");
+        String problem = Text.problem(node.textValue(), maxLength);
+        if (problem != null) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE, "'" + field + "' " + problem);
         }
         return node.textValue();
     }
@@ -82,58 +95,21 @@ public final class EventJson {
         if (!node.isNumber()) {
             throw wrongType(field, "a number", node);
         }
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+            return node.longValue();
+        }
+        BigDecimal value = node.decimalValue();
+        // 19 digits hold every long; a larger exponent is refused before anything is computed from it
+        if ((long) value.precision() - value.scale() > 19) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'" + field + "' must be a whole number that fits 64 bits, got " + Quote.of(node));
+        }
         try {
-            return node.decimalValue().longValueExact();
+            return value.longValueExact();
         } catch (ArithmeticException e) {
             throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
-                    "'" + field + "' must be a whole number that fits 64 bits, got " + node);
+                    "'" + field + "' must be a whole number that fits 64 bits, got " + Quote.of(node));
         }
-    }
-
-    /**
-     * An event time: epoch seconds with a fraction (the guide's Python {@code time.time()}), or an ISO-8601 string.
-     * Kept to the microsecond, as PostgreSQL stores it.
-     */
-    public static Instant requiredInstant(JsonNode event, String field) {
-        JsonNode node = required(event, field);
-        Instant instant;
-        try {
-            if (node.isNumber()) {
-                BigDecimal seconds = node.decimalValue();
-                long whole = seconds.setScale(0, RoundingMode.FLOOR).longValueExact();
-                long nanos = seconds.subtract(BigDecimal.valueOf(whole)).movePointRight(9).longValue();
-                instant = Instant.ofEpochSecond(whole, nanos);
-            } else if (node.isTextual()) {
-                instant = Instant.parse(node.textValue());
-            } else {
-                throw wrongType(field, "epoch seconds or an ISO-8601 string", node);
-            }
-        } catch (ArithmeticException | DateTimeException e) {
-            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
-                    "'" + field + "' is not a usable time: " + node);
-        }
-        if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
-            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
-                    "'" + field + "' is outside 1970..9999: " + node);
-        }
-        return instant.truncatedTo(ChronoUnit.MICROS);
-    }
-
-    /** An exact decimal: a JSON number (read without double rounding) or a numeric string such as "6.25". */
-    public static BigDecimal requiredDecimal(JsonNode event, String field) {
-        JsonNode node = required(event, field);
-        if (node.isNumber()) {
-            return node.decimalValue();
-        }
-        if (node.isTextual()) {
-            try {
-                return new BigDecimal(node.textValue().strip());
-            } catch (NumberFormatException e) {
-                throw new InvalidRecordException(InvalidRecordException.WRONG_TYPE,
-                        "'" + field + "' must be a decimal number, got \"" + node.textValue() + "\"");
-            }
-        }
-        throw wrongType(field, "a decimal number", node);
     }
 
     /** A whole number between {@code min} and {@code max}. */
@@ -146,14 +122,76 @@ public final class EventJson {
         return (int) value;
     }
 
-    /** A text of at most {@code maxLength} characters. */
-    public static String requiredText(JsonNode event, String field, int maxLength) {
-        String text = requiredText(event, field);
-        if (text.length() > maxLength) {
-            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
-                    "'" + field + "' is longer than " + maxLength + " characters");
+    /**
+     * An event time: epoch seconds with up to nine decimals (the guide's Python {@code time.time()}), or an
+     * ISO-8601 string; between {@link #EARLIEST} and {@link #LATEST}. Kept to the microsecond, as PostgreSQL stores
+     * it.
+     */
+    public static Instant requiredInstant(JsonNode event, String field) {
+        JsonNode node = required(event, field);
+        Instant instant;
+        if (node.isNumber()) {
+            instant = epochSeconds(field, node);
+        } else if (node.isTextual()) {
+            String text = node.textValue();
+            if (text.length() > MAX_INSTANT_TEXT) {
+                throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                        "'" + field + "' is not an ISO-8601 time: " + Quote.of(text));
+            }
+            try {
+                instant = Instant.parse(text);
+            } catch (DateTimeParseException e) {
+                throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                        "'" + field + "' is not an ISO-8601 time such as 2026-11-27T10:00:00Z: " + Quote.of(text));
+            }
+        } else {
+            throw wrongType(field, "epoch seconds or an ISO-8601 string", node);
         }
-        return text;
+        if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'" + field + "' is outside " + EARLIEST + " .. " + LATEST + ": " + Quote.of(node));
+        }
+        return instant.truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static Instant epochSeconds(String field, JsonNode node) {
+        BigDecimal seconds = node.decimalValue();
+        if (seconds.signum() < 0 || (long) seconds.precision() - seconds.scale() > MAX_SECONDS_DIGITS) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'" + field + "' is outside " + EARLIEST + " .. " + LATEST + ": " + Quote.of(node));
+        }
+        if (seconds.scale() > MAX_SECONDS_SCALE) {
+            seconds = seconds.stripTrailingZeros(); // bounded by the digits Jackson read (at most 1,000)
+            if (seconds.scale() > MAX_SECONDS_SCALE) {
+                throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                        "'" + field + "' has more than " + MAX_SECONDS_SCALE + " decimals (finer than a nanosecond)");
+            }
+        }
+        BigInteger[] parts = seconds.movePointRight(MAX_SECONDS_SCALE).toBigIntegerExact()
+                .divideAndRemainder(BigInteger.valueOf(1_000_000_000L));
+        return Instant.ofEpochSecond(parts[0].longValueExact(), parts[1].longValueExact());
+    }
+
+    /**
+     * Money: a JSON number (read without double rounding) or a numeric string such as "6.25", exact, with at most
+     * two decimals ({@link Money#exact}).
+     */
+    public static BigDecimal requiredMoney(JsonNode event, String field) {
+        JsonNode node = required(event, field);
+        try {
+            if (node.isNumber()) {
+                return Money.exact(node.decimalValue());
+            }
+            if (node.isTextual()) {
+                return Money.exact(node.textValue());
+            }
+        } catch (Money.InvalidAmountException e) {
+            throw new InvalidRecordException(node.isTextual() && e.getMessage().startsWith("must be")
+                    ? InvalidRecordException.WRONG_TYPE : InvalidRecordException.INVALID_VALUE,
+                    "'" + field + "' " + e.getMessage() + ", got " + Quote.of(node.isTextual() ? node.textValue()
+                            : node.toString()));
+        }
+        throw wrongType(field, "a decimal number", node);
     }
 
     private static JsonNode required(JsonNode event, String field) {

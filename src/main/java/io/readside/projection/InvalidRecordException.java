@@ -16,20 +16,33 @@ public class InvalidRecordException extends RuntimeException {
     public static final String MISSING_KEY = "missing-key";
     public static final String KEY_MISMATCH = "key-mismatch";
     public static final String REJECTED_BY_DATABASE = "rejected-by-database";
+    public static final String FUTURE_TIMESTAMP = "future-timestamp";
+
+    /** A message longer than this is cut: it travels in a header of the dead letter and in the log. */
+    public static final int MAX_MESSAGE_CHARS = 300;
 
     private final String reason;
 
     public InvalidRecordException(String reason, String message) {
-        super(message);
+        super(bounded(message));
         this.reason = reason;
     }
 
     public InvalidRecordException(String reason, String message, Throwable cause) {
-        super(message, cause);
+        super(bounded(message), cause);
         this.reason = reason;
     }
 
     public String reason() {
         return reason;
+    }
+
+    private static String bounded(String message) {
+        if (message == null || message.length() <= MAX_MESSAGE_CHARS) {
+            return message;
+        }
+        int cut = Character.isHighSurrogate(message.charAt(MAX_MESSAGE_CHARS - 1)) ? MAX_MESSAGE_CHARS - 1
+                : MAX_MESSAGE_CHARS;
+        return message.substring(0, cut) + "… (" + message.length() + " characters)";
     }
 }

@@ -159,32 +159,51 @@ public class RecordApplier {
 
     /**
      * Marks a record handled whose dead letter was already sent (by a batch that then fell back to one record at a
-     * time): its position moves, and it is counted and logged as rejected.
+     * time): its position moves (with its bytes kept in PostgreSQL if the letter did not carry them), and it is
+     * counted and logged as rejected.
      */
     public Uni<Outcome> markRejected(String channel, String group, ConsumerRecord<?, ?> record,
-            InvalidRecordException e) {
-        return pool.withTransaction(conn -> claim(conn, group, record))
+            InvalidRecordException e, DeadLetters.Letter letter) {
+        return pool.withTransaction(conn -> claimAndSetAside(conn, group, record, e, letter))
                 .plug(uni -> retrying(channel, record, uni))
-                .map(claimed -> setAside(channel, record, e, claimed));
+                .map(claimed -> setAside(channel, record, e, letter, claimed));
+    }
+
+    /** Claims the record's position and, when its letter did not carry it, keeps its bytes ({@link SetAside}). */
+    private static Uni<Boolean> claimAndSetAside(SqlConnection conn, String group, ConsumerRecord<?, ?> record,
+            InvalidRecordException e, DeadLetters.Letter letter) {
+        return claim(conn, group, record).call(claimed -> claimed ? SetAside.store(conn, group, record, e, letter)
+                : Uni.createFrom().voidItem());
     }
 
     /** A record whose position was just claimed is set aside; one claimed before is a redelivery. */
-    private Outcome setAside(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e, boolean claimed) {
+    private Outcome setAside(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e,
+            DeadLetters.Letter letter, boolean claimed) {
         if (!claimed) {
-            count(channel, Outcome.DUPLICATE);
-            return Outcome.DUPLICATE;
+            return duplicate(channel);
         }
-        rejected(channel, record, e);
+        rejected(channel, record, e, letter);
         return Outcome.REJECTED;
     }
 
-    /** Counts and logs a record set aside (its dead letter sent, its position moved). */
-    public void rejected(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e) {
+    /**
+     * Counts and logs a record set aside (its dead letter sent, its position moved); one whose letter did not carry
+     * it (kept in PostgreSQL) is logged at ERROR and counted in {@code readside_records_set_aside_total}.
+     */
+    public void rejected(String channel, ConsumerRecord<?, ?> record, InvalidRecordException e,
+            DeadLetters.Letter letter) {
         count(channel, Outcome.REJECTED);
         registry.counter("readside.records.rejected", "channel", channel, "reason", e.reason()).increment();
         try (RecordLogContext context = RecordLogContext.of(record)) {
             LOG.warnf("%s: rejected %s (%s): %s; key=%s value=%s", channel, where(record), e.reason(),
-                    e.getMessage(), record.key(), preview(record.value()));
+                    e.getMessage(), preview(record.key()), preview(record.value()));
+            if (letter != null && letter.setAside()) {
+                registry.counter("readside.records.set.aside", "channel", channel, "dead_letter",
+                        letter.delivery().name().toLowerCase()).increment();
+                LOG.errorf("%s: %s could not go to the dead-letter topic as it is (%s; sent: %s); its bytes are in "
+                        + "table set_aside_records", channel, where(record), letter.error(),
+                        letter.delivery() == DeadLetters.Delivery.STUB ? "a stub" : "nothing");
+            }
         }
     }
 
@@ -214,11 +233,12 @@ public class RecordApplier {
         // that a crash before the position moves repeats it rather than losing it
         return pool.preparedQuery(ALREADY_HANDLED).execute(Tuple.of(group, record.topic(), record.partition(),
                 record.offset()))
-                .flatMap(handled -> handled.rowCount() > 0 ? Uni.createFrom().item(false)
+                .flatMap(handled -> handled.rowCount() > 0 ? Uni.createFrom().item(() -> duplicate(channel))
                         : deadLetters.send(channel, record, e)
-                                .chain(() -> pool.withTransaction(conn -> claim(conn, group, record))))
-                .plug(uni -> retrying(channel, record, uni))
-                .map(claimed -> setAside(channel, record, e, claimed));
+                                .flatMap(letter -> pool.withTransaction(
+                                        conn -> claimAndSetAside(conn, group, record, e, letter))
+                                        .map(claimed -> setAside(channel, record, e, letter, claimed))))
+                .plug(uni -> retrying(channel, record, uni));
     }
 
     /** While the database fails, the record waits (unacknowledged, so no offset moves past it) and is tried again. */
@@ -285,11 +305,19 @@ public class RecordApplier {
         return record.topic() + "-" + record.partition() + "@" + record.offset();
     }
 
-    private static String preview(Object value) {
-        if (value == null) {
+    private Outcome duplicate(String channel) {
+        count(channel, Outcome.DUPLICATE);
+        return Outcome.DUPLICATE;
+    }
+
+    /** A key or value for the log: at most LOGGED_VALUE_CHARS characters, controls escaped, with its size. */
+    private static String preview(Object data) {
+        if (data == null) {
             return "null";
         }
-        String text = value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : value.toString();
-        return text.length() <= LOGGED_VALUE_CHARS ? text : text.substring(0, LOGGED_VALUE_CHARS) + "...";
+        byte[] bytes = DeadLetters.bytes(data);
+        String text = new String(bytes, 0, Math.min(bytes.length, LOGGED_VALUE_CHARS * 4), StandardCharsets.UTF_8);
+        String shown = text.length() <= LOGGED_VALUE_CHARS ? text : text.substring(0, LOGGED_VALUE_CHARS) + "...";
+        return shown.replaceAll("\\p{Cntrl}", "?") + " (" + bytes.length + " bytes)";
     }
 }

@@ -50,7 +50,7 @@ public class UsersProjector implements Replayable {
     String topic;
 
     @Incoming(CHANNEL)
-    public Uni<Void> apply(ConsumerRecord<String, byte[]> record) {
+    public Uni<Void> apply(ConsumerRecord<byte[], byte[]> record) {
         UserEvent event;
         try {
             event = UserEvent.parse(record.key(), record.value());
@@ -81,7 +81,7 @@ public class UsersProjector implements Replayable {
     }
 
     @Override
-    public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<String, byte[]> record) {
+    public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<byte[], byte[]> record) {
         UserEvent event;
         try {
             event = UserEvent.parse(record.key(), record.value());

@@ -1,5 +1,10 @@
 package io.readside.values;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
 /**
  * The rules every text from outside (a topic's field or key, an HTTP parameter or body field) must meet before it is
  * stored or compared: PostgreSQL cannot hold NUL in text, and an unpaired UTF-16 surrogate has no UTF-8 form (it
@@ -39,5 +44,17 @@ public final class Text {
             }
         }
         return null;
+    }
+
+    /** The bytes as UTF-8 text, or null when they are not UTF-8 (nothing is replaced). */
+    public static String utf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 }

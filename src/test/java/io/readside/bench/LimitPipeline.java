@@ -23,7 +23,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import io.readside.orders.OrderBatch;
 import io.readside.orders.OrderEvent;
@@ -88,17 +87,17 @@ public final class LimitPipeline {
         String group = args[5];
         long records = Long.parseLong(args[6]);
         RevenueWindows windows = new RevenueWindows(Duration.ofSeconds(60), Duration.ofMinutes(5));
-        BigDecimal maxTotal = new BigDecimal("1000000");
+        OrderEvent.Limits limits = new OrderEvent.Limits(new BigDecimal("1000000"), null);
         long start = System.nanoTime();
         long applied = 0;
         try (Connection db = DriverManager.getConnection(args[1], args[2], args[3]);
-                KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                         ConsumerConfig.GROUP_ID_CONFIG, group,
                         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500),
-                        new StringDeserializer(), new ByteArrayDeserializer())) {
+                        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             db.setAutoCommit(false);
             consumer.subscribe(List.of(topic));
             Map<Integer, Instant> streamTimes = new HashMap<>();
@@ -113,7 +112,7 @@ public final class LimitPipeline {
             }
             db.commit();
             while (applied < records) {
-                ConsumerRecords<String, byte[]> polled = consumer.poll(Duration.ofMillis(200));
+                ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(200));
                 if (polled.isEmpty()) {
                     continue;
                 }
@@ -121,9 +120,9 @@ public final class LimitPipeline {
                 Map<TopicPartition, OffsetAndMetadata> offsets = new TreeMap<>(
                         java.util.Comparator.comparing(TopicPartition::toString));
                 for (TopicPartition partition : polled.partitions()) {
-                    for (ConsumerRecord<String, byte[]> record : polled.records(partition)) {
+                    for (ConsumerRecord<byte[], byte[]> record : polled.records(partition)) {
                         try {
-                            inputs.add(new OrderBatch.Input(OrderEvent.parse(record.key(), record.value(), maxTotal),
+                            inputs.add(new OrderBatch.Input(OrderEvent.parse(record.key(), record.value(), limits),
                                     record.partition(), record.offset()));
                         } catch (InvalidRecordException e) {
                             // not in the benchmark's data

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -252,11 +253,12 @@ class OrdersAndRevenueEndToEndTest {
 
         Map<String, Long> latestVersions = new TreeMap<>();
         for (int partition = 0; partition < PARTITIONS; partition++) {
-            for (ConsumerRecord<String, byte[]> record : TopicReader.readRange(bootstrapServers, TOPIC, partition, 0,
+            for (ConsumerRecord<byte[], byte[]> record : TopicReader.readRange(bootstrapServers, TOPIC, partition, 0,
                     300)) {
                 projector.apply(record).await().atMost(APPLIED);
-                if (fold.orders.get(record.key()).offset() == record.offset()) {
-                    latestVersions.merge(record.key(), 1L, Long::sum);
+                String key = new String(record.key(), StandardCharsets.UTF_8);
+                if (fold.orders.get(key).offset() == record.offset()) {
+                    latestVersions.merge(key, 1L, Long::sum);
                 }
             }
         }

@@ -66,9 +66,9 @@ class DeadLetterRedriveEndToEndTest {
         int partition = (Integer) redriven.get(0).get("partition");
         long offset = ((Number) redriven.get(0).get("offset")).longValue();
 
-        ConsumerRecord<String, byte[]> again = TopicReader.readRange(bootstrapServers, "orders", partition, offset,
+        ConsumerRecord<byte[], byte[]> again = TopicReader.readRange(bootstrapServers, "orders", partition, offset,
                 offset + 1).get(0);
-        assertEquals("redrive-1", again.key());
+        assertEquals("redrive-1", new String(again.key(), StandardCharsets.UTF_8));
         assertArrayEquals(value, again.value());
         assertEquals("t-42", header(again, "trace-id"));
         assertEquals("orders.dlq-" + letter.partition() + "@" + letter.offset(), header(again, Redrive.REDRIVEN_FROM));

@@ -37,20 +37,23 @@ public final class TopicReader {
         }
     }
 
-    /** The records of one partition from {@code from} (inclusive) to {@code to} (exclusive), values as bytes. */
-    public static List<ConsumerRecord<String, byte[]>> readRange(String bootstrapServers, String topic,
+    /**
+     * The records of one partition from {@code from} (inclusive) to {@code to} (exclusive), keys and values as bytes
+     * (as the projectors receive them).
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> readRange(String bootstrapServers, String topic,
             int partition, long from, long to) {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
                 Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
             TopicPartition tp = new TopicPartition(topic, partition);
             consumer.assign(List.of(tp));
             consumer.seek(tp, from);
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (consumer.position(tp) < to && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     if (record.offset() < to) {
                         records.add(record);
                     }

@@ -3,6 +3,7 @@ package io.readside.users;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -42,7 +43,7 @@ class UserEventTest {
 
     @Test
     void tombstoneErasesTheUserOfTheKey() {
-        UserEvent event = UserEvent.parse("1007", null);
+        UserEvent event = UserEvent.parse(bytes("1007"), null);
 
         assertEquals(UserEvent.Kind.ERASED, event.kind());
         assertEquals(1007, event.userId());
@@ -76,18 +77,55 @@ class UserEventTest {
     void refusesBytesThatAreNotUtf8() {
         byte[] latin1 = "{\"email\":\"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
 
-        InvalidRecordException e = assertThrows(InvalidRecordException.class, () -> UserEvent.parse("1", latin1));
+        InvalidRecordException e = assertThrows(InvalidRecordException.class, () -> UserEvent.parse(bytes("1"), latin1));
         assertEquals(InvalidRecordException.NOT_UTF8, e.reason());
     }
 
     @Test
-    void refusesATombstoneWhoseKeyIsNotAUserId() {
-        InvalidRecordException e = assertThrows(InvalidRecordException.class, () -> UserEvent.parse("abc", null));
-        assertEquals(InvalidRecordException.INVALID_VALUE, e.reason());
+    void refusesATombstoneWhoseKeyIsNotExactlyAUserId() {
+        for (String key : new String[] { "abc", "007", "+7", " 7", "0", "-7" }) {
+            InvalidRecordException e = assertThrows(InvalidRecordException.class,
+                    () -> UserEvent.parse(bytes(key), null), key);
+            assertEquals(InvalidRecordException.KEY_MISMATCH, e.reason(), key);
+        }
+    }
+
+    @Test
+    void refusesAKeyThatIsNotUtf8ForAnEventAndATombstoneAlike() {
+        byte[] key = { (byte) 0xff, '7' };
+        byte[] signup = GuideEvents.signup(1, 7, "a@b", "1764230000").getBytes(StandardCharsets.UTF_8);
+
+        assertEquals(InvalidRecordException.NOT_UTF8,
+                assertThrows(InvalidRecordException.class, () -> UserEvent.parse(key, signup)).reason());
+        assertEquals(InvalidRecordException.NOT_UTF8,
+                assertThrows(InvalidRecordException.class, () -> UserEvent.parse(key, null)).reason());
+    }
+
+    @Test
+    void refusesAnEmailThatCannotBeStoredAsItIs() {
+        assertReason(InvalidRecordException.INVALID_VALUE, "1", GuideEvents.signup(1, 1, "x\\ud800y@example.com", "1764230000"));
+        assertReason(InvalidRecordException.INVALID_VALUE, "1", GuideEvents.signup(1, 1, "x\\u0000y@example.com", "1764230000"));
+        assertReason(InvalidRecordException.INVALID_VALUE, "1",
+                GuideEvents.signup(1, 1, "a".repeat(UserEvent.MAX_EMAIL_LENGTH) + "@b", "1764230000"));
+    }
+
+    @Test
+    void refusesAHugeTimestampByItsSizeWithoutComputingIt() {
+        String[] hostile = { "1e100000000", "-1e2000000", "1e-100000000", "1764230000.0000000001", "99999999999999" };
+        for (String timestamp : hostile) {
+            InvalidRecordException e = assertThrows(InvalidRecordException.class,
+                    () -> parse("1", GuideEvents.signup(1, 1, "a@b", timestamp)), timestamp);
+            assertEquals(InvalidRecordException.INVALID_VALUE, e.reason(), timestamp);
+            assertTrue(e.getMessage().length() < 200, e.getMessage());
+        }
+    }
+
+    private static byte[] bytes(String key) {
+        return key == null ? null : key.getBytes(StandardCharsets.UTF_8);
     }
 
     private static UserEvent parse(String key, String json) {
-        return UserEvent.parse(key, json.getBytes(StandardCharsets.UTF_8));
+        return UserEvent.parse(bytes(key), json.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void assertReason(String reason, String key, String json) {

@@ -201,7 +201,7 @@ class UsersEndToEndTest {
         return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 
-    private ConsumerRecord<String, byte[]> readBack(RecordMetadata sent) {
+    private ConsumerRecord<byte[], byte[]> readBack(RecordMetadata sent) {
         return TopicReader.readRange(bootstrapServers, sent.topic(), sent.partition(), sent.offset(),
                 sent.offset() + 1).get(0);
     }

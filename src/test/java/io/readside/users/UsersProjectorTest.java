@@ -85,7 +85,7 @@ class UsersProjectorTest {
 
     @Test
     void redeliveredRecordDoesNotUndoALaterChange() {
-        ConsumerRecord<String, byte[]> signup = deliver("102", GuideEvents.signup(2, 102, "old@example.com", "1764230000"));
+        ConsumerRecord<byte[], byte[]> signup = deliver("102", GuideEvents.signup(2, 102, "old@example.com", "1764230000"));
         deliver("102", GuideEvents.emailChanged(102, "new@example.com", "1764230060"));
         awaitEmail(102, "new@example.com");
 
@@ -115,7 +115,7 @@ class UsersProjectorTest {
     void undecodableRecordIsCountedAndTheChannelCarriesOn() {
         double before = rejected(InvalidRecordException.MALFORMED_JSON);
 
-        ConsumerRecord<String, byte[]> garbage = deliver("105", "{\"type\": \"user.signup\", \"user_id\": 10");
+        ConsumerRecord<byte[], byte[]> garbage = deliver("105", "{\"type\": \"user.signup\", \"user_id\": 10");
         deliver("105", GuideEvents.signup(5, 105, "after@example.com", "1764230000"));
         awaitEmail(105, "after@example.com");
 
@@ -132,14 +132,15 @@ class UsersProjectorTest {
         assertEquals(1, deadLettersTo(topic + DeadLetters.SUFFIX).size());
     }
 
-    private ConsumerRecord<String, byte[]> deliver(String key, String json) {
+    private ConsumerRecord<byte[], byte[]> deliver(String key, String json) {
         byte[] value = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
-        ConsumerRecord<String, byte[]> record = new ConsumerRecord<>(topic, 0, nextOffset++, key, value);
+        ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(topic, 0, nextOffset++,
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
         deliver(record);
         return record;
     }
 
-    private void deliver(ConsumerRecord<String, byte[]> record) {
+    private void deliver(ConsumerRecord<byte[], byte[]> record) {
         source.send(Message.of(record.value(),
                 Metadata.of(new IncomingKafkaRecordMetadata<>(record, UsersProjector.CHANNEL))));
     }

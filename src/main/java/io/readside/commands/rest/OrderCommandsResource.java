@@ -1,6 +1,7 @@
 package io.readside.commands.rest;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -13,15 +14,16 @@ import jakarta.ws.rs.core.MediaType;
 
 import org.jboss.resteasy.reactive.RestResponse;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.commands.OrderCommands;
 import io.readside.commands.PlaceOrder;
 import io.readside.orders.OrderEvent;
+import io.readside.projection.EventJson;
+import io.readside.projection.InvalidRecordException;
 import io.readside.projection.consistency.ConsistencyToken;
+import io.readside.values.Text;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.smallrye.mutiny.Uni;
@@ -39,8 +41,6 @@ public class OrderCommandsResource {
 
     @Inject
     OrderCommands commands;
-    @Inject
-    ObjectMapper mapper;
 
     /** The answer to an accepted command; {@code Location} and {@code X-Consistency-Token} say the same. */
     @RegisterForReflection
@@ -49,9 +49,10 @@ public class OrderCommandsResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Uni<RestResponse<CommandAccepted>> place(String body, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+    public Uni<RestResponse<CommandAccepted>> place(byte[] body, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
         PlaceOrder command = PlaceOrder.parse(json(body), commands.maxTotal());
-        return commands.place(command, key(idempotencyKey), "POST /orders\n" + body).map(this::accepted);
+        return commands.place(command, key(idempotencyKey),
+                "POST /orders\n" + new String(body, StandardCharsets.UTF_8)).map(this::accepted);
     }
 
     @POST
@@ -76,14 +77,18 @@ public class OrderCommandsResource {
         return response.build();
     }
 
-    private JsonNode json(String body) {
-        if (body == null || body.isBlank()) {
+    /** The body read as the projector reads an event: UTF-8, one JSON object, numbers as exact decimals. */
+    private static JsonNode json(byte[] body) {
+        if (body == null || body.length == 0) {
             throw ProblemException.badRequest("the body is empty; it must be a JSON object");
         }
         try {
-            return mapper.readTree(body);
-        } catch (JacksonException e) {
-            throw ProblemException.badRequest("the body is not valid JSON: " + e.getOriginalMessage());
+            return EventJson.object(body);
+        } catch (InvalidRecordException e) {
+            if (InvalidRecordException.OVERSIZED.equals(e.reason())) {
+                throw new ProblemException(413, "Content too large", "the body " + e.getMessage());
+            }
+            throw ProblemException.badRequest("the body: " + e.getMessage());
         }
     }
 
@@ -91,8 +96,9 @@ public class OrderCommandsResource {
         if (idempotencyKey == null) {
             return null;
         }
-        if (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_KEY_LENGTH) {
-            throw ProblemException.badRequest(IDEMPOTENCY_KEY + " must be 1 to " + MAX_KEY_LENGTH + " characters");
+        String problem = Text.problem(idempotencyKey, MAX_KEY_LENGTH);
+        if (problem != null) {
+            throw ProblemException.badRequest(IDEMPOTENCY_KEY + " " + problem);
         }
         return idempotencyKey;
     }

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.readside.orders.OrderEvent;
 import io.readside.projection.EventJson;
 import io.readside.projection.InvalidRecordException;
+import io.readside.values.Quote;
+import io.readside.values.Text;
 
 /**
  * A record of topic {@code payments}, key = order id:
@@ -17,7 +19,12 @@ public record PaymentResult(String orderId, SagaStep.Event event, String reason,
 
     static final int MAX_REASON_LENGTH = 1000;
 
-    public static PaymentResult parse(String key, byte[] value) {
+    public static PaymentResult parse(byte[] keyBytes, byte[] value) {
+        String key = null;
+        if (keyBytes != null && (key = Text.utf8(keyBytes)) == null) {
+            throw new InvalidRecordException(InvalidRecordException.NOT_UTF8,
+                    "the key (" + keyBytes.length + " bytes) is not UTF-8 text, so it cannot be the order id");
+        }
         if (value == null) {
             throw new InvalidRecordException(InvalidRecordException.MISSING_FIELD, "a payment result needs a value");
         }
@@ -25,15 +32,15 @@ public record PaymentResult(String orderId, SagaStep.Event event, String reason,
         String orderId = EventJson.requiredText(json, "order_id", OrderEvent.MAX_ID_LENGTH);
         if (key != null && !key.equals(orderId)) {
             throw new InvalidRecordException(InvalidRecordException.KEY_MISMATCH,
-                    "key '" + key + "' is not the order_id '" + orderId + "'");
+                    "key " + Quote.of(key) + " is not the order_id " + Quote.of(orderId));
         }
-        String type = EventJson.requiredText(json, "type");
+        String type = EventJson.requiredText(json, "type", 100);
         SagaStep.Event event = switch (type) {
             case "payment.completed" -> SagaStep.Event.PAYMENT_COMPLETED;
             case "payment.failed" -> SagaStep.Event.PAYMENT_FAILED;
             case "payment.refunded" -> SagaStep.Event.PAYMENT_REFUNDED;
-            default -> throw new InvalidRecordException(InvalidRecordException.UNKNOWN_TYPE, "'type' \"" + type
-                    + "\" is not one of payment.completed, payment.failed, payment.refunded");
+            default -> throw new InvalidRecordException(InvalidRecordException.UNKNOWN_TYPE, "'type' " + Quote.of(type)
+                    + " is not one of payment.completed, payment.failed, payment.refunded");
         };
         String reason = json.hasNonNull("reason") ? EventJson.requiredText(json, "reason", MAX_REASON_LENGTH) : null;
         return new PaymentResult(orderId, event, reason, EventJson.requiredInstant(json, "timestamp"));

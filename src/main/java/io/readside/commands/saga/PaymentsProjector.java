@@ -33,7 +33,7 @@ public class PaymentsProjector {
     String group;
 
     @Incoming(CHANNEL)
-    public Uni<Void> apply(ConsumerRecord<String, byte[]> record) {
+    public Uni<Void> apply(ConsumerRecord<byte[], byte[]> record) {
         PaymentResult result;
         try {
             result = PaymentResult.parse(record.key(), record.value());

@@ -24,7 +24,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.flywaydb.core.Flyway;
 import org.jboss.logging.Logger;
@@ -163,7 +162,7 @@ public class Rebuilds {
         Replayable model = run.model;
         LOG.infof("rebuild of %s from topic %s: started", model.readModel(), model.topic());
         prepareShadowSchema();
-        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
             List<TopicPartition> partitions = consumer.partitionsFor(model.topic()).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
@@ -204,7 +203,7 @@ public class Rebuilds {
     }
 
     /** Replays every record below {@code target} (partition -> next offset applied live); never one beyond. */
-    private void replayUpTo(KafkaConsumer<String, byte[]> consumer, Run run, Map<Integer, Long> target) {
+    private void replayUpTo(KafkaConsumer<byte[], byte[]> consumer, Run run, Map<Integer, Long> target) {
         while (true) {
             List<TopicPartition> pending = new ArrayList<>();
             for (TopicPartition partition : consumer.assignment()) {
@@ -220,11 +219,11 @@ public class Rebuilds {
             }
             consumer.pause(consumer.assignment());
             consumer.resume(pending);
-            ConsumerRecords<String, byte[]> polled = consumer.poll(Duration.ofMillis(500));
-            List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+            ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(500));
+            List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>();
             for (TopicPartition partition : polled.partitions()) {
                 long limit = target.getOrDefault(partition.partition(), 0L);
-                for (ConsumerRecord<String, byte[]> record : polled.records(partition)) {
+                for (ConsumerRecord<byte[], byte[]> record : polled.records(partition)) {
                     if (record.offset() >= limit) {
                         consumer.seek(partition, record.offset()); // read again once the live side is past it
                         break;
@@ -237,7 +236,7 @@ public class Rebuilds {
     }
 
     /** One transaction for the batch; if a record's data is refused, each record alone (as the live path does). */
-    private void apply(Run run, List<ConsumerRecord<String, byte[]>> batch) {
+    private void apply(Run run, List<ConsumerRecord<byte[], byte[]>> batch) {
         if (batch.isEmpty()) {
             return;
         }
@@ -250,7 +249,7 @@ public class Rebuilds {
             if (!RecordApplier.refusedData(e)) {
                 throw e;
             }
-            for (ConsumerRecord<String, byte[]> record : batch) {
+            for (ConsumerRecord<byte[], byte[]> record : batch) {
                 boolean valid;
                 try {
                     valid = inShadow(conn -> applyOne(run.model, conn, record));
@@ -271,7 +270,7 @@ public class Rebuilds {
         run.invalid.addAndGet(records - valid);
     }
 
-    private static Uni<Boolean> applyOne(Replayable model, SqlConnection conn, ConsumerRecord<String, byte[]> record) {
+    private static Uni<Boolean> applyOne(Replayable model, SqlConnection conn, ConsumerRecord<byte[], byte[]> record) {
         return RecordApplier.claim(conn, model.group(), record)
                 .flatMap(claimed -> claimed ? model.replay(conn, record) : Uni.createFrom().item(true));
     }
@@ -286,7 +285,7 @@ public class Rebuilds {
      * Holds the live writers of the topic (their position rows, locked FOR UPDATE), brings the shadow to exactly
      * those positions, and swaps the tables; everything in one transaction.
      */
-    private void switchOver(KafkaConsumer<String, byte[]> consumer, Run run, Instant carriedOver) {
+    private void switchOver(KafkaConsumer<byte[], byte[]> consumer, Run run, Instant carriedOver) {
         Replayable model = run.model;
         SqlConnection conn = pool.getConnection().await().indefinitely();
         try {
@@ -357,13 +356,13 @@ public class Rebuilds {
         return behind;
     }
 
-    private KafkaConsumer<String, byte[]> consumer() {
+    private KafkaConsumer<byte[], byte[]> consumer() {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "readside-rebuild");
-        return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     private final Map<String, Boolean> gauges = new ConcurrentHashMap<>();

@@ -29,7 +29,7 @@ public interface Replayable {
      * Applies one record in {@code conn}'s transaction without publishing anything (the live pass published it);
      * false when the record is invalid (the live pass sent it to the dead-letter topic).
      */
-    Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<String, byte[]> record);
+    Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<byte[], byte[]> record);
 
     /**
      * Carries over what a replay cannot know (e.g. when a version was first processed) from the live tables
