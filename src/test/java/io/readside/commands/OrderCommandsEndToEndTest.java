@@ -154,6 +154,34 @@ class OrderCommandsEndToEndTest {
     }
 
     @Test
+    void whatTheProjectorWouldRefuseIsA400UpFrontNeverA202OrA500() {
+        String[] totals = { "\"1e100000000\"", "1e100000000", "1e400", "-1e2000000", "12.500000000000000001",
+                "1e-400", "6.2500000000000001", "\"" + "1".repeat(41) + "\"" };
+        for (String total : totals) {
+            place("{\"user_id\":710005,\"category\":\"hostile\",\"total\":" + total + "}").then()
+                    .statusCode(400).contentType("application/problem+json")
+                    .body("errors[0].field", equalTo("total"));
+        }
+        for (String category : new String[] { "bo\\u0000oks", "\\udc00", "x\\ud800y" }) {
+            place("{\"user_id\":710005,\"category\":\"" + category + "\",\"total\":1}").then()
+                    .statusCode(400).body("errors[0].field", equalTo("category"));
+        }
+        // every field fits its own limit, but the event would exceed the projector's 64 KiB: refused here too
+        String items = IntStream.range(0, 1000).mapToObj(i -> "{\"sku\":\"" + "s".repeat(100) + "\",\"qty\":1}")
+                .collect(Collectors.joining(","));
+        place("{\"user_id\":710005,\"category\":\"hostile\",\"total\":1,\"items\":[" + items + "]}").then()
+                .statusCode(400).body("detail", containsString("would be refused by the read model"));
+        assertEquals(0, count("SELECT count(*) FROM outbox WHERE payload LIKE $1", "%\"user_id\":710005%"));
+
+        Response accepted = place("{\"user_id\":710006,\"category\":\"exact\",\"total\":12.50000}");
+        accepted.then().statusCode(202);
+        Response read = given().header(ConsistencyToken.HEADER, accepted.header(ConsistencyToken.HEADER))
+                .get("/orders/" + accepted.jsonPath().getString("order_id"));
+        read.then().statusCode(200);
+        assertEquals(0, new BigDecimal("12.50").compareTo(new BigDecimal(read.jsonPath().getString("total"))));
+    }
+
+    @Test
     void aTokenTheReadModelHasNotReachedAnswers503WithRetryAfter() {
         given().header(ConsistencyToken.HEADER, "orders:0:100000000").get("/orders/anything")
                 .then().statusCode(503).contentType("application/problem+json").header("Retry-After", "1")

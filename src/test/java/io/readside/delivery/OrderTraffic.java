@@ -18,7 +18,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import io.readside.orders.OrdersFold;
 import io.readside.testing.TestProducer;
@@ -38,7 +37,7 @@ final class OrderTraffic implements AutoCloseable {
     final OrdersFold fold = new OrdersFold();
     /** "partition@offset" -> the dead-letter reason expected for that poison record */
     final Map<String, String> poison = new TreeMap<>();
-    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaProducer<byte[], byte[]> producer;
     private final Random random;
     private final List<String> ids = new ArrayList<>();
     private final Set<String> known = new HashSet<>();
@@ -55,7 +54,7 @@ final class OrderTraffic implements AutoCloseable {
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 5,
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576),
-                new StringSerializer(), new ByteArraySerializer());
+                new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     private record Pending(Future<RecordMetadata> sent, String orderId, long userId, String category, BigDecimal total,
@@ -116,7 +115,8 @@ final class OrderTraffic implements AutoCloseable {
     private Pending poisonRecord() {
         String id = "poison-" + sequence++;
         String ok = "\"order_id\":\"" + id + "\",\"user_id\":7,\"category\":\"books\",\"timestamp\":1764230000";
-        return switch (random.nextInt(8)) {
+        String unknownFields = "\"order_id\":\"" + id + "\",\"user_id\":7,\"total\":\"1.00\"";
+        return switch (random.nextInt(15)) {
             case 0 -> poison(id, "{\"order_id\":\"" + id + "\",", "malformed-json");
             case 1 -> new Pending(send(id, new byte[] { '{', (byte) 0xC3, (byte) 0x28, '}' }), id, 0, null, null,
                     null, "not-utf8");
@@ -128,6 +128,19 @@ final class OrderTraffic implements AutoCloseable {
             case 5 -> poison(id, "{" + ok + ",\"total\":1e12}", "invalid-value");
             case 6 -> new Pending(send(null, ("{" + ok + ",\"total\":\"1.00\"}").getBytes(StandardCharsets.UTF_8)),
                     id, 0, null, null, null, "missing-key");
+            case 7 -> poison(id, "{" + ok + ",\"total\":-1e2000000}", "invalid-value");
+            case 8 -> poison(id, "{" + ok + ",\"total\":1e100000000}", "invalid-value");
+            case 9 -> poison(id, "{" + unknownFields + ",\"category\":\"bo\\u0000oks\",\"timestamp\":1764230000}",
+                    "invalid-value");
+            case 10 -> poison(id, "{" + unknownFields + ",\"category\":\"\\udc00\",\"timestamp\":1764230000}",
+                    "invalid-value");
+            case 11 -> poison(id, "{" + unknownFields + ",\"category\":\"books\",\"timestamp\":1e100000000}",
+                    "invalid-value");
+            case 12 -> poison(id, "{" + unknownFields + ",\"category\":\"books\",\"timestamp\":"
+                    + (Instant.now().getEpochSecond() + 86_400) + "}", "future-timestamp");
+            case 13 -> new Pending(producer.send(new ProducerRecord<>(TOPIC, new byte[] { 'p', (byte) 0xff },
+                    ("{" + ok + ",\"total\":\"1.00\"}").getBytes(StandardCharsets.UTF_8))), id, 0, null, null, null,
+                    "not-utf8");
             default -> poison(id, "{" + ok + ",\"total\":\"1.00\",\"note\":\"" + "x".repeat(70_000) + "\"}",
                     "oversized");
         };
@@ -138,7 +151,8 @@ final class OrderTraffic implements AutoCloseable {
     }
 
     private Future<RecordMetadata> send(String key, byte[] value) {
-        return producer.send(new ProducerRecord<>(TOPIC, key, value));
+        return producer.send(new ProducerRecord<>(TOPIC, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                value));
     }
 
     @Override

@@ -30,7 +30,8 @@ import io.readside.projection.DeadLetters;
 /**
  * Sends dead letters back to the topic they came from, once whatever refused them is fixed: key, value and the
  * original headers as received, plus {@value #REDRIVEN_FROM} naming the dead letter. They are new records there, so
- * the projector reads them again (and sets them aside again if they are still refused).
+ * the projector reads them again (and sets them aside again if they are still refused). A stub (a record too large
+ * to copy, {@link DeadLetters#STUB_HEADER}) is skipped: its record's bytes are in table {@code set_aside_records}.
  */
 @ApplicationScoped
 public class Redrive {
@@ -85,6 +86,12 @@ public class Redrive {
                     }
                     Header origin = letter.headers().lastHeader("dead-letter-topic");
                     if (origin == null || !topic.equals(new String(origin.value(), StandardCharsets.UTF_8))) {
+                        continue;
+                    }
+                    if (letter.headers().lastHeader(DeadLetters.STUB_HEADER) != null) {
+                        // a stub names a record too large to copy; its bytes are in table set_aside_records
+                        LOG.warnf("%s@%d is a stub, not a copy: not redriven (the record is in set_aside_records)",
+                                deadLetters, letter.offset());
                         continue;
                     }
                     RecordHeaders headers = new RecordHeaders();
