@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.readside.values.Money;
 import io.readside.values.Quote;
 import io.readside.values.Text;
+import io.readside.values.TimeBounds;
 
 /**
  * Reading the JSON of incoming events (and of command bodies, which become such events) as a tolerant reader:
@@ -26,8 +27,8 @@ public final class EventJson {
 
     // PostgreSQL keeps microseconds; the range keeps event times, and the windows around them, ordinary
     // four-digit-year instants for timestamptz and for ISO-8601 output
-    public static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
-    public static final Instant LATEST = Instant.parse("9999-01-01T00:00:00Z");
+    public static final Instant EARLIEST = TimeBounds.EARLIEST;
+    public static final Instant LATEST = TimeBounds.LATEST_EVENT;
     /** Digits of a whole number of seconds up to {@link #LATEST} (253,370,764,800). */
     private static final int MAX_SECONDS_DIGITS = 12;
     /** Nanoseconds: the finest time an event may give. */

@@ -188,13 +188,6 @@ class OrderCommandsEndToEndTest {
     }
 
     @Test
-    void aTokenTheReadModelHasNotReachedAnswers503WithRetryAfter() {
-        given().header(ConsistencyToken.HEADER, "orders:0:100000000").get("/orders/anything")
-                .then().statusCode(503).contentType("application/problem+json").header("Retry-After", "1")
-                .body("detail", containsString("orders:0:100000000"));
-    }
-
-    @Test
     void tokensThatCannotBeHonouredAre400s() {
         for (String bad : List.of("nonsense", "outbox:-1", "orders:x:1", "outbox:999999999999")) {
             given().header(ConsistencyToken.HEADER, bad).get("/orders").then().statusCode(400)

@@ -16,6 +16,7 @@ import io.readside.orders.OrderStatus;
 import io.readside.orders.OrdersProjector;
 import io.readside.orders.repository.OrderRepository;
 import io.readside.projection.consistency.ConsistentReads;
+import io.readside.values.Quote;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.smallrye.mutiny.Uni;
@@ -36,7 +37,8 @@ public class OrdersResource {
     public Uni<OrderView> get(@PathParam("orderId") String orderId) {
         String id = Problem.text("orderId", orderId, MAX_ID_LENGTH);
         return orders.byId(id)
-                .onItem().ifNull().failWith(() -> ProblemException.notFound("No order '" + id + "' in the read model"))
+                .onItem().ifNull()
+                .failWith(() -> ProblemException.notFound("No order " + Quote.of(id) + " in the read model"))
                 .map(OrderView::of);
     }
 
@@ -47,10 +49,8 @@ public class OrdersResource {
         Long user = userId == null ? null : Problem.positiveLong("userId", userId);
         OrderStatus wanted = status == null ? null : Problem.oneOf("status", status, OrderStatus.class);
         int size = Problem.intBetween("limit", limit, 1, MAX_LIMIT);
-        if (after.length() > MAX_ID_LENGTH) {
-            throw ProblemException.badRequest("'after' is longer than " + MAX_ID_LENGTH + " characters");
-        }
-        return orders.pageAfter(after, user, wanted, size + 1).map(rows -> {
+        String cursor = Problem.optionalText("after", after, MAX_ID_LENGTH);
+        return orders.pageAfter(cursor, user, wanted, size + 1).map(rows -> {
             List<OrderView> page = rows.stream().limit(size).map(OrderView::of).toList();
             return new OrderPage(page, rows.size() > size ? page.get(page.size() - 1).orderId() : null);
         });

@@ -2,6 +2,7 @@ package io.readside.projection.consistency;
 
 import java.util.regex.Pattern;
 
+import io.readside.values.Quote;
 import io.readside.web.ProblemException;
 
 /**
@@ -15,6 +16,10 @@ public record ConsistencyToken(Long outboxId, String topic, int partition, long 
     public static final String QUERY_PARAMETER = "consistency_token";
 
     private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
+    /** ASCII digits only (the parsers also take a sign and other scripts' digits); the size is checked by parsing */
+    private static final Pattern DIGITS = Pattern.compile("[0-9]{1,19}");
+    /** The longest topic name, a partition and an offset with their colons, and some surrounding space. */
+    private static final int MAX_LENGTH = 300;
     private static final String FORMS = "'outbox:<id>' or '<topic>:<partition>:<offset>'";
 
     public static ConsistencyToken ofOutbox(long id) {
@@ -31,28 +36,21 @@ public record ConsistencyToken(Long outboxId, String topic, int partition, long 
 
     /** Reads a token; a malformed one is a 400. */
     public static ConsistencyToken parse(String text) {
-        String[] parts = text.strip().split(":", -1);
+        String[] parts = text.length() > MAX_LENGTH ? new String[0] : text.strip().split(":", -1);
         try {
-            if (parts.length == 2 && parts[0].equals("outbox")) {
+            if (parts.length == 2 && parts[0].equals("outbox") && DIGITS.matcher(parts[1]).matches()) {
                 long id = Long.parseLong(parts[1]);
                 if (id > 0) {
                     return ofOutbox(id);
                 }
-            } else if (parts.length == 3 && TOPIC.matcher(parts[0]).matches()) {
-                int partition = Integer.parseInt(parts[1]);
-                long offset = Long.parseLong(parts[2]);
-                if (partition >= 0 && offset >= 0) {
-                    return ofPosition(parts[0], partition, offset);
-                }
+            } else if (parts.length == 3 && TOPIC.matcher(parts[0]).matches() && DIGITS.matcher(parts[1]).matches()
+                    && DIGITS.matcher(parts[2]).matches()) {
+                return ofPosition(parts[0], Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
             }
         } catch (NumberFormatException e) {
-            // answered below
+            // too large for an int or a long: answered below
         }
-        throw ProblemException.badRequest("consistency token '" + abbreviated(text) + "' is not " + FORMS);
-    }
-
-    private static String abbreviated(String text) {
-        return text.length() <= 100 ? text : text.substring(0, 100) + "...";
+        throw ProblemException.badRequest("consistency token " + Quote.of(text) + " is not " + FORMS);
     }
 
     @Override

@@ -6,12 +6,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.annotation.PreDestroy;
@@ -21,6 +24,8 @@ import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -28,6 +33,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -38,6 +44,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.PositionSeeker;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -106,8 +114,10 @@ public class LagMonitor {
         if (peeker != null) {
             peeker.close(Duration.ofSeconds(2));
         }
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(2));
+        synchronized (this) {
+            if (admin != null) {
+                admin.close(Duration.ofSeconds(2));
+            }
         }
     }
 
@@ -117,6 +127,66 @@ public class LagMonitor {
 
     public Duration interval() {
         return interval;
+    }
+
+    /** A partition's log as the broker described it: {@code endOffset} is the offset the next record will get. */
+    public record LogEnd(String topic, int partitions, int partition, boolean exists, long endOffset) {
+    }
+
+    /** The log end offset of a partition at the latest measurement; empty when that measurement did not see it. */
+    public OptionalLong measuredEndOffset(String topic, int partition) {
+        return latest().partitions().stream().filter(p -> p.topic().equals(topic) && p.partition() == partition)
+                .mapToLong(PartitionLag::endOffset).max();
+    }
+
+    /**
+     * Asks the broker once, now, for a partition's log end offset (with this monitor's Admin client, on a worker
+     * thread, at most {@code timeout}). A topic that does not exist has no partitions; fails when the broker cannot
+     * be asked.
+     */
+    public Uni<LogEnd> askLogEnd(String topic, int partition, Duration timeout) {
+        return Uni.createFrom().item(() -> logEnd(topic, partition, timeout))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    private LogEnd logEnd(String topic, int partition, Duration timeout) {
+        int millis = (int) timeout.toMillis();
+        try {
+            TopicDescription description = admin().describeTopics(List.of(topic),
+                    new DescribeTopicsOptions().timeoutMs(millis)).allTopicNames()
+                    .get(millis, TimeUnit.MILLISECONDS).get(topic);
+            int partitions = description.partitions().size();
+            if (description.partitions().stream().noneMatch(p -> p.partition() == partition)) {
+                return new LogEnd(topic, partitions, partition, false, 0);
+            }
+            TopicPartition tp = new TopicPartition(topic, partition);
+            long end = admin().listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions().timeoutMs(millis))
+                    .partitionResult(tp).get(millis, TimeUnit.MILLISECONDS).offset();
+            return new LogEnd(topic, partitions, partition, true, end);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return new LogEnd(topic, 0, partition, false, 0);
+            }
+            throw new IllegalStateException("the broker could not say where " + topic + "-" + partition + " ends",
+                    e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the broker did not say within " + timeout + " where " + topic + "-"
+                    + partition + " ends", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One Admin client for the measurements and the questions, created on first use. */
+    private synchronized Admin admin() {
+        if (admin == null) {
+            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
+                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-lag-monitor"));
+        }
+        return admin;
     }
 
     private void measureSafely() {
@@ -134,18 +204,13 @@ public class LagMonitor {
     /** One measurement; runs on the monitor's thread. */
     void measure() throws Exception {
         List<Consumed> consumed = consumed();
-        if (admin == null) {
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-lag-monitor"));
-        }
-        Set<String> existing = admin.listTopics().names().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        Admin client = admin();
+        Set<String> existing = client.listTopics().names().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         List<String> topics = consumed.stream().map(Consumed::topic).filter(existing::contains).distinct().toList();
         Map<TopicPartition, OffsetSpec> latestSpec = new HashMap<>();
         Map<TopicPartition, OffsetSpec> earliestSpec = new HashMap<>();
         if (!topics.isEmpty()) {
-            for (TopicDescription topic : admin.describeTopics(topics).allTopicNames()
+            for (TopicDescription topic : client.describeTopics(topics).allTopicNames()
                     .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).values()) {
                 topic.partitions().forEach(p -> {
                     latestSpec.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest());
@@ -154,9 +219,9 @@ public class LagMonitor {
             }
         }
         Map<TopicPartition, ListOffsetsResultInfo> ends = latestSpec.isEmpty() ? Map.of()
-                : admin.listOffsets(latestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                : client.listOffsets(latestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         Map<TopicPartition, ListOffsetsResultInfo> starts = earliestSpec.isEmpty() ? Map.of()
-                : admin.listOffsets(earliestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                : client.listOffsets(earliestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         Map<String, Row> positions = new HashMap<>();
         for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(topics.toArray(new String[0])))
                 .await().atMost(CALL_TIMEOUT)) {

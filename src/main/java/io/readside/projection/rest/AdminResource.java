@@ -17,6 +17,7 @@ import jakarta.ws.rs.core.Response;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.readside.projection.replay.Redrive;
+import io.readside.values.Quote;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.smallrye.common.annotation.Blocking;
@@ -56,7 +57,7 @@ public class AdminResource {
     public RebuildStatus rebuildStatus(@PathParam("readModel") String readModel) {
         known(readModel);
         return rebuilds.status(readModel).orElseThrow(() -> ProblemException.notFound(
-                "no rebuild of '" + readModel + "' has run on this instance since it started"));
+                "no rebuild of " + Quote.of(readModel) + " has run on this instance since it started"));
     }
 
     public record Redrove(String topic, String deadLetterTopic, int partition, long from, long to,
@@ -69,7 +70,7 @@ public class AdminResource {
     public Redrove redrive(@PathParam("topic") String topic, @QueryParam("partition") String partition,
             @QueryParam("from") String from, @QueryParam("to") String to) {
         if (rebuilds.topics().stream().noneMatch(topic::equals)) {
-            throw ProblemException.notFound("'" + topic + "' is not a topic Readside projects; known: "
+            throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
                     + rebuilds.topics());
         }
         int dlqPartition = Problem.intBetween("partition", partition == null ? "0" : partition, 0, 10_000);
@@ -89,7 +90,8 @@ public class AdminResource {
 
     private void known(String readModel) {
         if (!rebuilds.readModelNames().contains(readModel)) {
-            throw ProblemException.notFound("no read model '" + readModel + "'; known: " + rebuilds.readModelNames());
+            throw ProblemException.notFound("no read model " + Quote.of(readModel) + "; known: "
+                    + rebuilds.readModelNames());
         }
     }
 }
