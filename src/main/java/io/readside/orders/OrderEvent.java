@@ -38,7 +38,11 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
             throw new InvalidRecordException(InvalidRecordException.MISSING_FIELD,
                     "an order record needs a value (orders is not a compacted topic)");
         }
-        return of(OrdersTopicEvent.key(key), EventJson.object(value), value, limits);
+        try {
+            return of(OrdersTopicEvent.key(key), EventJson.object(value), value, limits);
+        } catch (RuntimeException e) {
+            throw InvalidRecordException.unreadable(e);
+        }
     }
 
     /** As {@link #parse} for a value already read as JSON ({@code json} is {@code value} parsed). */

@@ -82,6 +82,16 @@ public class OrdersProjector implements Replayable {
              WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3
             RETURNING stream_time""";
 
+    /**
+     * Serialises the versions of one order across partitions (and instances): a transaction-scoped advisory lock per
+     * order id, taken in one order (the ids' hashes, sorted) so that two batches cannot deadlock. Without it, two
+     * versions of a new order on two partitions (keys hash differently once partitions are added) would both see
+     * "no previous version" and both count the order. Whichever commits last is the order's version.
+     */
+    static final String LOCK_ORDER_IDS = """
+            SELECT pg_advisory_xact_lock(k)
+              FROM (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS ids""";
+
     static final String PREVIOUS_VERSION = """
             SELECT user_id, category, total, item_count, created_at, window_category, window_start, window_amount
               FROM orders WHERE order_id = $1
@@ -156,14 +166,13 @@ public class OrdersProjector implements Replayable {
 
     /**
      * Reads a record of orders. An order's event time may be at most {@code readside.orders.max-clock-skew} ahead of
-     * when the record was written to the log (its Kafka timestamp, or now if that is earlier): a producer whose
-     * clock runs ahead would otherwise move the partition's stream time and close windows for everybody. Measured
-     * against the record's timestamp, the decision is the same when a rebuild replays the record later.
+     * the record's Kafka timestamp (when its producer sent it, or, with {@code LogAppendTime}, when the broker wrote
+     * it): an event time from a clock that runs ahead would otherwise move the partition's stream time and close
+     * windows for everybody. The decision depends on the record alone, never on the wall clock, so every retry and
+     * every rebuild decides the same. (A record without a timestamp, from a pre-0.10 producer, has no bound.)
      */
     private OrdersTopicEvent parse(ConsumerRecord<byte[], byte[]> record) {
-        Instant now = Instant.now();
-        Instant written = record.timestamp() > 0 ? Instant.ofEpochMilli(record.timestamp()) : now;
-        Instant latest = (written.isBefore(now) ? written : now).plus(maxClockSkew);
+        Instant latest = record.timestamp() < 0 ? null : Instant.ofEpochMilli(record.timestamp()).plus(maxClockSkew);
         return OrdersTopicEvent.parse(record.key(), record.value(), new OrderEvent.Limits(maxTotal, latest));
     }
 
@@ -205,8 +214,9 @@ public class OrdersProjector implements Replayable {
             return applier.reject(CHANNEL, group, record, e).replaceWithVoid();
         }
         if (event instanceof CancelRequested cancel) {
-            return applier.applyOnce(CHANNEL, group, record, conn -> saga.apply(conn, cancel.orderId(),
-                    SagaStep.Event.CANCEL_REQUESTED, cancel.eventId(), record))
+            return applier.applyOnce(CHANNEL, group, record, conn -> lock(conn, new String[] { cancel.orderId() })
+                    .chain(() -> saga.apply(conn, cancel.orderId(), SagaStep.Event.CANCEL_REQUESTED,
+                            cancel.eventId(), record)))
                     .invoke(step -> saga.counted(SagaStep.Event.CANCEL_REQUESTED, step))
                     .replaceWithVoid();
         }
@@ -377,11 +387,12 @@ public class OrdersProjector implements Replayable {
         String[] ids = valid.stream().map(input -> input.order().orderId()).distinct().toArray(String[]::new);
         return claimed
                 .chain(() -> ids.length == 0 ? Uni.createFrom().item(Map.<String, Previous> of())
-                        : conn.preparedQuery(PREVIOUS_VERSIONS).execute(Tuple.of(ids)).map(rows -> {
-                            Map<String, Previous> previous = new HashMap<>();
-                            rows.forEach(row -> previous.put(row.getString("order_id"), Previous.of(row)));
-                            return previous;
-                        }))
+                        : lock(conn, ids).chain(() -> conn.preparedQuery(PREVIOUS_VERSIONS).execute(Tuple.of(ids)))
+                                .map(rows -> {
+                                    Map<String, Previous> previous = new HashMap<>();
+                                    rows.forEach(row -> previous.put(row.getString("order_id"), Previous.of(row)));
+                                    return previous;
+                                }))
                 .flatMap(previous -> {
                     Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
                     OrderBatch batch = new OrderBatch(windows, previous, streamTimes).apply(valid, processedAt);
@@ -395,6 +406,10 @@ public class OrdersProjector implements Replayable {
                             .flatMap(states -> advanceStreamTimes(conn, batch, valid)
                                     .map(done -> new Committed(batch, states)));
                 });
+    }
+
+    private static Uni<Void> lock(SqlConnection conn, String[] orderIds) {
+        return conn.preparedQuery(LOCK_ORDER_IDS).execute(Tuple.of((Object) orderIds)).replaceWithVoid();
     }
 
     private Uni<Void> writeOrders(SqlConnection conn, OrderBatch batch) {
@@ -643,7 +658,8 @@ public class OrdersProjector implements Replayable {
         Uni<Instant> streamTime = conn.preparedQuery(ADVANCE_STREAM_TIME)
                 .execute(Tuple.of(group, record.topic(), record.partition(), utc(order.createdAt())))
                 .map(rows -> rows.iterator().next().getOffsetDateTime(0).toInstant());
-        Uni<Previous> previous = conn.preparedQuery(PREVIOUS_VERSION).execute(Tuple.of(order.orderId()))
+        Uni<Previous> previous = lock(conn, new String[] { order.orderId() })
+                .chain(() -> conn.preparedQuery(PREVIOUS_VERSION).execute(Tuple.of(order.orderId())))
                 .map(rows -> rows.size() == 0 ? null : Previous.of(rows.iterator().next()));
         return streamTime.flatMap(now -> previous.flatMap(before -> {
             if (before != null && before.sameAs(order)) {

@@ -21,6 +21,14 @@ public sealed interface OrdersTopicEvent permits OrderEvent, CancelRequested {
 
     /** Reads a record; throws {@link InvalidRecordException} with the reason when it cannot be applied. */
     static OrdersTopicEvent parse(byte[] key, byte[] value, OrderEvent.Limits limits) {
+        try {
+            return read(key, value, limits);
+        } catch (RuntimeException e) {
+            throw InvalidRecordException.unreadable(e);
+        }
+    }
+
+    private static OrdersTopicEvent read(byte[] key, byte[] value, OrderEvent.Limits limits) {
         if (value == null) {
             return OrderEvent.parse(key, null, limits); // says why
         }

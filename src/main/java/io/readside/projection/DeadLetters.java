@@ -43,6 +43,14 @@ public class DeadLetters {
     public static final String CHANNEL = "dead-letters";
     public static final String SUFFIX = ".dlq";
     public static final String STUB_HEADER = "dead-letter-stub";
+    /**
+     * The last header of every dead letter: {@code copy} or {@code stub}. The record's own headers may have any
+     * name (even a dead-letter-* one): what Readside added is told by this header, read with {@code lastHeader},
+     * and {@link #ORIGINAL_HEADERS}.
+     */
+    public static final String KIND_HEADER = "dead-letter-kind";
+    /** How many of a copy's headers, from the first, are the record's own. */
+    public static final String ORIGINAL_HEADERS = "dead-letter-original-headers";
     /** A key longer than this is left out of a stub (its size and digest say which it was). */
     static final int MAX_STUB_KEY_BYTES = 256;
 
@@ -78,10 +86,14 @@ public class DeadLetters {
         byte[] key = bytes(record.key());
         byte[] value = bytes(record.value());
         RecordHeaders headers = new RecordHeaders();
+        int own = 0;
         for (Header header : record.headers()) {
             headers.add(header);
+            own++;
         }
         describe(headers, channel, record, e);
+        header(headers, ORIGINAL_HEADERS, Integer.toString(own));
+        header(headers, KIND_HEADER, "copy");
         int size = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE,
                 key, value, headers.toArray());
         if (size > maxRequestSize) {
@@ -98,9 +110,11 @@ public class DeadLetters {
         RecordHeaders headers = new RecordHeaders();
         describe(headers, channel, record, e);
         header(headers, STUB_HEADER, why);
+        header(headers, KIND_HEADER, "stub");
         int headerBytes = 0;
         for (Header header : record.headers()) {
-            headerBytes += header.key().length() + (header.value() == null ? 0 : header.value().length);
+            headerBytes += header.key().getBytes(StandardCharsets.UTF_8).length
+                    + (header.value() == null ? 0 : header.value().length);
         }
         String stub = "{\"stub\":true,\"why\":" + jsonString(why)
                 + ",\"topic\":" + jsonString(record.topic()) + ",\"partition\":" + record.partition()

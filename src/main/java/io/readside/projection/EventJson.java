@@ -8,6 +8,7 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,9 +36,12 @@ public final class EventJson {
     private static final int MAX_SECONDS_SCALE = 9;
     private static final int MAX_INSTANT_TEXT = 40;
 
+    // duplicate member names are refused: {"total":1.00,...,"total":900000.00} would be read one way here and
+    // another by a first-wins or strict reader of the same bytes (processed-orders carries them)
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** An event of the guide is well under 1 KiB; a value above this is refused before it is parsed. */
     public static final int MAX_VALUE_BYTES = 64 * 1024;
@@ -56,15 +60,28 @@ public final class EventJson {
         if (Text.utf8(value) == null) {
             throw new InvalidRecordException(InvalidRecordException.NOT_UTF8, "the value is not UTF-8 text");
         }
+        // NUL bytes are UTF-8, but JSON has no raw NUL: they mean UTF-16 or UTF-32, which Jackson would detect and
+        // read, while every byte offset (ExactJson) and copy assumes UTF-8
+        for (int i = 0; i < value.length; i++) {
+            if (value[i] == 0) {
+                throw new InvalidRecordException(InvalidRecordException.NOT_UTF8, "the value has a NUL byte at " + i
+                        + " (UTF-16 or UTF-32 text?); events are UTF-8 JSON");
+            }
+        }
         JsonNode node;
         try {
             node = MAPPER.readTree(value);
         } catch (JacksonException e) {
-            // Jackson's message may quote a token of the input: cut
-            throw new InvalidRecordException(InvalidRecordException.MALFORMED_JSON,
-                    "the value is not valid JSON: " + Quote.of(e.getOriginalMessage()));
+            // Jackson's message may quote a token of the input: cut, and say where
+            throw new InvalidRecordException(InvalidRecordException.MALFORMED_JSON, "the value is not valid JSON"
+                    + (e.getLocation() == null ? "" : " at byte " + e.getLocation().getByteOffset()) + ": "
+                    + Quote.of(e.getOriginalMessage()));
         } catch (IOException e) {
             throw new InvalidRecordException(InvalidRecordException.MALFORMED_JSON, "the value is not valid JSON");
+        } catch (RuntimeException e) {
+            // e.g. NumberFormatException for 1e2147483648, an exponent beyond an int: never let one stop a channel
+            throw new InvalidRecordException(InvalidRecordException.MALFORMED_JSON,
+                    "the value could not be read as JSON (" + e.getClass().getSimpleName() + ")");
         }
         if (node == null || !node.isObject()) {
             throw new InvalidRecordException(InvalidRecordException.MALFORMED_JSON, "the value is not a JSON object");

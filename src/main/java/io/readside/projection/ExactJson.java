@@ -44,6 +44,9 @@ public final class ExactJson {
                 parser.skipChildren();
                 parser.finishToken(); // a string is read lazily: the location is after its closing quote only now
                 long end = parser.currentLocation().getByteOffset();
+                if (start < 0 || end < start || end > object.length) {
+                    throw new IllegalArgumentException("not a UTF-8 JSON object"); // a char-based parser: no offsets
+                }
                 if (!added.containsKey(name)) {
                     kept.add(new long[] { start, end });
                 }

@@ -17,6 +17,7 @@ public class InvalidRecordException extends RuntimeException {
     public static final String KEY_MISMATCH = "key-mismatch";
     public static final String REJECTED_BY_DATABASE = "rejected-by-database";
     public static final String FUTURE_TIMESTAMP = "future-timestamp";
+    public static final String UNREADABLE = "unreadable";
 
     /** A message longer than this is cut: it travels in a header of the dead letter and in the log. */
     public static final int MAX_MESSAGE_CHARS = 300;
@@ -31,6 +32,16 @@ public class InvalidRecordException extends RuntimeException {
     public InvalidRecordException(String reason, String message, Throwable cause) {
         super(bounded(message), cause);
         this.reason = reason;
+    }
+
+    /**
+     * Whatever else a parser throws (a bug, or a library's limit no rule foresaw) sets the record aside too, rather
+     * than stopping its channel: reason {@code unreadable}, with the exception's class.
+     */
+    public static InvalidRecordException unreadable(RuntimeException e) {
+        return e instanceof InvalidRecordException invalid ? invalid
+                : new InvalidRecordException(UNREADABLE, "the record could not be read (" + e.getClass().getName()
+                        + ")", e);
     }
 
     public String reason() {

@@ -21,6 +21,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
+import io.readside.values.Quote;
 import io.vertx.pgclient.PgException;
 
 /**
@@ -48,8 +49,6 @@ public class RecordApplier {
     static final String ALREADY_HANDLED = """
             SELECT 1 FROM projection_positions
              WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3 AND next_offset > $4""";
-
-    private static final int LOGGED_VALUE_CHARS = 500;
 
     public enum Outcome {
         APPLIED, DUPLICATE, REJECTED
@@ -310,14 +309,14 @@ public class RecordApplier {
         return Outcome.DUPLICATE;
     }
 
-    /** A key or value for the log: at most LOGGED_VALUE_CHARS characters, controls escaped, with its size. */
+    /** A key or value for the log: {@link Quote}d (at most 40 characters, invisible ones escaped), with its size. */
     private static String preview(Object data) {
         if (data == null) {
             return "null";
         }
         byte[] bytes = DeadLetters.bytes(data);
-        String text = new String(bytes, 0, Math.min(bytes.length, LOGGED_VALUE_CHARS * 4), StandardCharsets.UTF_8);
-        String shown = text.length() <= LOGGED_VALUE_CHARS ? text : text.substring(0, LOGGED_VALUE_CHARS) + "...";
-        return shown.replaceAll("\\p{Cntrl}", "?") + " (" + bytes.length + " bytes)";
+        // decode only what the quote can show (a multi-byte character cut at the end shows as U+FFFD)
+        String text = new String(bytes, 0, Math.min(bytes.length, 4 * (Quote.MAX_CHARS + 1)), StandardCharsets.UTF_8);
+        return Quote.of(text) + " (" + bytes.length + " bytes)";
     }
 }

@@ -29,6 +29,14 @@ public record UserEvent(Kind kind, long userId, String email, Instant occurredAt
 
     /** Reads a record; throws {@link InvalidRecordException} with the reason when it cannot be understood. */
     public static UserEvent parse(byte[] keyBytes, byte[] value) {
+        try {
+            return read(keyBytes, value);
+        } catch (RuntimeException e) {
+            throw InvalidRecordException.unreadable(e);
+        }
+    }
+
+    private static UserEvent read(byte[] keyBytes, byte[] value) {
         if (keyBytes == null) {
             throw new InvalidRecordException(InvalidRecordException.MISSING_KEY,
                     "the key must be the user id (the topic is compacted by it)");

@@ -2,6 +2,7 @@ package io.readside.values;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.util.regex.Pattern;
 
 /**
  * Money from outside (a topic's JSON or an HTTP body) as an exact decimal with at most two decimal places, checked
@@ -14,6 +15,8 @@ public final class Money {
     public static final int MAX_INTEGER_DIGITS = 12;
     /** The longest numeric string read as money ("999999999999.99" is 15 characters). */
     public static final int MAX_TEXT_LENGTH = 40;
+    /** ASCII digits only: {@code "١٢.٥٠"} or full-width digits would be read by BigDecimal, and by few consumers. */
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
 
     private Money() {
     }
@@ -58,13 +61,15 @@ public final class Money {
 
     /** As {@link #exact(BigDecimal)} for a numeric string such as {@code "6.25"}. */
     public static BigDecimal exact(String text) {
-        String stripped = text.strip();
-        if (stripped.isEmpty() || stripped.length() > MAX_TEXT_LENGTH) {
+        if (text.isEmpty() || text.length() > MAX_TEXT_LENGTH) {
             throw new InvalidAmountException("must be a decimal amount of 1 to " + MAX_TEXT_LENGTH + " characters");
         }
+        if (!DECIMAL.matcher(text).matches()) {
+            throw new InvalidAmountException("must be a decimal amount such as 6.25 (ASCII digits, no spaces)");
+        }
         try {
-            return exact(new BigDecimal(stripped));
-        } catch (NumberFormatException e) {
+            return exact(new BigDecimal(text));
+        } catch (NumberFormatException e) { // an exponent beyond an int
             throw new InvalidAmountException("must be a decimal amount such as 6.25");
         }
     }

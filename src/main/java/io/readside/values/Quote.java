@@ -13,8 +13,9 @@ public final class Quote {
     }
 
     /**
-     * {@code 'abc'} for a short text; {@code 'abcdef…' (5000 characters)} for a long one. Control characters and
-     * unpaired surrogates are shown as {@code \\uXXXX}, so the quote itself is always printable, valid UTF-16.
+     * {@code 'abc'} for a short text; {@code 'abcdef…' (5000 characters)} for a long one. Control and format
+     * characters, line separators and unpaired surrogates are shown as {@code \\uXXXX}, so the quote itself is
+     * always printable, valid UTF-16, one line.
      */
     public static String of(CharSequence text) {
         if (text == null) {
@@ -29,7 +30,7 @@ public final class Quote {
                     && Character.isLowSurrogate(text.charAt(i + 1));
             if (pairedHigh) {
                 quoted.append(c).append(text.charAt(++i));
-            } else if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+            } else if (invisible(c)) {
                 quoted.append(String.format("\\u%04x", (int) c));
             } else {
                 quoted.append(c);
@@ -40,6 +41,13 @@ public final class Quote {
             quoted.append(" (").append(length).append(" characters)");
         }
         return quoted.toString();
+    }
+
+    /** Controls (C0, C1), unpaired surrogates, format characters (bidi overrides) and line separators. */
+    private static boolean invisible(char c) {
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || Character.isSurrogate(c) || type == Character.FORMAT
+                || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
     }
 
     /** As {@link #of(CharSequence)} for a value of any kind (a number's text, a JSON node). */

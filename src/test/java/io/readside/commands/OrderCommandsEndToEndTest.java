@@ -156,12 +156,16 @@ class OrderCommandsEndToEndTest {
     @Test
     void whatTheProjectorWouldRefuseIsA400UpFrontNeverA202OrA500() {
         String[] totals = { "\"1e100000000\"", "1e100000000", "1e400", "-1e2000000", "12.500000000000000001",
-                "1e-400", "6.2500000000000001", "\"" + "1".repeat(41) + "\"" };
+                "1e-400", "6.2500000000000001", "\"" + "1".repeat(41) + "\"", "\"\\u0661\\u0662\"", "\" 12\"" };
         for (String total : totals) {
             place("{\"user_id\":710005,\"category\":\"hostile\",\"total\":" + total + "}").then()
                     .statusCode(400).contentType("application/problem+json")
                     .body("errors[0].field", equalTo("total"));
         }
+        // an exponent beyond an int is not even JSON Readside reads: 400, never a 500
+        place("{\"user_id\":710005,\"category\":\"hostile\",\"total\":1e2147483648}").then().statusCode(400)
+                .contentType("application/problem+json");
+        place("{\"user_id\":710005,\"category\":\"hostile\",\"total\":1,\"total\":2}").then().statusCode(400);
         for (String category : new String[] { "bo\\u0000oks", "\\udc00", "x\\ud800y" }) {
             place("{\"user_id\":710005,\"category\":\"" + category + "\",\"total\":1}").then()
                     .statusCode(400).body("errors[0].field", equalTo("category"));

@@ -77,7 +77,8 @@ class OrderEventTest {
                     assertThrows(InvalidRecordException.class, () -> parse("o", json), timestamp).reason());
         }
         assertEquals(InvalidRecordException.INVALID_VALUE, assertThrows(InvalidRecordException.class,
-                () -> parse("o", "{" + ok + ",\"total\":1,\"user_id\":1e100000000,\"timestamp\":1764230000}"))
+                () -> parse("o", "{\"order_id\":\"o\",\"category\":\"c\",\"total\":1,\"user_id\":1e100000000,"
+                        + "\"timestamp\":1764230000}"))
                 .reason());
     }
 
@@ -124,6 +125,28 @@ class OrderEventTest {
         assertEquals(InvalidRecordException.FUTURE_TIMESTAMP, e.reason());
         assertEquals(Instant.parse("2025-11-27T08:00:01Z"),
                 OrderEvent.parse(bytes("o"), value, new OrderEvent.Limits(MAX, latest.plusSeconds(1))).createdAt());
+    }
+
+    @Test
+    void refusesWhatJacksonWouldReadOneWayAndOthersAnotherOrNotAtAll() {
+        String ok = "\"order_id\":\"o\",\"user_id\":1,\"category\":\"c\",\"timestamp\":1764230000";
+        // an exponent beyond an int: Jackson's BigDecimal throws NumberFormatException, which must not escape
+        for (String hostile : new String[] { "{" + ok + ",\"total\":1,\"x\":1e2147483648}",
+                "{" + ok + ",\"total\":1e-9999999999}", "{" + ok + ",\"total\":1,\"total\":900000}" }) {
+            assertReason(InvalidRecordException.MALFORMED_JSON, "o", hostile);
+        }
+        // UTF-16 and UTF-32 text of ASCII characters is valid UTF-8 byte for byte (NULs), and Jackson would read it
+        String json = "{" + ok + ",\"total\":1}";
+        for (java.nio.charset.Charset charset : new java.nio.charset.Charset[] { StandardCharsets.UTF_16LE,
+                StandardCharsets.UTF_16BE, java.nio.charset.Charset.forName("UTF-32") }) {
+            InvalidRecordException e = assertThrows(InvalidRecordException.class,
+                    () -> OrderEvent.parse(bytes("o"), json.getBytes(charset), LIMITS), charset.name());
+            assertEquals(InvalidRecordException.NOT_UTF8, e.reason(), charset.name());
+        }
+        // money as ASCII digits only
+        for (String total : new String[] { "\"\u0661\u0662.\u0665\u0660\"", "\"\uff11\uff12\"", "\" 12\"", "\"12 \"" }) {
+            assertReason(InvalidRecordException.WRONG_TYPE, "o", "{" + ok + ",\"total\":" + total + "}");
+        }
     }
 
     private static final OrderEvent.Limits LIMITS = new OrderEvent.Limits(MAX, null);

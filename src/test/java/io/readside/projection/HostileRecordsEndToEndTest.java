@@ -92,6 +92,25 @@ class HostileRecordsEndToEndTest {
     }
 
     @Test
+    void anExponentBeyondAnIntIsSetAsideOnEveryTopicInsteadOfStoppingItsChannel() {
+        RecordMetadata order = send("orders", 1, "hx-15", "{\"order_id\":\"hx-15\",\"user_id\":1,\"category\":\"c\","
+                + "\"total\":1,\"x\":1e2147483648,\"timestamp\":1764230400}");
+        RecordMetadata user = send("user-events", 1, "3308", "{\"type\":\"user.signup\",\"user_id\":3308,"
+                + "\"email\":\"a@example.com\",\"timestamp\":1e2147483648}");
+        RecordMetadata payment = send("payments", 1, "hx-15", "{\"order_id\":\"hx-15\",\"type\":\"payment.completed\","
+                + "\"timestamp\":1e-9999999999}");
+        send("orders", 1, "hx-16", order("hx-16", "books", "1.00", "1764230408"));
+        send("user-events", 1, "3309", signup(3309, "after@example.com"));
+
+        awaitOrder("hx-16");
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/3309").then().statusCode(200));
+        for (RecordMetadata sent : List.of(order, user, payment)) {
+            assertEquals("malformed-json", header(awaitDeadLetter(sent.topic() + ".dlq", sent), "dead-letter-reason"));
+        }
+        awaitPositionPast("readside-payments", "payments", payment);
+    }
+
+    @Test
     void aMegabyteKeyIsCopiedAsItIsWithACauseThatDoesNotQuoteIt() {
         String key = "k".repeat(600_000);
         RecordMetadata sent = send("user-events", 2, key, signup(3303, "someone@example.com"));

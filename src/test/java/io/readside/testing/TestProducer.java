@@ -43,6 +43,11 @@ public final class TestProducer implements AutoCloseable {
         }
     }
 
+    /** To one partition, waiting for the broker. */
+    public RecordMetadata send(String topic, int partition, String key, String json) {
+        return await(producer.send(new ProducerRecord<>(topic, partition, key, json.getBytes(StandardCharsets.UTF_8))));
+    }
+
     public RecordMetadata send(String topic, String key, byte[] value) {
         return await(producer.send(new ProducerRecord<>(topic, key, value)));
     }

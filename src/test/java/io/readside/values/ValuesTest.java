@@ -21,6 +21,8 @@ class ValuesTest {
         assertTrue(quoted.endsWith("(600000 characters)"), quoted);
         assertEquals("'a\\u0000b\\ud800'", Quote.of("a\u0000b\ud800"));
         assertEquals("'\ud83d\udcda'", Quote.of("\ud83d\udcda"), "a surrogate pair is shown as the character");
+        assertEquals("'a\\u2028b\\u202ec\\u0085'", Quote.of("a\u2028b\u202ec\u0085"),
+                "line separators, bidi overrides and C1 controls cannot forge a log line");
     }
 
     @Test

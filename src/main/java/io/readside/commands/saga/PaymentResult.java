@@ -20,6 +20,14 @@ public record PaymentResult(String orderId, SagaStep.Event event, String reason,
     static final int MAX_REASON_LENGTH = 1000;
 
     public static PaymentResult parse(byte[] keyBytes, byte[] value) {
+        try {
+            return read(keyBytes, value);
+        } catch (RuntimeException e) {
+            throw InvalidRecordException.unreadable(e);
+        }
+    }
+
+    private static PaymentResult read(byte[] keyBytes, byte[] value) {
         String key = null;
         if (keyBytes != null && (key = Text.utf8(keyBytes)) == null) {
             throw new InvalidRecordException(InvalidRecordException.NOT_UTF8,

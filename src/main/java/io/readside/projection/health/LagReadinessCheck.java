@@ -18,7 +18,9 @@ import io.readside.projection.lag.LagMonitor;
 import io.readside.projection.lag.LagSnapshot;
 
 /**
- * Ready while Kafka answers the lag monitor and, when a threshold is set, while the lag is below it. An instance
+ * Ready while PostgreSQL answers the lag monitor and, when a threshold is set, while the lag is below it. A broker
+ * that stops answering after it once did does not make the instance unready: the queries need only PostgreSQL; it
+ * is reported here (data {@code kafka}), by {@code readside_kafka_reachable} and on the status page. An instance
  * that owns no partitions (more members than partitions) is ready: the lag is the group's, measured from the
  * positions in PostgreSQL, not this member's.
  */
@@ -45,6 +47,12 @@ public class LagReadinessCheck implements HealthCheck {
                 .withData("measured_at", String.valueOf(lag.measuredAt()));
         Duration stale = monitor.interval().multipliedBy(3).plusSeconds(10);
         if (lag.measuredAt() == null || lag.measuredAt().isBefore(Instant.now().minus(stale))) {
+            if (lag.kafkaDown() && monitor.kafkaAnsweredAt() != null) {
+                // the queries need only PostgreSQL: a broker outage is reported (status page, metrics, an alert),
+                // and the read side stays in service; read-your-writes waits answer 503 for what they cannot confirm
+                return response.up().withData("kafka", "unreachable since about " + monitor.kafkaAnsweredAt()
+                        + ": " + lag.error()).build();
+            }
             return response.down().withData("reason", "Kafka or PostgreSQL did not answer the lag monitor for "
                     + stale.toSeconds() + " s: " + lag.error()).build();
         }

@@ -32,6 +32,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -51,10 +52,12 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * Measures consumer lag the way a read model's reader experiences it: the log end offsets (Kafka Admin client)
- * against the positions committed in PostgreSQL with the applied changes, every {@code readside.lag.interval}, on
- * its own thread, never touching the consumers. Lag in seconds is the age of the oldest record not yet applied,
- * read with a separate, group-less consumer.
+ * Measures consumer lag the way a read model's reader experiences it: the last stable offsets (LSO: the end of the
+ * log a {@code read_committed} consumer may read; Kafka Admin client) against the positions committed in PostgreSQL
+ * with the applied changes, every {@code readside.lag.interval}, on its own thread, never touching the consumers.
+ * Records that will never be delivered (transaction markers, aborted transactions) are not lag: a separate,
+ * group-less {@code read_committed} consumer reads from the stored position to the first applicable record, whose
+ * offset the lag in records counts from and whose timestamp the lag in seconds is the age of.
  */
 @ApplicationScoped
 public class LagMonitor {
@@ -99,6 +102,8 @@ public class LagMonitor {
             return thread;
         });
         scheduler.scheduleWithFixedDelay(this::measureSafely, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        Gauge.builder("readside.kafka.reachable", this, monitor -> monitor.latest().kafkaDown() ? 0 : 1)
+                .description("1 while the broker answers the lag monitor, 0 while it does not").register(registry);
     }
 
     @PreDestroy
@@ -189,6 +194,20 @@ public class LagMonitor {
         return admin;
     }
 
+    /** The broker did not answer a measurement; the read side keeps serving from PostgreSQL meanwhile. */
+    static final class KafkaUnreachableException extends Exception {
+        KafkaUnreachableException(Exception cause) {
+            super("Kafka did not answer: " + cause.getClass().getSimpleName() + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /** When the broker last answered a measurement (null: not yet); readiness does not depend on it. */
+    public Instant kafkaAnsweredAt() {
+        return kafkaAnsweredAt;
+    }
+
+    private volatile Instant kafkaAnsweredAt;
+
     private void measureSafely() {
         try {
             measure();
@@ -197,13 +216,82 @@ public class LagMonitor {
                 Thread.currentThread().interrupt();
             }
             LOG.debugf(e, "lag measurement failed");
-            latest.set(latest.get().failed(e.getClass().getSimpleName() + ": " + e.getMessage(), Instant.now()));
+            String why = e instanceof KafkaUnreachableException ? e.getMessage()
+                    : e.getClass().getSimpleName() + ": " + e.getMessage();
+            latest.set(latest.get().failed(why, Instant.now(), e instanceof KafkaUnreachableException));
         }
     }
 
     /** One measurement; runs on the monitor's thread. */
     void measure() throws Exception {
         List<Consumed> consumed = consumed();
+        LogOffsets log;
+        try {
+            log = logOffsets(consumed);
+        } catch (ExecutionException | TimeoutException | org.apache.kafka.common.KafkaException e) {
+            throw new KafkaUnreachableException(e);
+        }
+        kafkaAnsweredAt = Instant.now();
+        List<String> topics = log.topics();
+        Map<TopicPartition, ListOffsetsResultInfo> ends = log.ends();
+        Map<TopicPartition, ListOffsetsResultInfo> starts = log.starts();
+        Map<String, Row> positions = new HashMap<>();
+        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(topics.toArray(new String[0])))
+                .await().atMost(CALL_TIMEOUT)) {
+            positions.put(key(row.getString("consumer_group"), row.getString("topic"),
+                    row.getInteger("kafka_partition")), row);
+        }
+        Instant now = Instant.now();
+        LagSnapshot previous = latest.get();
+        Map<String, PartitionLag> before = new HashMap<>();
+        previous.partitions().forEach(p -> before.put(key(p.group(), p.topic(), p.partition()), p));
+
+        List<PartitionLag> measured = new ArrayList<>();
+        Map<TopicPartition, long[]> unapplied = new HashMap<>(); // partition -> {applied, end}
+        for (Consumed c : consumed) {
+            for (TopicPartition tp : new TreeMap<>(byPartition(ends, c.topic())).values()) {
+                long end = ends.get(tp).offset();
+                long start = starts.get(tp).offset();
+                Row position = positions.get(key(c.group(), tp.topic(), tp.partition()));
+                long applied = Math.max(start, position == null ? start : position.getLong("next_offset"));
+                if (end > applied) {
+                    unapplied.put(tp, new long[] { applied, end });
+                }
+                PartitionLag last = before.get(key(c.group(), tp.topic(), tp.partition()));
+                double rate = last == null || previous.measuredAt() == null ? 0
+                        : Math.max(0, applied - last.appliedOffset())
+                                / Math.max(0.001, Duration.between(previous.measuredAt(), now).toMillis() / 1000.0);
+                measured.add(new PartitionLag(c.channel(), c.group(), tp.topic(), tp.partition(), end, applied,
+                        Math.max(0, end - applied), 0, rate,
+                        position == null ? null : position.getOffsetDateTime("updated_at").toInstant()));
+            }
+        }
+        Map<TopicPartition, FirstApplicable> first = firstApplicable(unapplied);
+        List<PartitionLag> partitions = measured.stream().map(p -> {
+            if (p.lagRecords() == 0) {
+                return p;
+            }
+            FirstApplicable record = first.get(new TopicPartition(p.topic(), p.partition()));
+            if (record == FirstApplicable.NONE) { // only markers or aborted records up to the LSO: caught up
+                return new PartitionLag(p.channel(), p.group(), p.topic(), p.partition(), p.endOffset(),
+                        p.appliedOffset(), 0, 0, p.appliedPerSecond(), p.lastAppliedAt());
+            }
+            long lagRecords = record == null ? p.lagRecords() : Math.max(0, p.endOffset() - record.offset());
+            double seconds = record == null ? 0 : Math.max(0, (now.toEpochMilli() - record.timestamp()) / 1000.0);
+            return new PartitionLag(p.channel(), p.group(), p.topic(), p.partition(), p.endOffset(),
+                    p.appliedOffset(), lagRecords, seconds, p.appliedPerSecond(), p.lastAppliedAt());
+        }).toList();
+        latest.set(new LagSnapshot(now, partitions, null, null));
+        partitions.forEach(this::publish);
+    }
+
+    /** The consumed topics that exist, and each partition's log start offset and LSO. */
+    private record LogOffsets(List<String> topics, Map<TopicPartition, ListOffsetsResultInfo> ends,
+            Map<TopicPartition, ListOffsetsResultInfo> starts) {
+    }
+
+    private LogOffsets logOffsets(List<Consumed> consumed) throws InterruptedException, ExecutionException,
+            TimeoutException {
         Admin client = admin();
         Set<String> existing = client.listTopics().names().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         List<String> topics = consumed.stream().map(Consumed::topic).filter(existing::contains).distinct().toList();
@@ -218,79 +306,58 @@ public class LagMonitor {
                 });
             }
         }
+        // the LSO: records of an open transaction are not applicable until it commits
         Map<TopicPartition, ListOffsetsResultInfo> ends = latestSpec.isEmpty() ? Map.of()
-                : client.listOffsets(latestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                : client.listOffsets(latestSpec, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
+                        .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         Map<TopicPartition, ListOffsetsResultInfo> starts = earliestSpec.isEmpty() ? Map.of()
                 : client.listOffsets(earliestSpec).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        Map<String, Row> positions = new HashMap<>();
-        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(topics.toArray(new String[0])))
-                .await().atMost(CALL_TIMEOUT)) {
-            positions.put(key(row.getString("consumer_group"), row.getString("topic"),
-                    row.getInteger("kafka_partition")), row);
-        }
-        Instant now = Instant.now();
-        LagSnapshot previous = latest.get();
-        Map<String, PartitionLag> before = new HashMap<>();
-        previous.partitions().forEach(p -> before.put(key(p.group(), p.topic(), p.partition()), p));
-
-        List<PartitionLag> measured = new ArrayList<>();
-        Map<TopicPartition, Long> oldestUnapplied = new HashMap<>();
-        for (Consumed c : consumed) {
-            for (TopicPartition tp : new TreeMap<>(byPartition(ends, c.topic())).values()) {
-                long end = ends.get(tp).offset();
-                long start = starts.get(tp).offset();
-                Row position = positions.get(key(c.group(), tp.topic(), tp.partition()));
-                long applied = Math.max(start, position == null ? start : position.getLong("next_offset"));
-                if (end > applied) {
-                    oldestUnapplied.put(tp, applied);
-                }
-                PartitionLag last = before.get(key(c.group(), tp.topic(), tp.partition()));
-                double rate = last == null || previous.measuredAt() == null ? 0
-                        : Math.max(0, applied - last.appliedOffset())
-                                / Math.max(0.001, Duration.between(previous.measuredAt(), now).toMillis() / 1000.0);
-                measured.add(new PartitionLag(c.channel(), c.group(), tp.topic(), tp.partition(), end, applied,
-                        Math.max(0, end - applied), 0, rate,
-                        position == null ? null : position.getOffsetDateTime("updated_at").toInstant()));
-            }
-        }
-        Map<TopicPartition, Long> timestamps = oldestTimestamps(oldestUnapplied);
-        List<PartitionLag> partitions = measured.stream().map(p -> {
-            Long timestamp = timestamps.get(new TopicPartition(p.topic(), p.partition()));
-            double seconds = p.lagRecords() == 0 || timestamp == null ? 0
-                    : Math.max(0, (now.toEpochMilli() - timestamp) / 1000.0);
-            return new PartitionLag(p.channel(), p.group(), p.topic(), p.partition(), p.endOffset(),
-                    p.appliedOffset(), p.lagRecords(), seconds, p.appliedPerSecond(), p.lastAppliedAt());
-        }).toList();
-        latest.set(new LagSnapshot(now, partitions, null, null));
-        partitions.forEach(this::publish);
+        return new LogOffsets(topics, ends, starts);
     }
 
-    /** The timestamp of the first record at or after each given offset (a compacted or deleted one is skipped). */
-    private Map<TopicPartition, Long> oldestTimestamps(Map<TopicPartition, Long> offsets) {
-        Map<TopicPartition, Long> timestamps = new HashMap<>();
-        if (offsets.isEmpty()) {
-            return timestamps;
+    /** The first record a read_committed consumer gets at or after an offset; {@link #NONE}: none before the LSO. */
+    private record FirstApplicable(long offset, long timestamp) {
+        static final FirstApplicable NONE = new FirstApplicable(-1, -1);
+    }
+
+    /**
+     * For each partition ({@code applied, end}), the first record at or after {@code applied} that a read_committed
+     * consumer is given (a compacted or deleted one, a transaction marker, an aborted record are skipped), or
+     * {@link FirstApplicable#NONE} when its position reaches {@code end} without one. Absent: not found in time.
+     */
+    private Map<TopicPartition, FirstApplicable> firstApplicable(Map<TopicPartition, long[]> ranges) {
+        Map<TopicPartition, FirstApplicable> first = new HashMap<>();
+        if (ranges.isEmpty()) {
+            return first;
         }
         if (peeker == null) {
             peeker = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                     ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                     ConsumerConfig.CLIENT_ID_CONFIG, "readside-lag-peeker",
                     ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "100",
                     ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "65536"),
                     new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
-        peeker.assign(offsets.keySet());
-        offsets.forEach(peeker::seek);
+        peeker.assign(ranges.keySet());
+        ranges.forEach((tp, range) -> peeker.seek(tp, range[0]));
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (timestamps.size() < offsets.size() && System.nanoTime() < deadline) {
+        while (first.size() < ranges.size() && System.nanoTime() < deadline) {
             for (ConsumerRecord<byte[], byte[]> record : peeker.poll(Duration.ofMillis(200))) {
                 TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-                timestamps.putIfAbsent(tp, record.timestamp());
+                first.putIfAbsent(tp, new FirstApplicable(record.offset(), record.timestamp()));
                 peeker.pause(List.of(tp));
+            }
+            for (Map.Entry<TopicPartition, long[]> range : ranges.entrySet()) {
+                TopicPartition tp = range.getKey();
+                if (!first.containsKey(tp) && peeker.position(tp, Duration.ofSeconds(1)) >= range.getValue()[1]) {
+                    first.put(tp, FirstApplicable.NONE);
+                    peeker.pause(List.of(tp));
+                }
             }
         }
         peeker.resume(peeker.paused());
-        return timestamps;
+        return first;
     }
 
     private void publish(PartitionLag lag) {

@@ -5,11 +5,17 @@ import java.util.List;
 
 /**
  * One measurement of every partition Readside consumes. {@code error} says why the last attempt failed (the
- * partitions are then those of the last good measurement, taken at {@code measuredAt}).
+ * partitions are then those of the last good measurement, taken at {@code measuredAt}); {@code kafkaDown}: it
+ * failed because the broker did not answer.
  */
-public record LagSnapshot(Instant measuredAt, List<PartitionLag> partitions, String error, Instant errorAt) {
+public record LagSnapshot(Instant measuredAt, List<PartitionLag> partitions, String error, Instant errorAt,
+        boolean kafkaDown) {
 
-    public static final LagSnapshot NONE = new LagSnapshot(null, List.of(), "not measured yet", null);
+    public static final LagSnapshot NONE = new LagSnapshot(null, List.of(), "not measured yet", null, false);
+
+    public LagSnapshot(Instant measuredAt, List<PartitionLag> partitions, String error, Instant errorAt) {
+        this(measuredAt, partitions, error, errorAt, false);
+    }
 
     public long totalLagRecords() {
         return partitions.stream().mapToLong(PartitionLag::lagRecords).sum();
@@ -19,7 +25,7 @@ public record LagSnapshot(Instant measuredAt, List<PartitionLag> partitions, Str
         return partitions.stream().mapToDouble(PartitionLag::lagSeconds).max().orElse(0);
     }
 
-    LagSnapshot failed(String why, Instant at) {
-        return new LagSnapshot(measuredAt, partitions, why, at);
+    LagSnapshot failed(String why, Instant at, boolean kafkaDown) {
+        return new LagSnapshot(measuredAt, partitions, why, at, kafkaDown);
     }
 }

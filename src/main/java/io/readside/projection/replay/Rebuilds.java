@@ -73,6 +73,22 @@ public class Rebuilds {
              WHERE s.consumer_group = p.consumer_group AND s.topic = p.topic AND s.kafka_partition = p.kafka_partition
                AND p.consumer_group = $1 AND p.topic = $2""";
 
+    /**
+     * Rows of a read model's entity table whose applied version lies before its partition's log start offset: the
+     * topic no longer holds it (retention deleted it), so a rebuild would not bring the row back.
+     */
+    static final String ROWS_BEFORE_LOG_START = """
+            SELECT count(*) FROM %s t
+              JOIN unnest($1::int[], $2::bigint[]) AS s(kafka_partition, log_start)
+                ON t.source_partition = s.kafka_partition AND t.source_offset < s.log_start""";
+
+    /** A rebuild would lose rows the topic no longer holds, and the request did not accept that. */
+    public static final class HistoryLossException extends IllegalStateException {
+        public HistoryLossException(String message) {
+            super(message);
+        }
+    }
+
     public enum State {
         PREPARING, REPLAYING, SWITCHING, DONE, FAILED
     }
@@ -80,7 +96,8 @@ public class Rebuilds {
     /** What {@code GET /admin/rebuilds/{readModel}} answers. Offsets per partition: the next record to apply. */
     public record RebuildStatus(String readModel, String topic, State state, Instant startedAt, Instant finishedAt,
             long replayedRecords, long invalidRecords, long remainingRecords, Map<Integer, Long> liveOffsets,
-            Map<Integer, Long> rebuiltOffsets, Long switchMillis, String error) {
+            Map<Integer, Long> rebuiltOffsets, Long switchMillis, String error, long rowsBeforeLogStart,
+            Map<Integer, Long> logStartOffsets) {
     }
 
     @Inject
@@ -116,14 +133,24 @@ public class Rebuilds {
     }
 
     /**
-     * Starts a rebuild in the background.
+     * Starts a rebuild in the background. A rebuild replays what the topic still holds: when retention (or a
+     * deletion of records) moved a partition's log start past versions the live read model holds, those rows would
+     * be lost, and the rebuild is refused unless {@code acceptHistoryLoss}.
      *
      * @throws IllegalArgumentException for an unknown read model
+     * @throws HistoryLossException when rows would be lost and that was not accepted (the message says how many)
      * @throws IllegalStateException when a rebuild is running (here or on another instance)
      */
-    public RebuildStatus start(String readModel) {
+    public RebuildStatus start(String readModel, boolean acceptHistoryLoss) {
         Replayable model = readModels.stream().filter(m -> m.readModel().equals(readModel)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(readModel));
+        Map<Integer, Long> logStarts = logStarts(model.topic());
+        long lost = rowsBeforeLogStart(model, logStarts);
+        if (lost > 0 && !acceptHistoryLoss) {
+            throw new HistoryLossException("topic " + model.topic() + " no longer holds the versions of " + lost
+                    + " rows of " + model.tables().get(0) + " (log start offsets " + new TreeMap<>(logStarts)
+                    + "): a rebuild would delete them. Repeat with accept-history-loss=true to rebuild anyway");
+        }
         synchronized (runs) {
             if (runs.values().stream().anyMatch(Run::running)) {
                 throw new IllegalStateException("a rebuild is running on this instance");
@@ -135,7 +162,7 @@ public class Rebuilds {
                 lock.close().await().indefinitely();
                 throw new IllegalStateException("a rebuild is running on another instance");
             }
-            Run run = new Run(model);
+            Run run = new Run(model, lost, logStarts);
             runs.put(readModel, run);
             registerGauges(readModel);
             worker.submit(() -> {
@@ -356,12 +383,34 @@ public class Rebuilds {
         return behind;
     }
 
+    /** Each partition's log start offset (the first offset retention kept). */
+    private Map<Integer, Long> logStarts(String topic) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            Map<Integer, Long> starts = new TreeMap<>();
+            consumer.beginningOffsets(partitions, Duration.ofSeconds(10))
+                    .forEach((partition, offset) -> starts.put(partition.partition(), offset));
+            return starts;
+        }
+    }
+
+    private long rowsBeforeLogStart(Replayable model, Map<Integer, Long> logStarts) {
+        if (logStarts.values().stream().allMatch(start -> start == 0)) {
+            return 0;
+        }
+        return pool.preparedQuery(ROWS_BEFORE_LOG_START.formatted(model.tables().get(0)))
+                .execute(Tuple.of(logStarts.keySet().toArray(new Integer[0]), logStarts.values().toArray(new Long[0])))
+                .await().atMost(Duration.ofSeconds(30)).iterator().next().getLong(0);
+    }
+
     private KafkaConsumer<byte[], byte[]> consumer() {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "readside-rebuild");
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // what the live pass applied
         return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
@@ -398,8 +447,13 @@ public class Rebuilds {
         volatile Instant finishedAt;
         volatile String error;
 
-        Run(Replayable model) {
+        final long rowsBeforeLogStart;
+        final Map<Integer, Long> logStarts;
+
+        Run(Replayable model, long rowsBeforeLogStart, Map<Integer, Long> logStarts) {
             this.model = model;
+            this.rowsBeforeLogStart = rowsBeforeLogStart;
+            this.logStarts = new TreeMap<>(logStarts);
         }
 
         boolean running() {
@@ -414,7 +468,8 @@ public class Rebuilds {
 
         RebuildStatus status() {
             return new RebuildStatus(model.readModel(), model.topic(), state, startedAt, finishedAt, replayed.get(),
-                    invalid.get(), remaining, new TreeMap<>(live), new TreeMap<>(rebuilt), switchMillis, error);
+                    invalid.get(), remaining, new TreeMap<>(live), new TreeMap<>(rebuilt), switchMillis, error,
+                    rowsBeforeLogStart, logStarts);
         }
     }
 }

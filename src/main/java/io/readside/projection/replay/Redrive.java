@@ -88,16 +88,26 @@ public class Redrive {
                     if (origin == null || !topic.equals(new String(origin.value(), StandardCharsets.UTF_8))) {
                         continue;
                     }
-                    if (letter.headers().lastHeader(DeadLetters.STUB_HEADER) != null) {
+                    Header kind = letter.headers().lastHeader(DeadLetters.KIND_HEADER);
+                    if (kind != null && "stub".equals(new String(kind.value(), StandardCharsets.UTF_8))) {
                         // a stub names a record too large to copy; its bytes are in table set_aside_records
                         LOG.warnf("%s@%d is a stub, not a copy: not redriven (the record is in set_aside_records)",
                                 deadLetters, letter.offset());
                         continue;
                     }
                     RecordHeaders headers = new RecordHeaders();
-                    for (Header header : letter.headers()) {
-                        if (!header.key().startsWith("dead-letter-")) {
-                            headers.add(header);
+                    Header[] all = letter.headers().toArray();
+                    Header own = letter.headers().lastHeader(DeadLetters.ORIGINAL_HEADERS);
+                    if (kind != null && own != null) { // the record's own headers, whatever their names
+                        int count = Integer.parseInt(new String(own.value(), StandardCharsets.UTF_8));
+                        for (int i = 0; i < Math.min(count, all.length); i++) {
+                            headers.add(all[i]);
+                        }
+                    } else { // a dead letter written before dead-letter-kind existed
+                        for (Header header : all) {
+                            if (!header.key().startsWith("dead-letter-")) {
+                                headers.add(header);
+                            }
                         }
                     }
                     headers.add(REDRIVEN_FROM, (deadLetters + "@" + letter.offset()).getBytes(StandardCharsets.UTF_8));

@@ -42,11 +42,18 @@ public class AdminResource {
     /** Starts rebuilding a read model; 202 with where to follow its progress. */
     @POST
     @Path("/rebuilds/{readModel}")
-    public Response rebuild(@PathParam("readModel") String readModel) {
+    public Response rebuild(@PathParam("readModel") String readModel,
+            @QueryParam("accept-history-loss") String acceptHistoryLoss) {
         known(readModel);
+        boolean accept = acceptHistoryLoss != null && !"false".equals(acceptHistoryLoss);
+        if (accept && !"true".equals(acceptHistoryLoss)) {
+            throw ProblemException.badRequest("'accept-history-loss' must be true or false");
+        }
         try {
-            RebuildStatus status = rebuilds.start(readModel);
+            RebuildStatus status = rebuilds.start(readModel, accept);
             return Response.accepted(status).location(URI.create("/admin/rebuilds/" + readModel)).build();
+        } catch (Rebuilds.HistoryLossException e) {
+            throw new ProblemException(409, "History would be lost", e.getMessage());
         } catch (IllegalStateException e) {
             throw new ProblemException(409, "Conflict", e.getMessage() + "; try again when it has finished");
         }
