@@ -2,6 +2,7 @@ package io.readside.commands.saga;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,11 +46,15 @@ public class PaymentSaga {
                                         source_offset)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""";
 
-    /** Orders still PENDING a payment result past the timeout; several instances split them (SKIP LOCKED). */
+    /**
+     * Orders still PENDING a payment result past the timeout, judged at {@code $3}: the latest time by which the
+     * payments consumer had applied everything in its log (not now, when it lags); several instances split them
+     * (SKIP LOCKED).
+     */
     static final String TIME_OUT_OVERDUE = """
             WITH due AS (
                 SELECT order_id FROM orders
-                 WHERE status = 'PENDING' AND payment_requested_at < now() - make_interval(secs => $1)
+                 WHERE status = 'PENDING' AND payment_requested_at < LEAST(now(), $3) - make_interval(secs => $1)
                  ORDER BY payment_requested_at
                  LIMIT $2
                    FOR UPDATE SKIP LOCKED)
@@ -123,10 +128,14 @@ public class PaymentSaga {
         }
     }
 
-    /** Moves up to {@code limit} overdue PENDING orders to PAYMENT_TIMEOUT; returns how many. */
-    public Uni<Integer> timeOutOverdue(Duration timeout, int limit) {
+    /**
+     * Moves up to {@code limit} PENDING orders whose payment was requested more than {@code timeout} before
+     * {@code resultsAppliedUntil} (every payment result written before it is applied) to PAYMENT_TIMEOUT; returns
+     * how many.
+     */
+    public Uni<Integer> timeOutOverdue(Duration timeout, Instant resultsAppliedUntil, int limit) {
         return pool.withTransaction(conn -> conn.preparedQuery(TIME_OUT_OVERDUE)
-                .execute(Tuple.of(timeout.toMillis() / 1000.0, limit))
+                .execute(Tuple.of(timeout.toMillis() / 1000.0, limit, resultsAppliedUntil.atOffset(ZoneOffset.UTC)))
                 .flatMap(rows -> {
                     List<String> keys = new ArrayList<>();
                     List<String> payloads = new ArrayList<>();

@@ -1,6 +1,8 @@
 package io.readside.commands.saga;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -11,9 +13,15 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.readside.projection.lag.LagMonitor;
 import io.smallrye.mutiny.Uni;
 
-/** Orders with no payment result within {@code readside.saga.payment-timeout} become PAYMENT_TIMEOUT. */
+/**
+ * Orders with no payment result within {@code readside.saga.payment-timeout} become PAYMENT_TIMEOUT, judged by the
+ * log's progress, not the wall clock: an order times out only once the payments consumer has applied everything
+ * written to {@code payments} until its deadline ({@link LagMonitor#caughtUpAt}). A consumer that lags (an outage, a
+ * backlog, a restart) delays time-outs instead of timing out orders whose result is waiting in the log.
+ */
 @ApplicationScoped
 public class PaymentTimeouts {
 
@@ -22,6 +30,8 @@ public class PaymentTimeouts {
 
     @Inject
     PaymentSaga saga;
+    @Inject
+    LagMonitor lag;
 
     @ConfigProperty(name = "readside.saga.payment-timeout")
     Duration timeout;
@@ -38,7 +48,11 @@ public class PaymentTimeouts {
         if (stopping) {
             return Uni.createFrom().voidItem();
         }
-        return saga.timeOutOverdue(timeout, BATCH)
+        Optional<Instant> resultsApplied = lag.caughtUpAt(PaymentsProjector.CHANNEL);
+        if (resultsApplied.isEmpty()) {
+            return Uni.createFrom().voidItem(); // not seen caught up since start: nothing can be judged overdue
+        }
+        return saga.timeOutOverdue(timeout, resultsApplied.get(), BATCH)
                 .invoke(count -> {
                     if (count > 0) {
                         LOG.infof("%d orders had no payment result within %s: PAYMENT_TIMEOUT", count, timeout);

@@ -126,6 +126,17 @@ public class LagMonitor {
         }
     }
 
+    private final Map<String, Instant> caughtUp = new ConcurrentHashMap<>();
+
+    /**
+     * The latest time at which everything the channel's topic held had been applied: every record written to the
+     * log before it is in the read model (empty: not measured caught up since start). A decision that needs "no
+     * answer has arrived" (the payment time-out) waits on this, not on the wall clock.
+     */
+    public java.util.Optional<Instant> caughtUpAt(String channel) {
+        return java.util.Optional.ofNullable(caughtUp.get(channel));
+    }
+
     public LagSnapshot latest() {
         return latest.get();
     }
@@ -225,6 +236,7 @@ public class LagMonitor {
     /** One measurement; runs on the monitor's thread. */
     void measure() throws Exception {
         List<Consumed> consumed = consumed();
+        Instant askedAt = Instant.now(); // every record in the log at this moment is below the offsets read next
         LogOffsets log;
         try {
             log = logOffsets(consumed);
@@ -283,6 +295,12 @@ public class LagMonitor {
         }).toList();
         latest.set(new LagSnapshot(now, partitions, null, null));
         partitions.forEach(this::publish);
+        for (Consumed c : consumed) {
+            List<PartitionLag> own = partitions.stream().filter(p -> p.channel().equals(c.channel())).toList();
+            if (own.stream().allMatch(p -> p.lagRecords() == 0)) { // no partitions (no topic yet): nothing to apply
+                caughtUp.put(c.channel(), askedAt);
+            }
+        }
     }
 
     /** The consumed topics that exist, and each partition's log start offset and LSO. */
