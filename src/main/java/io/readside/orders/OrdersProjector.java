@@ -42,6 +42,7 @@ import io.readside.projection.DeadLetters;
 import io.readside.projection.ExactJson;
 import io.readside.projection.SetAside;
 import io.readside.projection.InvalidRecordException;
+import io.readside.projection.LogGuard;
 import io.readside.projection.RecordApplier;
 import io.readside.projection.RecordLogContext;
 import io.readside.projection.replay.Replayable;
@@ -136,6 +137,8 @@ public class OrdersProjector implements Replayable {
     ObjectMapper mapper;
     @Inject
     PaymentSaga saga;
+    @Inject
+    LogGuard guard;
 
     @Inject
     @Channel(PROCESSED_ORDERS)
@@ -298,6 +301,7 @@ public class OrdersProjector implements Replayable {
     }
 
     private Uni<Void> applyAll(List<ConsumerRecord<byte[], byte[]>> records, Map<String, DeadLetters.Letter> deadLettered) {
+        guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
         long start = System.nanoTime();
         Set<Integer> partitions = new TreeSet<>();
         records.forEach(record -> partitions.add(record.partition()));
@@ -326,6 +330,19 @@ public class OrdersProjector implements Replayable {
                     invalid.put(record, e);
                 }
             }
+            boolean anyCancel = cancels;
+            Uni<Void> confirmed = redelivered.isEmpty() ? Uni.createFrom().voidItem()
+                    : guard.confirm(topic); // redeliveries, or the first records of a recreated topic?
+            return confirmed.chain(() -> applyChecked(start, records, deadLettered, redelivered, fresh, valid,
+                    validRecords, invalid, anyCancel));
+        });
+    }
+
+    private Uni<Void> applyChecked(long start, List<ConsumerRecord<byte[], byte[]>> records,
+            Map<String, DeadLetters.Letter> deadLettered, List<ConsumerRecord<byte[], byte[]>> redelivered,
+            List<ConsumerRecord<byte[], byte[]>> fresh, List<OrderBatch.Input> valid,
+            List<ConsumerRecord<byte[], byte[]>> validRecords,
+            Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid, boolean cancels) {
             if (cancels) { // a saga step between versions: the batch goes record by record, in offset order
                 return oneByOne(records, deadLettered);
             }
@@ -352,7 +369,6 @@ public class OrdersProjector implements Replayable {
                         }
                         return publish(committed).chain(() -> republish(redelivered));
                     });
-        });
     }
 
     /** Invalid records whose dead letter did not carry them keep their bytes in the batch's transaction. */

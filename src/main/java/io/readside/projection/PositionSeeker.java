@@ -53,6 +53,8 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
 
     @Inject
     Pool pool;
+    @Inject
+    LogGuard guard;
 
     /** Runs on the consumer's polling thread, which may block. */
     @Override
@@ -61,6 +63,8 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
             return;
         }
         String group = consumer.groupMetadata().groupId();
+        // before any record of the assignment is applied: is this the log the positions came from?
+        partitions.stream().map(TopicPartition::topic).distinct().forEach(guard::verify);
         Map<TopicPartition, Long> stored;
         Map<TopicPartition, OffsetAndMetadata> committed;
         try {

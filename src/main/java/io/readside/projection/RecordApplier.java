@@ -62,6 +62,8 @@ public class RecordApplier {
 
     @Inject
     DeadLetters deadLetters;
+    @Inject
+    LogGuard guard;
 
     /**
      * Applies {@code change} in one transaction with the record's position, retrying with back-off while the
@@ -82,12 +84,14 @@ public class RecordApplier {
     public <T> Uni<T> applyOnce(String channel, String group, ConsumerRecord<?, ?> record,
             Function<SqlConnection, Uni<T>> change, Supplier<Uni<T>> redelivered) {
         long start = System.nanoTime();
-        return pool.withTransaction(conn -> claim(conn, group, record)
+        return Uni.createFrom().voidItem().invoke(() -> guard.check(record.topic()))
+                .chain(() -> pool.withTransaction(conn -> claim(conn, group, record)
                 .flatMap(claimed -> claimed
                         ? change.apply(conn).map(result -> new Applied<>(Outcome.APPLIED, result))
-                        : Uni.createFrom().item(new Applied<T>(Outcome.DUPLICATE, null))))
+                        : Uni.createFrom().item(new Applied<T>(Outcome.DUPLICATE, null)))))
                 .flatMap(applied -> applied.outcome() != Outcome.DUPLICATE ? Uni.createFrom().item(applied)
-                        : redelivered.get().map(result -> new Applied<>(Outcome.DUPLICATE, result)))
+                        : guard.confirm(record.topic()).chain(redelivered::get)
+                                .map(result -> new Applied<>(Outcome.DUPLICATE, result)))
                 .onFailure(RecordApplier::refusedData).recoverWithUni(e -> reject(channel, group, record,
                         new InvalidRecordException(InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e))
                         .map(counted -> new Applied<T>(Outcome.REJECTED, null)))
@@ -163,7 +167,8 @@ public class RecordApplier {
      */
     public Uni<Outcome> markRejected(String channel, String group, ConsumerRecord<?, ?> record,
             InvalidRecordException e, DeadLetters.Letter letter) {
-        return pool.withTransaction(conn -> claimAndSetAside(conn, group, record, e, letter))
+        return Uni.createFrom().voidItem().invoke(() -> guard.check(record.topic()))
+                .chain(() -> pool.withTransaction(conn -> claimAndSetAside(conn, group, record, e, letter)))
                 .plug(uni -> retrying(channel, record, uni))
                 .map(claimed -> setAside(channel, record, e, letter, claimed));
     }
@@ -230,9 +235,11 @@ public class RecordApplier {
     public Uni<Outcome> reject(String channel, String group, ConsumerRecord<?, ?> record, InvalidRecordException e) {
         // a redelivery of a record already set aside is not sent again; otherwise the dead letter goes first, so
         // that a crash before the position moves repeats it rather than losing it
-        return pool.preparedQuery(ALREADY_HANDLED).execute(Tuple.of(group, record.topic(), record.partition(),
-                record.offset()))
-                .flatMap(handled -> handled.rowCount() > 0 ? Uni.createFrom().item(() -> duplicate(channel))
+        return Uni.createFrom().voidItem().invoke(() -> guard.check(record.topic()))
+                .chain(() -> pool.preparedQuery(ALREADY_HANDLED).execute(Tuple.of(group, record.topic(),
+                        record.partition(), record.offset())))
+                .flatMap(handled -> handled.rowCount() > 0
+                        ? guard.confirm(record.topic()).map(confirmed -> duplicate(channel))
                         : deadLetters.send(channel, record, e)
                                 .flatMap(letter -> pool.withTransaction(
                                         conn -> claimAndSetAside(conn, group, record, e, letter))

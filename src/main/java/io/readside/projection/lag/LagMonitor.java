@@ -44,6 +44,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.StartupEvent;
+import io.readside.projection.LogGuard;
 import io.readside.projection.PositionSeeker;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -80,6 +81,8 @@ public class LagMonitor {
     Pool pool;
     @Inject
     MeterRegistry registry;
+    @Inject
+    LogGuard guard;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
@@ -245,6 +248,7 @@ public class LagMonitor {
         }
         kafkaAnsweredAt = Instant.now();
         List<String> topics = log.topics();
+        topics.forEach(guard::verify);
         Map<TopicPartition, ListOffsetsResultInfo> ends = log.ends();
         Map<TopicPartition, ListOffsetsResultInfo> starts = log.starts();
         Map<String, Row> positions = new HashMap<>();

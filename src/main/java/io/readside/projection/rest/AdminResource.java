@@ -14,6 +14,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import io.readside.projection.LogGuard;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.readside.projection.replay.Redrive;
@@ -38,6 +39,8 @@ public class AdminResource {
     Rebuilds rebuilds;
     @Inject
     Redrive redrive;
+    @Inject
+    LogGuard logGuard;
 
     /** Starts rebuilding a read model; 202 with where to follow its progress. */
     @POST
@@ -93,6 +96,24 @@ public class AdminResource {
         } catch (IllegalArgumentException e) {
             throw ProblemException.notFound(e.getMessage());
         }
+    }
+
+    public record Accepted(String topic, int positionsForgotten) {
+    }
+
+    /**
+     * Accepts a topic's new log after Readside fenced it (deleted and created again, restored, failed over; see
+     * the readiness check {@code readside-log-identity}): its positions are forgotten and its projectors resume from
+     * where their consumers are. Rebuild the read models afterwards if the new log replaces the old history.
+     */
+    @POST
+    @Path("/topics/{topic}/accept-new-log")
+    public Accepted acceptNewLog(@PathParam("topic") String topic) {
+        if (rebuilds.topics().stream().noneMatch(topic::equals) && !logGuard.mismatches().containsKey(topic)) {
+            throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
+                    + rebuilds.topics());
+        }
+        return new Accepted(topic, logGuard.accept(topic).await().atMost(java.time.Duration.ofSeconds(30)));
     }
 
     private void known(String readModel) {

@@ -17,6 +17,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.readside.projection.LogGuard;
 import io.readside.projection.lag.LagMonitor;
 import io.readside.projection.lag.LagSnapshot;
 import io.readside.projection.lag.PartitionLag;
@@ -30,6 +31,8 @@ public class StatusPage {
 
     @Inject
     LagMonitor monitor;
+    @Inject
+    LogGuard logGuard;
     @Inject
     MeterRegistry registry;
     @Inject
@@ -66,6 +69,11 @@ public class StatusPage {
                 .append(" (every ").append(monitor.interval().toSeconds()).append(" s); page refreshes every 5 s")
                 .append(lag.error() == null ? "" : "; last attempt failed: " + esc(lag.error()))
                 .append("</small></p>\n");
+        logGuard.mismatches().forEach((topic, mismatch) -> html.append("<p class=down><b>topic ").append(esc(topic))
+                .append(" is fenced, nothing of it is applied:</b> ").append(esc(mismatch.reason()))
+                .append(" (since ").append(esc(String.valueOf(mismatch.since())))
+                .append("). <code>POST /admin/topics/").append(esc(topic))
+                .append("/accept-new-log</code> accepts the new log.</p>\n"));
 
         html.append("<h2>Health</h2>\n<table><tr><th class=l>check</th><th class=l>kind</th><th class=l>status</th>"
                 + "<th class=l>details</th></tr>\n");
