@@ -118,6 +118,11 @@ public class LogGuard {
      */
     public void verify(String topic) {
         try {
+            // positions first, the log second: a position read before the log end offset can never exceed it
+            // legitimately (positions and log ends only grow), while one read after may have passed a stale end
+            RowSet<Row> stored = pool.preparedQuery(IDENTITY).execute(Tuple.of(topic)).await().atMost(CALL_TIMEOUT);
+            RowSet<Row> positions = pool.preparedQuery(POSITIONS).execute(Tuple.of(topic)).await()
+                    .atMost(CALL_TIMEOUT);
             Admin client = admin();
             TopicDescription description = client.describeTopics(List.of(topic)).allTopicNames()
                     .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
@@ -130,7 +135,7 @@ public class LogGuard {
             Map<Integer, Long> logEnds = new TreeMap<>();
             client.listOffsets(latest).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .forEach((partition, info) -> logEnds.put(partition.partition(), info.offset()));
-            compare(topic, topicId, clusterId, logEnds);
+            compare(topic, topicId, clusterId, logEnds, stored, positions);
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
                 return; // deleted, not yet created again: nothing is delivered meanwhile
@@ -143,9 +148,8 @@ public class LogGuard {
         }
     }
 
-    private void compare(String topic, String topicId, String clusterId, Map<Integer, Long> logEnds) {
-        RowSet<Row> stored = pool.preparedQuery(IDENTITY).execute(Tuple.of(topic)).await().atMost(CALL_TIMEOUT);
-        RowSet<Row> positions = pool.preparedQuery(POSITIONS).execute(Tuple.of(topic)).await().atMost(CALL_TIMEOUT);
+    private void compare(String topic, String topicId, String clusterId, Map<Integer, Long> logEnds,
+            RowSet<Row> stored, RowSet<Row> positions) {
         String reason = null;
         if (stored.size() == 0) {
             // first sight (a new deployment, or the first start of this version): these positions belong to this log

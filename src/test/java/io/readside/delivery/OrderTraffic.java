@@ -38,6 +38,7 @@ final class OrderTraffic implements AutoCloseable {
     /** "partition@offset" -> the dead-letter reason expected for that poison record */
     final Map<String, String> poison = new TreeMap<>();
     private final KafkaProducer<byte[], byte[]> producer;
+    private KafkaProducer<byte[], byte[]> transactional;
     private final Random random;
     private final List<String> ids = new ArrayList<>();
     private final Set<String> known = new HashSet<>();
@@ -70,25 +71,53 @@ final class OrderTraffic implements AutoCloseable {
                 pending.add(poisonRecord());
                 continue;
             }
-            double kind = random.nextDouble();
-            String id = !ids.isEmpty() && kind < 0.10 ? ids.get(random.nextInt(ids.size()))
-                    : "o-" + sequence++;
-            if (known.add(id)) {
-                ids.add(id);
-            }
-            double lateness = random.nextDouble();
-            long createdAt = clock - (lateness < 0.02 ? 400_000 + random.nextInt(300_000)
-                    : lateness < 0.10 ? random.nextInt(200_000) : random.nextInt(1_000));
-            long user = 1 + random.nextInt(USERS);
-            String category = CATEGORIES.get(random.nextInt(CATEGORIES.size()));
-            BigDecimal total = BigDecimal.valueOf(100 + random.nextInt(99_900), 2);
-            String json = """
-                    {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d}"""
-                    .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000);
-            pending.add(new Pending(send(id, json.getBytes(StandardCharsets.UTF_8)), id, user, category, total,
-                    Instant.ofEpochMilli(createdAt), null));
+            pending.add(nextOrder(producer));
         }
-        List<Object[]> acknowledged = new ArrayList<>(count);
+        fold(pending);
+        produced += count;
+    }
+
+    /**
+     * Sends {@code transactions} transactions of 1 to 5 orders each with a transactional producer (as Kafka Streams,
+     * Flink or Debezium do); about a quarter are aborted, and only the committed ones go into the oracle.
+     *
+     * @return the orders of aborted transactions (never to be applied)
+     */
+    synchronized int produceTransactions(int transactions, String bootstrapServers) {
+        if (transactional == null) {
+            transactional = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, "fault-injection-transactions",
+                    ProducerConfig.LINGER_MS_CONFIG, 5),
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            transactional.initTransactions();
+        }
+        int aborted = 0;
+        for (int t = 0; t < transactions; t++) {
+            transactional.beginTransaction();
+            List<Pending> pending = new ArrayList<>();
+            int size = 1 + random.nextInt(5);
+            for (int i = 0; i < size; i++) {
+                clock += 10 + random.nextInt(90);
+                pending.add(nextOrder(transactional));
+            }
+            transactional.flush();
+            if (random.nextDouble() < 0.25) {
+                transactional.abortTransaction();
+                pending.forEach(p -> TestProducer.await(p.sent()));
+                aborted += size;
+            } else {
+                transactional.commitTransaction();
+                fold(pending);
+            }
+            produced += size;
+        }
+        return aborted;
+    }
+
+    /** The oracle folds acknowledged records in partition and offset order. */
+    private void fold(List<Pending> pending) {
+        List<Object[]> acknowledged = new ArrayList<>(pending.size());
         for (Pending p : pending) {
             acknowledged.add(new Object[] { TestProducer.await(p.sent()), p });
         }
@@ -104,7 +133,28 @@ final class OrderTraffic implements AutoCloseable {
                         p.createdAt());
             }
         }
-        produced += count;
+    }
+
+    /** A new order, or (one time in ten) a new version of a known one; some late, a few past the grace. */
+    private Pending nextOrder(KafkaProducer<byte[], byte[]> sender) {
+        double kind = random.nextDouble();
+        String id = !ids.isEmpty() && kind < 0.10 ? ids.get(random.nextInt(ids.size()))
+                : "o-" + sequence++;
+        if (known.add(id)) {
+            ids.add(id);
+        }
+        double lateness = random.nextDouble();
+        long createdAt = clock - (lateness < 0.02 ? 400_000 + random.nextInt(300_000)
+                : lateness < 0.10 ? random.nextInt(200_000) : random.nextInt(1_000));
+        long user = 1 + random.nextInt(USERS);
+        String category = CATEGORIES.get(random.nextInt(CATEGORIES.size()));
+        BigDecimal total = BigDecimal.valueOf(100 + random.nextInt(99_900), 2);
+        String json = """
+                {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d}"""
+                .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000);
+        return new Pending(sender.send(new ProducerRecord<>(TOPIC, id.getBytes(StandardCharsets.UTF_8),
+                json.getBytes(StandardCharsets.UTF_8))), id, user, category, total, Instant.ofEpochMilli(createdAt),
+                null);
     }
 
     synchronized long produced() {
@@ -158,5 +208,8 @@ final class OrderTraffic implements AutoCloseable {
     @Override
     public void close() {
         producer.close();
+        if (transactional != null) {
+            transactional.close();
+        }
     }
 }

@@ -286,6 +286,8 @@ class HostileHttpInputTest {
                 case "readModel", "topic" -> "orders";
                 case "partition" -> "0";
                 case "Idempotency-Key" -> "hostile-input-key";
+                // false: a rebuild that would lose history is refused, one that would not runs as without it
+                case "accept-history-loss" -> "false";
                 default -> throw new AssertionError("no valid value for parameter " + parameter + " of "
                         + operation.key() + ": add one to the test");
             };

@@ -113,6 +113,10 @@ public class AdminResource {
             throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
                     + rebuilds.topics());
         }
+        if (!logGuard.mismatches().containsKey(topic)) {
+            throw new ProblemException(409, "Conflict", "topic " + Quote.of(topic) + " is not fenced: its log is the "
+                    + "one its positions came from, there is nothing to accept");
+        }
         return new Accepted(topic, logGuard.accept(topic).await().atMost(java.time.Duration.ofSeconds(30)));
     }
 
