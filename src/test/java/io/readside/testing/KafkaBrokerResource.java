@@ -3,6 +3,7 @@ package io.readside.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -25,15 +26,36 @@ public class KafkaBrokerResource implements QuarkusTestResourceLifecycleManager 
         return Map.of("kafka.bootstrap.servers", bootstrapServers);
     }
 
+    private static Path dataDir;
+    private static int port;
+    private static int controllerPort;
+
     private static synchronized EmbeddedKafka broker() {
         if (broker == null) {
             try {
-                broker = EmbeddedKafka.start(Files.createTempDirectory("readside-test-kafka"), 0, 0, PARTITIONS);
+                dataDir = Files.createTempDirectory("readside-test-kafka");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            port = LocalHost.freePort();
+            controllerPort = LocalHost.freePort();
+            broker = EmbeddedKafka.start(dataDir, port, controllerPort, PARTITIONS);
         }
         return broker;
+    }
+
+    /** An outage: the broker stops, its log stays for {@link #endOutage()}. */
+    public static synchronized void startOutage() {
+        if (broker == null) {
+            throw new IllegalStateException("no broker is running for this application");
+        }
+        broker.close();
+        broker = null;
+    }
+
+    /** The same broker again, on the same ports with the same log. */
+    public static synchronized void endOutage() {
+        broker = EmbeddedKafka.start(dataDir, port, controllerPort, PARTITIONS);
     }
 
     /** Quarkus stops the resource with the application it served (a profile change starts new ones). */

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,23 +33,25 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
+import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
-import io.vertx.mutiny.sqlclient.SqlConnection;
-import io.vertx.mutiny.sqlclient.Transaction;
 import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 
 /**
- * Publishes the outbox: the unpublished rows in id order, a batch per transaction, each to its topic with its key
- * (acks=all, idempotent producer, lz4), then marks them published with the partition and offset they landed at. One
- * relay publishes at a time across instances (a transaction-scoped advisory lock), which keeps each key's rows in
- * order. A crash after the broker has a batch and before the mark publishes that batch again: at least once; the
- * consumers' exactly-once effect absorbs the copies (an identical order version changes nothing; a cancel carries
- * its event id). Woken at commit by LISTEN/NOTIFY, and it polls in case a notification is missed.
+ * Publishes the outbox: the unpublished rows in id order, each to its topic with its key (acks=all, idempotent
+ * producer, lz4), then marks them published with the partition and offset they landed at. A batch is read in one
+ * short statement, published and acknowledged with no transaction open, and marked in a second short statement. One
+ * relay publishes at a time across instances (a session-level advisory lock held from the read to the mark), which
+ * keeps each key's rows in order. A crash after the broker has a batch and before the mark publishes that batch
+ * again: at least once; the consumers' exactly-once effect absorbs the copies (an identical order version changes
+ * nothing; a cancel carries its event id). Woken at commit by LISTEN/NOTIFY, and it polls in case a notification is
+ * missed.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -56,7 +59,19 @@ public class OutboxRelay {
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
 
     static final String CHANNEL = "readside_outbox";
-    static final String ONE_RELAY_AT_A_TIME = "SELECT pg_try_advisory_xact_lock(hashtext('readside-outbox-relay'))";
+    /** The relay's own session, named so that it can be told apart in pg_stat_activity. */
+    static final String RELAY_APPLICATION_NAME = "readside-outbox-relay";
+    static final String LISTEN_APPLICATION_NAME = "readside-outbox-listen";
+    // One relay at a time: a session-level advisory lock on the relay's own connection (not from the pool), taken
+    // before a batch is read and released once it is marked, so no transaction stays open while the broker answers.
+    // Chosen over a lease row: PostgreSQL releases it by itself when the holder's session ends (crash, SIGKILL, lost
+    // connection), so there is no expiry to tune against the broker's 30 s delivery time-out (too short: two relays
+    // publish at once; too long: a crashed relay stalls the outbox), and no migration. The mark runs on the session
+    // that holds the lock: if that session is gone, the mark fails and the batch is published again (at least once).
+    // The key is the one the transaction-scoped lock used before: session and transaction locks on one key exclude
+    // each other, so relays of the previous version, during a rolling upgrade, still take turns with these.
+    static final String ONE_RELAY_AT_A_TIME = "SELECT pg_try_advisory_lock(hashtext('readside-outbox-relay'))";
+    static final String NEXT_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
     static final String UNPUBLISHED = """
             SELECT id, topic, message_key, payload, created_at FROM outbox
              WHERE published_at IS NULL ORDER BY id LIMIT $1""";
@@ -71,7 +86,8 @@ public class OutboxRelay {
 
     private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(60);
-    private static final Duration MAX_BACK_OFF = Duration.ofSeconds(5);
+    private static final long MIN_BACK_OFF_MILLIS = 100;
+    private static final long MAX_BACK_OFF_MILLIS = 5_000;
     private static final Duration CLEAN_EVERY = Duration.ofMinutes(1);
 
     @Inject
@@ -105,10 +121,15 @@ public class OutboxRelay {
 
     private final Semaphore wake = new Semaphore(0);
     private final AtomicLong oldestUnpublishedMillis = new AtomicLong();
+    private final AtomicBoolean listenFailing = new AtomicBoolean();
     private volatile boolean running;
+    private volatile long batchAwaitingBroker;
     private Thread thread;
     private KafkaProducer<String, byte[]> producer;
     private PgSubscriber subscriber;
+    private volatile long listenRetryTimer = -1;
+    /** The relay thread's own session (the advisory lock's); null until needed and after a failure. */
+    private PgConnection connection;
     private Counter published;
     private Timer delay;
     private long publishedTotal;
@@ -137,8 +158,8 @@ public class OutboxRelay {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000),
                 new StringSerializer(), new ByteArraySerializer());
-        listen();
         running = true;
+        listen();
         thread = new Thread(this::run, "readside-outbox-relay");
         thread.setDaemon(true);
         thread.start();
@@ -155,6 +176,7 @@ public class OutboxRelay {
             }
         }
         if (subscriber != null) {
+            vertx.cancelTimer(listenRetryTimer);
             subscriber.close();
         }
         if (producer != null) {
@@ -162,21 +184,95 @@ public class OutboxRelay {
         }
     }
 
+    // --- LISTEN ---------------------------------------------------------------------------------------------------
+
     private void listen() {
-        PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl).setUser(databaseUser)
-                .setPassword(databasePassword);
-        subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(retries -> 1_000L);
-        subscriber.channel(CHANNEL).handler(payload -> wake.release());
-        subscriber.connect().onFailure(e -> LOG.warnf(
-                "LISTEN %s failed (%s): the relay polls every %s instead", CHANNEL, e.getMessage(), pollInterval));
+        subscriber = PgSubscriber.subscriber(vertx, connectOptions(LISTEN_APPLICATION_NAME))
+                .reconnectPolicy(this::reconnectAfterLoss);
+        subscriber.channel(CHANNEL).subscribeHandler(v -> listening()).handler(payload -> wake.release());
+        connectListener(0);
     }
 
+    /**
+     * The first connection. PgSubscriber applies its reconnect policy only to a connection it had: a failed first
+     * connect() is not retried, and the subscriber stays open without a connection (a second connect() does nothing
+     * until close()). So a failed first attempt closes it and tries again, on the same back-off as a reconnection.
+     */
+    private void connectListener(int attempt) {
+        if (!running) {
+            return;
+        }
+        subscriber.connect().onFailure(e -> {
+            listenFailed("LISTEN %s cannot connect (%s): retrying with back-off up to %d ms, polling every %s meanwhile",
+                    e.getMessage());
+            subscriber.close();
+            if (running) {
+                listenRetryTimer = vertx.setTimer(backOffMillis(attempt), id -> connectListener(attempt + 1));
+            }
+        });
+    }
+
+    /** PgSubscriber's reconnect policy (a connection it had was lost): how long to wait, or -1 to stop at shutdown. */
+    private long reconnectAfterLoss(int retries) {
+        if (!running) {
+            return -1;
+        }
+        if (retries == 0) {
+            listenFailed("LISTEN %s lost its connection (%s): reconnecting with back-off up to %d ms, polling every %s "
+                    + "meanwhile", "closed by the server or the network");
+        }
+        return backOffMillis(retries);
+    }
+
+    /** LISTEN is in place, after the first connection or a reconnection. */
+    private void listening() {
+        if (!running) { // connected after close(): PgSubscriber does not check; its connection goes, with no retry
+            io.vertx.pgclient.PgConnection late = subscriber.actualConnection();
+            if (late != null) {
+                late.close();
+            }
+            return;
+        }
+        listenFailing.set(false);
+        LOG.infof("LISTEN %s in place: the relay is woken at commit", CHANNEL);
+        wake.release(); // rows committed while nothing listened are published now, not at the next poll
+    }
+
+    /** WARN once per streak of failures, DEBUG for the rest of it. */
+    private void listenFailed(String format, String cause) {
+        if (listenFailing.compareAndSet(false, true)) {
+            LOG.warnf(format, CHANNEL, cause, MAX_BACK_OFF_MILLIS, pollInterval);
+        } else {
+            LOG.debugf(format, CHANNEL, cause, MAX_BACK_OFF_MILLIS, pollInterval);
+        }
+    }
+
+    private PgConnectOptions connectOptions(String applicationName) {
+        return PgConnectOptions.fromUri(databaseUrl).setUser(databaseUser).setPassword(databasePassword)
+                .addProperty("application_name", applicationName);
+    }
+
+    /** 100 ms, doubling, at most 5 s. */
+    static long backOffMillis(int attempt) {
+        return Math.min(MAX_BACK_OFF_MILLIS, MIN_BACK_OFF_MILLIS << Math.min(attempt, 16));
+    }
+
+    // --- publishing -----------------------------------------------------------------------------------------------
+
     private void run() {
-        Duration backOff = Duration.ofMillis(100);
+        try {
+            publishUntilStopped();
+        } finally {
+            closeConnection();
+        }
+    }
+
+    private void publishUntilStopped() {
+        int failures = 0;
         while (running) {
             try {
                 int count = publishBatch();
-                backOff = Duration.ofMillis(100);
+                failures = 0;
                 if (count >= batchSize) {
                     continue; // more waiting
                 }
@@ -190,39 +286,47 @@ public class OutboxRelay {
                 if (!running) {
                     return;
                 }
-                LOG.warnf("publishing the outbox failed, retrying in %d ms: %s", backOff.toMillis(), e.toString());
+                long backOff = backOffMillis(failures++);
+                LOG.warnf("publishing the outbox failed, retrying in %d ms: %s", backOff, e.toString());
                 try {
-                    Thread.sleep(backOff.toMillis());
+                    Thread.sleep(backOff);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                     return;
                 }
-                backOff = backOff.multipliedBy(2).compareTo(MAX_BACK_OFF) > 0 ? MAX_BACK_OFF : backOff.multipliedBy(2);
             }
         }
     }
 
-    /** One batch in one transaction; returns how many rows it published (0 also when another relay holds the lock). */
+    /** One batch; returns how many rows it published (0 also when another relay holds the lock). */
     int publishBatch() throws InterruptedException {
-        SqlConnection conn = pool.getConnection().await().atMost(QUERY_TIMEOUT);
         try {
-            Transaction tx = conn.begin().await().atMost(QUERY_TIMEOUT);
-            boolean ours = conn.query(ONE_RELAY_AT_A_TIME).execute().await().atMost(QUERY_TIMEOUT)
-                    .iterator().next().getBoolean(0);
-            if (!ours) {
-                tx.rollback().await().atMost(QUERY_TIMEOUT);
+            PgConnection conn = connection();
+            if (!sql(conn.query(ONE_RELAY_AT_A_TIME).execute()).iterator().next().getBoolean(0)) {
                 return 0;
             }
-            RowSet<Row> rows = conn.preparedQuery(UNPUBLISHED).execute(Tuple.of(batchSize))
-                    .await().atMost(QUERY_TIMEOUT);
-            if (rows.size() == 0) {
-                oldestUnpublishedMillis.set(0);
-                tx.rollback().await().atMost(QUERY_TIMEOUT);
-                return 0;
-            }
-            List<Long> ids = new ArrayList<>(rows.size());
-            List<Instant> created = new ArrayList<>(rows.size());
-            List<Future<RecordMetadata>> sends = new ArrayList<>(rows.size());
+            int count = publishHoldingTheLock(conn);
+            sql(conn.query(NEXT_RELAY).execute());
+            return count;
+        } catch (RuntimeException | InterruptedException e) {
+            closeConnection(); // whatever state it is in, the end of the session releases the lock
+            throw e;
+        }
+    }
+
+    private int publishHoldingTheLock(PgConnection conn) throws InterruptedException {
+        RowSet<Row> rows = sql(conn.preparedQuery(UNPUBLISHED).execute(Tuple.of(batchSize)));
+        if (rows.size() == 0) {
+            oldestUnpublishedMillis.set(0);
+            return 0;
+        }
+        List<Long> ids = new ArrayList<>(rows.size());
+        List<Instant> created = new ArrayList<>(rows.size());
+        List<Future<RecordMetadata>> sends = new ArrayList<>(rows.size());
+        Integer[] partitions = new Integer[rows.size()];
+        Long[] offsets = new Long[rows.size()];
+        batchAwaitingBroker = rows.iterator().next().getLong("id");
+        try {
             for (Row row : rows) {
                 ids.add(row.getLong("id"));
                 created.add(row.getOffsetDateTime("created_at").toInstant());
@@ -233,30 +337,53 @@ public class OutboxRelay {
                 sends.add(producer.send(record));
             }
             oldestUnpublishedMillis.set(Math.max(0, System.currentTimeMillis() - created.get(0).toEpochMilli()));
-            Integer[] partitions = new Integer[sends.size()];
-            Long[] offsets = new Long[sends.size()];
             for (int i = 0; i < sends.size(); i++) {
                 RecordMetadata at = acknowledged(sends.get(i));
                 partitions[i] = at.partition();
                 offsets[i] = at.offset();
             }
-            publishedTotal += ids.size();
-            if (haltAfter.isPresent() && publishedTotal >= haltAfter.get()) {
-                LOG.warnf("fault injection: halting with %d rows on the broker and not marked published", ids.size());
-                Runtime.getRuntime().halt(99);
-            }
-            conn.preparedQuery(MARK_PUBLISHED).execute(Tuple.of(ids.toArray(new Long[0]), partitions, offsets))
-                    .await().atMost(QUERY_TIMEOUT);
-            tx.commit().await().atMost(QUERY_TIMEOUT);
-            Instant now = Instant.now();
-            published.increment(ids.size());
-            for (Instant at : created) {
-                delay.record(Duration.between(at, now).toNanos(), TimeUnit.NANOSECONDS);
-            }
-            return ids.size();
         } finally {
-            conn.close().await().atMost(QUERY_TIMEOUT);
+            batchAwaitingBroker = 0;
         }
+        publishedTotal += ids.size();
+        if (haltAfter.isPresent() && publishedTotal >= haltAfter.get()) {
+            LOG.warnf("fault injection: halting with %d rows on the broker and not marked published", ids.size());
+            Runtime.getRuntime().halt(99);
+        }
+        sql(conn.preparedQuery(MARK_PUBLISHED).execute(Tuple.of(ids.toArray(new Long[0]), partitions, offsets)));
+        Instant now = Instant.now();
+        published.increment(ids.size());
+        for (Instant at : created) {
+            delay.record(Duration.between(at, now).toNanos(), TimeUnit.NANOSECONDS);
+        }
+        return ids.size();
+    }
+
+    /** The first outbox id of the batch whose acknowledgements the relay is waiting for; 0 when it is not waiting. */
+    long batchAwaitingBroker() {
+        return batchAwaitingBroker;
+    }
+
+    private PgConnection connection() {
+        if (connection == null) {
+            connection = sql(PgConnection.connect(io.vertx.mutiny.core.Vertx.newInstance(vertx),
+                    connectOptions(RELAY_APPLICATION_NAME)))
+                    .exceptionHandler(e -> LOG.debugf("the relay's connection: %s", e.getMessage()));
+        }
+        return connection;
+    }
+
+    private void closeConnection() {
+        PgConnection conn = connection;
+        connection = null;
+        if (conn != null) {
+            conn.close().subscribe().with(ok -> {
+            }, e -> LOG.debugf("closing the relay's connection: %s", e.getMessage()));
+        }
+    }
+
+    private static <T> T sql(Uni<T> statement) {
+        return statement.await().atMost(QUERY_TIMEOUT);
     }
 
     private static RecordMetadata acknowledged(Future<RecordMetadata> send) throws InterruptedException {

@@ -33,7 +33,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 @TestProfile(CommandsInfrastructure.class)
 class ConsistencyGateEndToEndTest {
 
-    /** OutboxRelay publishes only while it holds this lock (per transaction); a session holding it stops the relay. */
+    /** OutboxRelay publishes only while it holds this lock (per batch); a session holding it stops the relay. */
     private static final String HOLD_THE_RELAY = "SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))";
     private static final String RELEASE_THE_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
 
