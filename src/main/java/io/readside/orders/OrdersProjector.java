@@ -85,13 +85,18 @@ public class OrdersProjector implements Replayable {
 
     /**
      * Serialises the versions of one order across partitions (and instances): a transaction-scoped advisory lock per
-     * order id, taken in one order (the ids' hashes, sorted) so that two batches cannot deadlock. Without it, two
-     * versions of a new order on two partitions (keys hash differently once partitions are added) would both see
-     * "no previous version" and both count the order. Whichever commits last is the order's version.
+     * order id, taken in one order (the ids' hashes, sorted) so that two live batches cannot deadlock. Without it,
+     * two versions of a new order on two partitions (keys hash differently once partitions are added) would both see
+     * "no previous version" and both count the order. Whichever commits last is the order's version. The two-key form
+     * keeps these locks in a space of their own ({@link #ORDER_LOCKS}), apart from the single-key locks of rebuilds
+     * and the outbox relay, so that no order id, however chosen, can collide with them. A rebuild's replay takes no
+     * such lock: the shadow tables have one writer.
      */
     static final String LOCK_ORDER_IDS = """
-            SELECT pg_advisory_xact_lock(k)
-              FROM (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS ids""";
+            SELECT pg_advisory_xact_lock($2, k)
+              FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS ids""";
+    /** The class of the order-id advisory locks ("ORDR"). */
+    static final int ORDER_LOCKS = 0x4f524452;
 
     static final String PREVIOUS_VERSION = """
             SELECT user_id, category, total, item_count, created_at, window_category, window_start, window_amount
@@ -224,7 +229,7 @@ public class OrdersProjector implements Replayable {
                     .replaceWithVoid();
         }
         OrderEvent order = (OrderEvent) event;
-        return applier.applyOnce(CHANNEL, group, record, conn -> project(conn, order, record),
+        return applier.applyOnce(CHANNEL, group, record, conn -> project(conn, order, record, true),
                 () -> republished(order, record))
                 .invoke(projected -> {
                     if (projected != null && projected.late()) { // counted once committed, not per attempt
@@ -425,7 +430,7 @@ public class OrdersProjector implements Replayable {
     }
 
     private static Uni<Void> lock(SqlConnection conn, String[] orderIds) {
-        return conn.preparedQuery(LOCK_ORDER_IDS).execute(Tuple.of((Object) orderIds)).replaceWithVoid();
+        return conn.preparedQuery(LOCK_ORDER_IDS).execute(Tuple.of(orderIds, ORDER_LOCKS)).replaceWithVoid();
     }
 
     private Uni<Void> writeOrders(SqlConnection conn, OrderBatch batch) {
@@ -617,7 +622,7 @@ public class OrdersProjector implements Replayable {
             return Uni.createFrom().item(false);
         }
         // a cancel's effect is the saga status, which is carried over from the live table (payments are not replayed)
-        return event instanceof OrderEvent order ? project(conn, order, record).replaceWith(true)
+        return event instanceof OrderEvent order ? project(conn, order, record, false).replaceWith(true)
                 : Uni.createFrom().item(true);
     }
 
@@ -670,11 +675,13 @@ public class OrdersProjector implements Replayable {
                 });
     }
 
-    private Uni<Projected> project(SqlConnection conn, OrderEvent order, ConsumerRecord<?, ?> record) {
+    private Uni<Projected> project(SqlConnection conn, OrderEvent order, ConsumerRecord<?, ?> record,
+            boolean live) {
         Uni<Instant> streamTime = conn.preparedQuery(ADVANCE_STREAM_TIME)
                 .execute(Tuple.of(group, record.topic(), record.partition(), utc(order.createdAt())))
                 .map(rows -> rows.iterator().next().getOffsetDateTime(0).toInstant());
-        Uni<Previous> previous = lock(conn, new String[] { order.orderId() })
+        Uni<Void> locked = live ? lock(conn, new String[] { order.orderId() }) : Uni.createFrom().voidItem();
+        Uni<Previous> previous = locked
                 .chain(() -> conn.preparedQuery(PREVIOUS_VERSION).execute(Tuple.of(order.orderId())))
                 .map(rows -> rows.size() == 0 ? null : Previous.of(rows.iterator().next()));
         return streamTime.flatMap(now -> previous.flatMap(before -> {

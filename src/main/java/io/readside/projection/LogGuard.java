@@ -2,11 +2,17 @@ package io.readside.projection;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,6 +23,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -35,28 +42,39 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * anew: its records would all look like redeliveries (below the stored positions) and be dropped. So the guard
  * compares Kafka's topic id and cluster id with those recorded with the positions (table {@code log_identities}),
  * and each partition's log end offset with its stored position (positions restored from a backup may be ahead of
- * the log). On a mismatch the topic is <b>fenced</b>: its projectors apply nothing (their records wait,
- * unacknowledged), readiness is DOWN with the reason, an ERROR is logged, {@code readside_log_mismatch{topic}} is 1,
- * and the status page says so, until an operator accepts the new log ({@code POST
- * /admin/topics/{topic}/accept-new-log}: {@link #accept}).
+ * the log). On a mismatch the topic is <b>fenced</b>, for every instance (the reason is kept in
+ * {@code log_identities.fenced_reason}): its projectors apply nothing (their records wait, unacknowledged),
+ * readiness is DOWN with the reason, an ERROR is logged, {@code readside_log_mismatch{topic}} is 1, and the status
+ * page says so, until an operator accepts the new log ({@code POST /admin/topics/{topic}/accept-new-log}:
+ * {@link #accept}).
  *
- * <p>Checked when partitions are assigned ({@link PositionSeeker}, before any record of the assignment is applied)
- * and at every lag measurement.
+ * <p>Checked when partitions are assigned ({@link PositionSeeker}, before any record of the assignment is applied),
+ * at every lag measurement, and before records below the stored position are acknowledged as redeliveries
+ * ({@link #confirm}). Only topics consumed from Kafka are guarded (not the in-memory channels of the fast test
+ * tier).
  */
 @ApplicationScoped
 public class LogGuard {
 
     private static final Logger LOG = Logger.getLogger(LogGuard.class);
-    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+    /** Each broker call of a check; a check that cannot finish decides nothing (UNKNOWN). */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(3);
 
-    static final String IDENTITY = "SELECT topic_id, cluster_id FROM log_identities WHERE topic = $1";
+    static final String IDENTITY = """
+            SELECT topic_id, cluster_id, fenced_reason FROM log_identities WHERE topic = $1""";
     static final String RECORD_IDENTITY = """
             INSERT INTO log_identities (topic, topic_id, cluster_id) VALUES ($1, $2, $3)
             ON CONFLICT (topic) DO NOTHING""";
+    /** The first instance to see the mismatch records why; the reason then holds for all, until accepted. */
+    static final String FENCE = """
+            UPDATE log_identities SET fenced_reason = $2, fenced_at = now()
+             WHERE topic = $1 AND fenced_reason IS NULL""";
     static final String POSITIONS = """
             SELECT consumer_group, kafka_partition, next_offset FROM projection_positions WHERE topic = $1""";
+    /** Accepting: only a fenced topic, and its positions with it, in one transaction. */
+    static final String ACCEPT = """
+            DELETE FROM log_identities WHERE topic = $1 AND fenced_reason IS NOT NULL""";
     static final String FORGET_POSITIONS = "DELETE FROM projection_positions WHERE topic = $1";
-    static final String FORGET_IDENTITY = "DELETE FROM log_identities WHERE topic = $1";
 
     /** The topic's log is not the one its positions came from; nothing of it is applied until accepted. */
     public static final class LogMismatchException extends RuntimeException {
@@ -66,20 +84,35 @@ public class LogGuard {
         }
     }
 
+    /** The log could not be checked (broker or database unavailable); the records wait and are tried again. */
+    public static final class LogUnverifiedException extends RuntimeException {
+        LogUnverifiedException(String topic) {
+            super("the log of topic " + topic + " could not be checked; tried again", null, false, false);
+        }
+    }
+
     /** Why a topic is fenced, and since when. */
     public record Mismatch(String topic, String reason, Instant since) {
+    }
+
+    /** What a check found. */
+    public enum Verdict {
+        SAME, MISMATCH, UNKNOWN
     }
 
     @Inject
     Pool pool;
     @Inject
     MeterRegistry registry;
+    @Inject
+    Config config;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
     private final Map<String, Mismatch> fenced = new ConcurrentHashMap<>();
     private final Map<String, Boolean> gauges = new ConcurrentHashMap<>();
+    private volatile Set<String> guarded;
     private Admin admin;
 
     /**
@@ -93,16 +126,28 @@ public class LogGuard {
         }
     }
 
+    /** Whether the topic is fenced (on this instance's latest check). */
+    public boolean isFenced(String topic) {
+        return fenced.containsKey(topic);
+    }
+
     /**
      * Before records below the stored position are taken for redeliveries (and acknowledged without being applied):
      * asks the broker, now, whether this is still the log the positions came from ({@link #verify}, on a worker
-     * thread), and fails with {@link LogMismatchException} if not. A recreated topic's first records look exactly
-     * like redeliveries, and may arrive before any rebalance or lag measurement noticed the new log.
+     * thread). Fails with {@link LogMismatchException} if not, and with {@link LogUnverifiedException} when it
+     * cannot tell (the records wait and are tried again). A recreated topic's first records look exactly like
+     * redeliveries, and may arrive before any rebalance or lag measurement noticed the new log.
      */
     public Uni<Void> confirm(String topic) {
+        if (!guarded().contains(topic)) {
+            return Uni.createFrom().voidItem();
+        }
         return Uni.createFrom().item(() -> {
-            verify(topic);
+            Verdict verdict = verify(topic);
             check(topic);
+            if (verdict == Verdict.UNKNOWN) {
+                throw new LogUnverifiedException(topic);
+            }
             return (Void) null;
         }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
@@ -113,10 +158,14 @@ public class LogGuard {
     }
 
     /**
-     * Compares the topic's log with what its positions were stored for; blocks (the lag monitor's thread, or a
-     * consumer's polling thread in a rebalance). A broker or database that does not answer decides nothing.
+     * Compares the topic's log with what its positions were stored for, and fences or lifts the fence accordingly;
+     * blocks (the lag monitor's thread, a consumer's polling thread in a rebalance, or a worker). A broker or database
+     * that does not answer decides nothing ({@link Verdict#UNKNOWN}).
      */
-    public void verify(String topic) {
+    public Verdict verify(String topic) {
+        if (!guarded().contains(topic)) {
+            return Verdict.SAME;
+        }
         try {
             // positions first, the log second: a position read before the log end offset can never exceed it
             // legitimately (positions and log ends only grow), while one read after may have passed a stale end
@@ -129,36 +178,36 @@ public class LogGuard {
             String clusterId = client.describeCluster().clusterId().get(CALL_TIMEOUT.toMillis(),
                     TimeUnit.MILLISECONDS);
             String topicId = description.topicId().toString();
-            Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             description.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()),
                     OffsetSpec.latest()));
             Map<Integer, Long> logEnds = new TreeMap<>();
             client.listOffsets(latest).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .forEach((partition, info) -> logEnds.put(partition.partition(), info.offset()));
-            compare(topic, topicId, clusterId, logEnds, stored, positions);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
-                return; // deleted, not yet created again: nothing is delivered meanwhile
-            }
+            return compare(topic, topicId, clusterId, logEnds, stored, positions);
+        } catch (ExecutionException e) {
             LOG.debugf("could not verify the log of %s: %s", topic, e.getCause());
-        } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
+        } catch (TimeoutException | RuntimeException e) {
             LOG.debugf("could not verify the log of %s: %s", topic, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return Verdict.UNKNOWN;
     }
 
-    private void compare(String topic, String topicId, String clusterId, Map<Integer, Long> logEnds,
+    private Verdict compare(String topic, String topicId, String clusterId, Map<Integer, Long> logEnds,
             RowSet<Row> stored, RowSet<Row> positions) {
         String reason = null;
         if (stored.size() == 0) {
-            // first sight (a new deployment, or the first start of this version): these positions belong to this log
-            // unless one of them is already beyond its end
+            // first sight (a new deployment, the first start of this version, or a log just accepted): these
+            // positions belong to this log unless one of them is beyond its end
             pool.preparedQuery(RECORD_IDENTITY).execute(Tuple.of(topic, topicId, clusterId)).await()
                     .atMost(CALL_TIMEOUT);
         } else {
             Row identity = stored.iterator().next();
-            if (!identity.getString("cluster_id").equals(clusterId)) {
+            if (identity.getString("fenced_reason") != null) {
+                reason = identity.getString("fenced_reason");
+            } else if (!identity.getString("cluster_id").equals(clusterId)) {
                 reason = "the positions were stored for cluster " + identity.getString("cluster_id")
                         + ", the broker belongs to cluster " + clusterId + " (failed over or restored elsewhere?)";
             } else if (!identity.getString("topic_id").equals(topicId)) {
@@ -180,8 +229,17 @@ public class LogGuard {
             }
         }
         if (reason != null) {
+            // recorded for every instance, and kept when the log later grows past the positions: the records in
+            // between were never applied
+            pool.preparedQuery(FENCE).execute(Tuple.of(topic, reason)).await().atMost(CALL_TIMEOUT);
             fence(topic, reason);
+            return Verdict.MISMATCH;
         }
+        Mismatch lifted = fenced.remove(topic);
+        if (lifted != null) {
+            LOG.warnf("topic %s is no longer fenced: its new log was accepted", topic);
+        }
+        return Verdict.SAME;
     }
 
     private void fence(String topic, String reason) {
@@ -195,21 +253,44 @@ public class LogGuard {
     }
 
     /**
-     * Accepts the topic's current log: forgets its positions (every group) and its recorded identity, and lifts the
-     * fence. The projectors then apply the log from where their consumers are (from its start, for a recreated
-     * topic); a record already in the read model changes nothing again (the same version of an entity).
+     * Accepts the topic's current log, if it is fenced: in one transaction, forgets its recorded identity and its
+     * positions (every group); every instance's next check finds the log as first seen and lifts its fence. The
+     * projectors then apply the new log from where their consumers are (from its start, for a recreated topic); a
+     * record already in the read model changes nothing again (the same version of an entity).
      *
-     * @return the positions forgotten
+     * @return the positions forgotten; empty when the topic was not fenced (nothing to accept)
      */
-    public Uni<Integer> accept(String topic) {
-        return pool.withTransaction(conn -> conn.preparedQuery(FORGET_IDENTITY).execute(Tuple.of(topic))
-                .chain(() -> conn.preparedQuery(FORGET_POSITIONS).execute(Tuple.of(topic))))
-                .map(RowSet::rowCount)
-                .invoke(forgotten -> {
+    public Uni<Optional<Integer>> accept(String topic) {
+        return pool.withTransaction(conn -> conn.preparedQuery(ACCEPT).execute(Tuple.of(topic))
+                .flatMap(accepted -> accepted.rowCount() == 0 ? Uni.createFrom().item(Optional.<Integer> empty())
+                        : conn.preparedQuery(FORGET_POSITIONS).execute(Tuple.of(topic))
+                                .map(forgotten -> Optional.of(forgotten.rowCount()))))
+                .invoke(forgotten -> forgotten.ifPresent(count -> {
                     Mismatch lifted = fenced.remove(topic);
                     LOG.warnf("the new log of topic %s was accepted by an operator: %d positions forgotten%s", topic,
-                            forgotten, lifted == null ? "" : " (was fenced: " + lifted.reason() + ")");
-                });
+                            count, lifted == null ? "" : " (was fenced: " + lifted.reason() + ")");
+                }));
+    }
+
+    /** Topics consumed from Kafka by a projecting channel (the in-memory channels of the fast test tier are not). */
+    private Set<String> guarded() {
+        Set<String> topics = guarded;
+        if (topics == null) {
+            Set<String> found = new HashSet<>();
+            for (String name : config.getPropertyNames()) {
+                if (name.startsWith("mp.messaging.incoming.") && name.endsWith(".connector")
+                        && "smallrye-kafka".equals(config.getOptionalValue(name, String.class).orElse(""))) {
+                    String prefix = name.substring(0, name.length() - ".connector".length());
+                    if (PositionSeeker.NAME.equals(config.getOptionalValue(prefix
+                            + ".consumer-rebalance-listener.name", String.class).orElse(""))) {
+                        found.add(config.getOptionalValue(prefix + ".topic", String.class)
+                                .orElse(prefix.substring("mp.messaging.incoming.".length())));
+                    }
+                }
+            }
+            guarded = topics = Set.copyOf(found);
+        }
+        return topics;
     }
 
     private void gauge(String topic) {

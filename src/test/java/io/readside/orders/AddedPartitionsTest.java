@@ -62,7 +62,8 @@ class AddedPartitionsTest {
         // the lock every applying transaction takes for the order id, held by the test
         SqlConnection holder = pool.getConnection().await().atMost(APPLIED);
         holder.query("BEGIN").execute().await().atMost(APPLIED);
-        holder.preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").execute(Tuple.of("ap-x"))
+        holder.preparedQuery("SELECT pg_advisory_xact_lock($2, hashtext($1))")
+                .execute(Tuple.of("ap-x", OrdersProjector.ORDER_LOCKS))
                 .await().atMost(APPLIED);
         try (TestProducer producer = new TestProducer(bootstrapServers)) { // keys that hashed apart
             producer.send("orders", 1, "ap-x", order("ap-x", 6202, "10.00"));

@@ -130,6 +130,7 @@ public class LagMonitor {
     }
 
     private final Map<String, Instant> caughtUp = new ConcurrentHashMap<>();
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     /**
      * The latest time at which everything the channel's topic held had been applied: every record written to the
@@ -301,7 +302,12 @@ public class LagMonitor {
         partitions.forEach(this::publish);
         for (Consumed c : consumed) {
             List<PartitionLag> own = partitions.stream().filter(p -> p.channel().equals(c.channel())).toList();
-            if (own.stream().allMatch(p -> p.lagRecords() == 0)) { // no partitions (no topic yet): nothing to apply
+            if (!own.isEmpty()) {
+                seen.add(c.topic());
+            }
+            // a fenced topic's positions say nothing of its log; a topic that existed and is gone is not caught up
+            boolean knowable = !guard.isFenced(c.topic()) && (!own.isEmpty() || !seen.contains(c.topic()));
+            if (knowable && own.stream().allMatch(p -> p.lagRecords() == 0)) {
                 caughtUp.put(c.channel(), askedAt);
             }
         }

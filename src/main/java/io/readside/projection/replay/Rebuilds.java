@@ -30,6 +30,7 @@ import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.readside.projection.LogGuard;
 import io.readside.projection.RecordApplier;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -108,6 +109,8 @@ public class Rebuilds {
     Flyway flyway;
     @Inject
     MeterRegistry registry;
+    @Inject
+    LogGuard guard;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
@@ -144,6 +147,10 @@ public class Rebuilds {
     public RebuildStatus start(String readModel, boolean acceptHistoryLoss) {
         Replayable model = readModels.stream().filter(m -> m.readModel().equals(readModel)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(readModel));
+        if (guard.verify(model.topic()) != LogGuard.Verdict.SAME) {
+            throw new IllegalStateException("topic " + model.topic() + " is fenced, or its log could not be checked: "
+                    + "a rebuild needs the log the live read model came from (accept the new log first)");
+        }
         Map<Integer, Long> logStarts = logStarts(model.topic());
         long lost = rowsBeforeLogStart(model, logStarts);
         if (lost > 0 && !acceptHistoryLoss) {

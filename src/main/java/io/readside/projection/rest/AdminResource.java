@@ -109,15 +109,13 @@ public class AdminResource {
     @POST
     @Path("/topics/{topic}/accept-new-log")
     public Accepted acceptNewLog(@PathParam("topic") String topic) {
-        if (rebuilds.topics().stream().noneMatch(topic::equals) && !logGuard.mismatches().containsKey(topic)) {
+        if (rebuilds.topics().stream().noneMatch(topic::equals)) {
             throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
                     + rebuilds.topics());
         }
-        if (!logGuard.mismatches().containsKey(topic)) {
-            throw new ProblemException(409, "Conflict", "topic " + Quote.of(topic) + " is not fenced: its log is the "
-                    + "one its positions came from, there is nothing to accept");
-        }
-        return new Accepted(topic, logGuard.accept(topic).await().atMost(java.time.Duration.ofSeconds(30)));
+        return new Accepted(topic, logGuard.accept(topic).await().atMost(java.time.Duration.ofSeconds(30))
+                .orElseThrow(() -> new ProblemException(409, "Conflict", "topic " + Quote.of(topic) + " is not "
+                        + "fenced: its log is the one its positions came from, there is nothing to accept")));
     }
 
     private void known(String readModel) {
