@@ -3,7 +3,6 @@ package io.readside.projection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -276,19 +275,8 @@ public class LogGuard {
     private Set<String> guarded() {
         Set<String> topics = guarded;
         if (topics == null) {
-            Set<String> found = new HashSet<>();
-            for (String name : config.getPropertyNames()) {
-                if (name.startsWith("mp.messaging.incoming.") && name.endsWith(".connector")
-                        && "smallrye-kafka".equals(config.getOptionalValue(name, String.class).orElse(""))) {
-                    String prefix = name.substring(0, name.length() - ".connector".length());
-                    if (PositionSeeker.NAME.equals(config.getOptionalValue(prefix
-                            + ".consumer-rebalance-listener.name", String.class).orElse(""))) {
-                        found.add(config.getOptionalValue(prefix + ".topic", String.class)
-                                .orElse(prefix.substring("mp.messaging.incoming.".length())));
-                    }
-                }
-            }
-            guarded = topics = Set.copyOf(found);
+            guarded = topics = ProjectedChannels.of(config).stream().map(ProjectedChannels.Consumed::topic)
+                    .collect(java.util.stream.Collectors.toUnmodifiableSet());
         }
         return topics;
     }

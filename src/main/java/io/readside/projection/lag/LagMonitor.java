@@ -45,7 +45,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.LogGuard;
-import io.readside.projection.PositionSeeker;
+import io.readside.projection.ProjectedChannels;
+import io.readside.projection.ProjectedChannels.Consumed;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -70,10 +71,6 @@ public class LagMonitor {
             SELECT consumer_group, topic, kafka_partition, next_offset, updated_at
               FROM projection_positions
              WHERE topic = ANY($1)""";
-
-    /** A Kafka channel Readside consumes. */
-    record Consumed(String channel, String group, String topic) {
-    }
 
     @Inject
     Config config;
@@ -414,27 +411,8 @@ public class LagMonitor {
         return partitions;
     }
 
-    /**
-     * Every incoming channel on the Kafka connector that projects into PostgreSQL (it resumes from the stored
-     * positions), with its group and topic, from the configuration. Dev mode's simulated payment service is not one.
-     */
     List<Consumed> consumed() {
-        List<Consumed> consumed = new ArrayList<>();
-        for (String name : config.getPropertyNames()) {
-            if (name.startsWith("mp.messaging.incoming.") && name.endsWith(".connector")
-                    && "smallrye-kafka".equals(config.getOptionalValue(name, String.class).orElse(""))
-                    && PositionSeeker.NAME.equals(config.getOptionalValue(name.substring(0,
-                            name.length() - ".connector".length()) + ".consumer-rebalance-listener.name", String.class)
-                            .orElse(""))) {
-                String prefix = name.substring(0, name.length() - ".connector".length());
-                String channel = prefix.substring("mp.messaging.incoming.".length());
-                consumed.add(new Consumed(channel,
-                        config.getOptionalValue(prefix + ".group.id", String.class).orElse("readside"),
-                        config.getOptionalValue(prefix + ".topic", String.class).orElse(channel)));
-            }
-        }
-        consumed.sort((a, b) -> a.channel().compareTo(b.channel()));
-        return consumed;
+        return ProjectedChannels.of(config);
     }
 
     private static String key(String group, String topic, int partition) {
