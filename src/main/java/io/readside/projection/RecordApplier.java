@@ -86,9 +86,10 @@ public class RecordApplier {
         long start = System.nanoTime();
         return Uni.createFrom().voidItem().invoke(() -> guard.check(record.topic()))
                 .chain(() -> pool.withTransaction(conn -> claim(conn, group, record)
-                .flatMap(claimed -> claimed
-                        ? change.apply(conn).map(result -> new Applied<>(Outcome.APPLIED, result))
-                        : Uni.createFrom().item(new Applied<T>(Outcome.DUPLICATE, null)))))
+                        .flatMap(claimed -> claimed
+                                ? change.apply(conn).map(result -> new Applied<>(Outcome.APPLIED, result))
+                                : Uni.createFrom().item(new Applied<T>(Outcome.DUPLICATE, null)))))
+                // a redelivery, or the first records of a recreated topic? asked of the broker before acknowledging
                 .flatMap(applied -> applied.outcome() != Outcome.DUPLICATE ? Uni.createFrom().item(applied)
                         : guard.confirm(record.topic()).chain(redelivered::get)
                                 .map(result -> new Applied<>(Outcome.DUPLICATE, result)))
