@@ -70,6 +70,11 @@ public record Problem(String type, String title, int status, String detail, List
         if (problem != null) {
             throw ProblemException.badRequest("'" + name + "' " + problem);
         }
+        // the server decodes percent-encoded bytes that are not UTF-8 (%FF) to U+FFFD: refused, not looked up as '?'
+        if (value.indexOf('\uFFFD') >= 0) {
+            throw ProblemException.badRequest("'" + name + "' is not UTF-8 text (percent-encoded bytes such as %FF, "
+                    + "or U+FFFD) at position " + value.indexOf('\uFFFD'));
+        }
         return value;
     }
 

@@ -89,7 +89,7 @@ class DeadLetterRedriveEndToEndTest {
         admin().post("/admin/dead-letters/orders/redrive?from=5&to=3").then().statusCode(400)
                 .body("detail", containsString("'to' must be at least 'from'"));
         admin().post("/admin/dead-letters/orders/redrive?from=0&to=20000").then().statusCode(400);
-        admin().post("/admin/dead-letters/payments/redrive?from=0&to=1").then().statusCode(404)
+        admin().post("/admin/dead-letters/processed-orders/redrive?from=0&to=1").then().statusCode(404)
                 .body("detail", containsString("not a topic Readside projects"));
         admin().post("/admin/dead-letters/orders/redrive?partition=99&from=0&to=1").then().statusCode(404)
                 .body("detail", containsString("has no partition 99"));

@@ -30,6 +30,8 @@ class ProblemTest {
         assertEquals("'orderId' contains NUL (U+0000) at position 1, which cannot be stored",
                 refusal(() -> Problem.text("orderId", "a\u0000b", 200)));
         assertTrue(refusal(() -> Problem.text("category", "\ud800", 100)).contains("unpaired UTF-16 surrogate"));
+        assertTrue(refusal(() -> Problem.text("category", "b\ufffdoks", 100)).contains("not UTF-8"),
+                "%FF decoded by the server as U+FFFD");
         assertEquals("'orderId' is 5000 characters long; at most 200 are allowed",
                 refusal(() -> Problem.text("orderId", "x".repeat(5000), 200)));
         assertEquals("", Problem.optionalText("after", "", 200));

@@ -86,7 +86,7 @@ public class OrderCommandsResource {
             return EventJson.object(body);
         } catch (InvalidRecordException e) {
             if (InvalidRecordException.OVERSIZED.equals(e.reason())) {
-                throw new ProblemException(413, "Content too large", "the body " + e.getMessage());
+                throw new ProblemException(413, "Content too large", "the body is too large: " + e.getMessage());
             }
             throw ProblemException.badRequest("the body: " + e.getMessage());
         }

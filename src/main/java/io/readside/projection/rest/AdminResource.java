@@ -14,7 +14,10 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.eclipse.microprofile.config.Config;
+
 import io.readside.projection.LogGuard;
+import io.readside.projection.ProjectedChannels;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.readside.projection.replay.Redrive;
@@ -41,6 +44,8 @@ public class AdminResource {
     Redrive redrive;
     @Inject
     LogGuard logGuard;
+    @Inject
+    Config config;
 
     /** Starts rebuilding a read model; 202 with where to follow its progress. */
     @POST
@@ -79,9 +84,9 @@ public class AdminResource {
     @Path("/dead-letters/{topic}/redrive")
     public Redrove redrive(@PathParam("topic") String topic, @QueryParam("partition") String partition,
             @QueryParam("from") String from, @QueryParam("to") String to) {
-        if (rebuilds.topics().stream().noneMatch(topic::equals)) {
+        if (!projectedTopics().contains(topic)) {
             throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
-                    + rebuilds.topics());
+                    + projectedTopics());
         }
         int dlqPartition = Problem.intBetween("partition", partition == null ? "0" : partition, 0, 10_000);
         long first = Problem.nonNegativeLong("from", from);
@@ -109,13 +114,19 @@ public class AdminResource {
     @POST
     @Path("/topics/{topic}/accept-new-log")
     public Accepted acceptNewLog(@PathParam("topic") String topic) {
-        if (rebuilds.topics().stream().noneMatch(topic::equals)) {
+        if (!projectedTopics().contains(topic)) {
             throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
-                    + rebuilds.topics());
+                    + projectedTopics());
         }
         return new Accepted(topic, logGuard.accept(topic).await().atMost(java.time.Duration.ofSeconds(30))
                 .orElseThrow(() -> new ProblemException(409, "Conflict", "topic " + Quote.of(topic) + " is not "
                         + "fenced: its log is the one its positions came from, there is nothing to accept")));
+    }
+
+    /** Every topic a channel projects (payments too, which no rebuild replays). */
+    private List<String> projectedTopics() {
+        return ProjectedChannels.of(config).stream().map(ProjectedChannels.Consumed::topic).distinct().sorted()
+                .toList();
     }
 
     private void known(String readModel) {
