@@ -10,7 +10,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -311,69 +310,72 @@ public class OrdersProjector implements Replayable {
         Set<Integer> partitions = new TreeSet<>();
         records.forEach(record -> partitions.add(record.partition()));
         return applier.storedPositions(group, topic, partitions).flatMap(stored -> {
-            List<ConsumerRecord<byte[], byte[]>> redelivered = new ArrayList<>();
-            List<ConsumerRecord<byte[], byte[]>> fresh = new ArrayList<>();
-            List<OrderBatch.Input> valid = new ArrayList<>();
-            boolean cancels = false;
-            List<ConsumerRecord<byte[], byte[]>> validRecords = new ArrayList<>();
-            Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid = new LinkedHashMap<>();
+            Sorted sorted = new Sorted();
             for (ConsumerRecord<byte[], byte[]> record : records) {
                 if (record.offset() < stored.getOrDefault(record.partition(), 0L)) {
-                    redelivered.add(record);
+                    sorted.redelivered.add(record);
                     continue;
                 }
-                fresh.add(record);
+                sorted.fresh.add(record);
                 try {
                     OrdersTopicEvent event = parse(record);
                     if (event instanceof OrderEvent order) {
-                        valid.add(new OrderBatch.Input(order, record.partition(), record.offset()));
-                        validRecords.add(record);
+                        sorted.valid.add(new OrderBatch.Input(order, record.partition(), record.offset()));
+                        sorted.validRecords.add(record);
                     } else {
-                        cancels = true;
+                        sorted.cancels = true;
                     }
                 } catch (InvalidRecordException e) {
-                    invalid.put(record, e);
+                    sorted.invalid.put(record, e);
                 }
             }
-            boolean anyCancel = cancels;
-            Uni<Void> confirmed = redelivered.isEmpty() ? Uni.createFrom().voidItem()
+            Uni<Void> confirmed = sorted.redelivered.isEmpty() ? Uni.createFrom().voidItem()
                     : guard.confirm(topic); // redeliveries, or the first records of a recreated topic?
-            return confirmed.chain(() -> applyChecked(start, records, deadLettered, redelivered, fresh, valid,
-                    validRecords, invalid, anyCancel));
+            return confirmed.chain(() -> applySorted(start, records, deadLettered, sorted));
         });
     }
 
-    private Uni<Void> applyChecked(long start, List<ConsumerRecord<byte[], byte[]>> records,
-            Map<String, DeadLetters.Letter> deadLettered, List<ConsumerRecord<byte[], byte[]>> redelivered,
-            List<ConsumerRecord<byte[], byte[]>> fresh, List<OrderBatch.Input> valid,
-            List<ConsumerRecord<byte[], byte[]>> validRecords,
-            Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid, boolean cancels) {
-            if (cancels) { // a saga step between versions: the batch goes record by record, in offset order
-                return oneByOne(records, deadLettered);
+    /** A poll's records by what they are: below the stored position, new (valid or not), and whether any cancels. */
+    private static final class Sorted {
+        final List<ConsumerRecord<byte[], byte[]>> redelivered = new ArrayList<>();
+        final List<ConsumerRecord<byte[], byte[]>> fresh = new ArrayList<>();
+        final List<OrderBatch.Input> valid = new ArrayList<>();
+        final List<ConsumerRecord<byte[], byte[]>> validRecords = new ArrayList<>();
+        final Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid = new LinkedHashMap<>();
+        boolean cancels;
+    }
+
+    private Uni<Void> applySorted(long start, List<ConsumerRecord<byte[], byte[]>> records,
+            Map<String, DeadLetters.Letter> deadLettered, Sorted sorted) {
+        List<ConsumerRecord<byte[], byte[]>> redelivered = sorted.redelivered;
+        List<ConsumerRecord<byte[], byte[]>> fresh = sorted.fresh;
+        Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid = sorted.invalid;
+        if (sorted.cancels) { // a saga step between versions: the batch goes record by record, in offset order
+            return oneByOne(records, deadLettered);
+        }
+        List<Uni<Void>> letters = new ArrayList<>();
+        invalid.forEach((record, e) -> {
+            if (!deadLettered.containsKey(RecordApplier.where(record))) {
+                letters.add(deadLetters.send(CHANNEL, record, e)
+                        .invoke(letter -> deadLettered.put(RecordApplier.where(record), letter)).replaceWithVoid());
             }
-            List<Uni<Void>> letters = new ArrayList<>();
-            invalid.forEach((record, e) -> {
-                if (!deadLettered.containsKey(RecordApplier.where(record))) {
-                    letters.add(deadLetters.send(CHANNEL, record, e)
-                            .invoke(letter -> deadLettered.put(RecordApplier.where(record), letter)).replaceWithVoid());
-                }
-            });
-            Uni<Void> lettersSent = letters.isEmpty() ? Uni.createFrom().voidItem()
-                    : Uni.join().all(letters).andFailFast().replaceWithVoid();
-            return lettersSent
-                    .chain(() -> fresh.isEmpty() ? Uni.createFrom().item(new Committed(null, List.of()))
-                            : pool.withTransaction(conn -> project(conn, fresh, valid)
-                                    .call(() -> setAside(conn, invalid, deadLettered))))
-                    .flatMap(committed -> {
-                        applier.counted(CHANNEL, RecordApplier.Outcome.APPLIED, validRecords, start);
-                        applier.counted(CHANNEL, RecordApplier.Outcome.DUPLICATE, redelivered, start);
-                        invalid.forEach((record, e) -> applier.rejected(CHANNEL, record, e,
-                                deadLettered.get(RecordApplier.where(record))));
-                        if (committed.batch() != null) {
-                            countLate(committed.batch());
-                        }
-                        return publish(committed).chain(() -> republish(redelivered));
-                    });
+        });
+        Uni<Void> lettersSent = letters.isEmpty() ? Uni.createFrom().voidItem()
+                : Uni.join().all(letters).andFailFast().replaceWithVoid();
+        return lettersSent
+                .chain(() -> fresh.isEmpty() ? Uni.createFrom().item(new Committed(null, List.of()))
+                        : pool.withTransaction(conn -> project(conn, fresh, sorted.valid)
+                                .call(() -> setAside(conn, invalid, deadLettered))))
+                .flatMap(committed -> {
+                    applier.counted(CHANNEL, RecordApplier.Outcome.APPLIED, sorted.validRecords, start);
+                    applier.counted(CHANNEL, RecordApplier.Outcome.DUPLICATE, redelivered, start);
+                    invalid.forEach((record, e) -> applier.rejected(CHANNEL, record, e,
+                            deadLettered.get(RecordApplier.where(record))));
+                    if (committed.batch() != null) {
+                        countLate(committed.batch());
+                    }
+                    return publish(committed).chain(() -> republish(redelivered));
+                });
     }
 
     /** Invalid records whose dead letter did not carry them keep their bytes in the batch's transaction. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.readside.projection.EventJson;
 import io.readside.projection.InvalidRecordException;
 import io.readside.values.Quote;
-import io.readside.values.Text;
 
 /**
  * A record of topic {@code orders}: a version of an order (no {@code type}, as the guide's producer sends it, or
@@ -50,12 +49,7 @@ public sealed interface OrdersTopicEvent permits OrderEvent, CancelRequested {
         if (key == null) {
             throw new InvalidRecordException(InvalidRecordException.MISSING_KEY, "the key must be the order id");
         }
-        String text = Text.utf8(key);
-        if (text == null) {
-            throw new InvalidRecordException(InvalidRecordException.NOT_UTF8,
-                    "the key (" + key.length + " bytes) is not UTF-8 text, so it cannot be the order id");
-        }
-        return text;
+        return EventJson.key(key, "the order id");
     }
 
     /**

@@ -89,6 +89,22 @@ public final class EventJson {
         return node;
     }
 
+    /**
+     * A record key as text: null for no key (the caller decides whether that is allowed); refused when the bytes are
+     * not UTF-8, since such a key can be no id ({@code what}: "the order id", "a user id").
+     */
+    public static String key(byte[] key, String what) {
+        if (key == null) {
+            return null;
+        }
+        String text = Text.utf8(key);
+        if (text == null) {
+            throw new InvalidRecordException(InvalidRecordException.NOT_UTF8,
+                    "the key (" + key.length + " bytes) is not UTF-8 text, so it cannot be " + what);
+        }
+        return text;
+    }
+
     /** A text of 1 to {@link #MAX_TEXT_LENGTH} characters, storable as it is ({@link Text#problem}). */
     public static String requiredText(JsonNode event, String field) {
         return requiredText(event, field, MAX_TEXT_LENGTH);

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.readside.projection.EventJson;
 import io.readside.projection.InvalidRecordException;
 import io.readside.values.Quote;
-import io.readside.values.Text;
 
 /**
  * One record of topic {@code user-events}, as the guide's producer sends it:
@@ -41,11 +40,7 @@ public record UserEvent(Kind kind, long userId, String email, Instant occurredAt
             throw new InvalidRecordException(InvalidRecordException.MISSING_KEY,
                     "the key must be the user id (the topic is compacted by it)");
         }
-        String key = Text.utf8(keyBytes);
-        if (key == null) {
-            throw new InvalidRecordException(InvalidRecordException.NOT_UTF8,
-                    "the key (" + keyBytes.length + " bytes) is not UTF-8 text, so it cannot be a user id");
-        }
+        String key = EventJson.key(keyBytes, "a user id");
         if (value == null) {
             return new UserEvent(Kind.ERASED, userIdOf(key), null, null);
         }

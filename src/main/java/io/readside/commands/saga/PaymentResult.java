@@ -8,7 +8,6 @@ import io.readside.orders.OrderEvent;
 import io.readside.projection.EventJson;
 import io.readside.projection.InvalidRecordException;
 import io.readside.values.Quote;
-import io.readside.values.Text;
 
 /**
  * A record of topic {@code payments}, key = order id:
@@ -28,11 +27,7 @@ public record PaymentResult(String orderId, SagaStep.Event event, String reason,
     }
 
     private static PaymentResult read(byte[] keyBytes, byte[] value) {
-        String key = null;
-        if (keyBytes != null && (key = Text.utf8(keyBytes)) == null) {
-            throw new InvalidRecordException(InvalidRecordException.NOT_UTF8,
-                    "the key (" + keyBytes.length + " bytes) is not UTF-8 text, so it cannot be the order id");
-        }
+        String key = EventJson.key(keyBytes, "the order id");
         if (value == null) {
             throw new InvalidRecordException(InvalidRecordException.MISSING_FIELD, "a payment result needs a value");
         }
