@@ -62,6 +62,10 @@ public sealed interface OrdersTopicEvent permits OrderEvent, CancelRequested {
             throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
                     "'order_id' must not be \".\" or \"..\" (an order must be readable at /orders/{id})");
         }
+        if (orderId.indexOf('\uFFFD') >= 0) { // what a URL's undecodable bytes become: no GET could name it
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
+                    "'order_id' contains U+FFFD, which /orders/{id} refuses as undecodable input");
+        }
         if (!orderId.equals(key)) {
             throw new InvalidRecordException(InvalidRecordException.KEY_MISMATCH,
                     "key " + Quote.of(key) + " is not the order_id " + Quote.of(orderId));

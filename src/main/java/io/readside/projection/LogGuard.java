@@ -70,6 +70,8 @@ public class LogGuard {
              WHERE topic = $1 AND fenced_reason IS NULL""";
     static final String POSITIONS = """
             SELECT consumer_group, kafka_partition, next_offset FROM projection_positions WHERE topic = $1""";
+    /** Not while a rebuild runs (on any instance): it compares its shadow with the live positions. */
+    static final String NO_REBUILD = "SELECT pg_try_advisory_xact_lock($1)";
     /** Accepting: only a fenced topic, and its positions with it, in one transaction. */
     static final String ACCEPT = """
             DELETE FROM log_identities WHERE topic = $1 AND fenced_reason IS NOT NULL""";
@@ -258,9 +260,16 @@ public class LogGuard {
      * record already in the read model changes nothing again (the same version of an entity).
      *
      * @return the positions forgotten; empty when the topic was not fenced (nothing to accept)
+     * @throws IllegalStateException when a rebuild is running
      */
     public Uni<Optional<Integer>> accept(String topic) {
-        return pool.withTransaction(conn -> conn.preparedQuery(ACCEPT).execute(Tuple.of(topic))
+        return pool.withTransaction(conn -> conn.preparedQuery(NO_REBUILD).execute(Tuple.of(AdvisoryLocks.REBUILD))
+                .invoke(free -> {
+                    if (!free.iterator().next().getBoolean(0)) {
+                        throw new IllegalStateException("a rebuild is running; accept the new log once it ended");
+                    }
+                })
+                .chain(() -> conn.preparedQuery(ACCEPT).execute(Tuple.of(topic)))
                 .flatMap(accepted -> accepted.rowCount() == 0 ? Uni.createFrom().item(Optional.<Integer> empty())
                         : conn.preparedQuery(FORGET_POSITIONS).execute(Tuple.of(topic))
                                 .map(forgotten -> Optional.of(forgotten.rowCount()))))

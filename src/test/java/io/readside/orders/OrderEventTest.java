@@ -99,6 +99,8 @@ class OrderEventTest {
         assertReason(InvalidRecordException.INVALID_VALUE, "o",
                 "{\"order_id\":\"o\",\"category\":\"c\",\"items\":[{\"sku\":\"\\u0000\",\"qty\":1}]" + rest + "}");
         assertReason(InvalidRecordException.INVALID_VALUE, "..", "{\"order_id\":\"..\",\"category\":\"c\"" + rest + "}");
+        assertReason(InvalidRecordException.INVALID_VALUE, "\ufffd",
+                "{\"order_id\":\"\\ufffd\",\"category\":\"c\"" + rest + "}"); // no GET /orders/{id} could name it
         assertEquals("bo\ud83d\udcdaoks", parse("o", "{\"order_id\":\"o\",\"category\":\"bo\\ud83d\\udcdaoks\"" + rest + "}")
                 .category(), "a surrogate pair is a character like any other");
     }

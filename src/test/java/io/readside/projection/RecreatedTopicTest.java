@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 
+import jakarta.inject.Inject;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -21,6 +23,9 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.OwnTopicsInfrastructure;
 import io.readside.testing.TestProducer;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * A topic deleted and created again starts its offsets anew: Readside must not take its records for redeliveries
@@ -34,6 +39,8 @@ class RecreatedTopicTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
+    @Inject
+    Pool pool;
 
     @Test
     void aRecreatedTopicIsFencedLoudlyAndItsRecordsAreAppliedOnlyOnceTheNewLogIsAccepted() throws Exception {
@@ -67,6 +74,19 @@ class RecreatedTopicTest {
         given().get("/status").then().statusCode(200).body(containsString("is fenced"));
         given().get("/orders/rt-new").then().statusCode(404);
 
+        // not while a rebuild runs (on any instance): it compares its shadow with the positions the acceptance forgets
+        SqlConnection rebuild = pool.getConnection().await().atMost(APPLIED);
+        try {
+            rebuild.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(AdvisoryLocks.REBUILD)).await()
+                    .atMost(APPLIED);
+            given().auth().preemptive().basic("admin", "admin").post("/admin/topics/orders/accept-new-log").then()
+                    .statusCode(409).body("detail", containsString("a rebuild is running"));
+            given().get("/orders/rt-new").then().statusCode(404);
+        } finally {
+            rebuild.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(AdvisoryLocks.REBUILD)).await()
+                    .atMost(APPLIED);
+            rebuild.close().await().atMost(APPLIED);
+        }
         given().auth().preemptive().basic("admin", "admin").post("/admin/topics/orders/accept-new-log").then()
                 .statusCode(200).body("topic", equalTo("orders"));
         await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/rt-new").then().statusCode(200));

@@ -30,6 +30,7 @@ import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.readside.projection.AdvisoryLocks;
 import io.readside.projection.LogGuard;
 import io.readside.projection.RecordApplier;
 import io.smallrye.mutiny.Multi;
@@ -58,7 +59,7 @@ public class Rebuilds {
     public static final String SHADOW = "readside_rebuild";
     static final String REPLACED = "readside_replaced";
     /** the advisory lock that makes one rebuild run at a time ("readside" in ASCII) */
-    static final long LOCK_KEY = 0x7265616473696465L;
+    static final long LOCK_KEY = AdvisoryLocks.REBUILD;
     /** when the shadow is this close to the live positions, the switch holds the live writers and catches up */
     static final long SWITCH_WHEN_BEHIND = 1_000;
 
@@ -321,6 +322,12 @@ public class Rebuilds {
      */
     private void switchOver(KafkaConsumer<byte[], byte[]> consumer, Run run, Instant carriedOver) {
         Replayable model = run.model;
+        // the log may have been recreated (or its new log accepted) while the replay ran: never swap in a shadow
+        // built from another log than the live read model's
+        if (guard.verify(model.topic()) != LogGuard.Verdict.SAME) {
+            throw new IllegalStateException("topic " + model.topic() + " was fenced, or could not be checked, during "
+                    + "the rebuild; the live read model is left as it was");
+        }
         SqlConnection conn = pool.getConnection().await().indefinitely();
         try {
             Transaction tx = conn.begin().await().indefinitely();

@@ -25,6 +25,7 @@ import io.readside.values.Quote;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
 
 /**
  * Operations that change or replace read models: rebuild from the topic, re-publish dead letters. Basic
@@ -118,7 +119,10 @@ public class AdminResource {
             throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
                     + projectedTopics());
         }
-        return new Accepted(topic, logGuard.accept(topic).await().atMost(java.time.Duration.ofSeconds(30))
+        Uni<java.util.Optional<Integer>> accepted = logGuard.accept(topic)
+                .onFailure(IllegalStateException.class).transform(e -> new ProblemException(409, "Conflict",
+                        e.getMessage()));
+        return new Accepted(topic, accepted.await().atMost(java.time.Duration.ofSeconds(30))
                 .orElseThrow(() -> new ProblemException(409, "Conflict", "topic " + Quote.of(topic) + " is not "
                         + "fenced: its log is the one its positions came from, there is nothing to accept")));
     }
