@@ -109,9 +109,11 @@ class OrdersAndRevenueEndToEndTest {
         }
         lateBefore = late();
         producer = new TestProducer(bootstrapServers);
+        Map<Integer, Long> signupEnds = new TreeMap<>();
         for (int i = 0; i < USERS; i++) {
-            producer.send("user-events", Long.toString(FIRST_USER + i),
+            RecordMetadata signup = producer.send("user-events", Long.toString(FIRST_USER + i),
                     GuideEvents.signup(i, FIRST_USER + i, "buyer" + i + "@example.com", "1764229000"));
+            signupEnds.merge(signup.partition(), signup.offset() + 1, Math::max);
         }
 
         Random random = new Random(20251127);
@@ -160,7 +162,9 @@ class OrdersAndRevenueEndToEndTest {
                     order.total(), order.itemCount(), Instant.ofEpochMilli(order.createdAtMillis()));
             ends.merge(order.at().partition(), order.at().offset() + 1, Math::max);
         }
-        await().atMost(APPLIED).until(() -> ends.equals(positions()));
+        await().atMost(APPLIED).until(() -> ends.equals(positions(TOPIC)));
+        // the profiles come from another channel: /users/{id} answers 404 until the signup is applied
+        await().atMost(APPLIED).until(() -> positions("user-events").entrySet().containsAll(signupEnds.entrySet()));
     }
 
     @AfterAll
@@ -407,13 +411,13 @@ class OrdersAndRevenueEndToEndTest {
     }
 
     private void awaitApplied(RecordMetadata sent) {
-        await().atMost(APPLIED).until(() -> positions().getOrDefault(sent.partition(), 0L) > sent.offset());
+        await().atMost(APPLIED).until(() -> positions(TOPIC).getOrDefault(sent.partition(), 0L) > sent.offset());
     }
 
-    private Map<Integer, Long> positions() {
+    private Map<Integer, Long> positions(String topic) {
         Map<Integer, Long> positions = new TreeMap<>();
         for (Row row : query("SELECT kafka_partition, next_offset FROM projection_positions "
-                + "WHERE consumer_group = 'readside' AND topic = $1", Tuple.of(TOPIC))) {
+                + "WHERE consumer_group = 'readside' AND topic = $1", Tuple.of(topic))) {
             positions.put(row.getInteger(0), row.getLong(1));
         }
         return positions;
