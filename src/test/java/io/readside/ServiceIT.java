@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 
 import java.time.Duration;
 
@@ -14,12 +15,21 @@ import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.GuideEvents;
 import io.readside.testing.KafkaBrokerResource;
 import io.readside.testing.RealInfrastructure;
+import io.readside.security.Roles;
 import io.readside.testing.TestProducer;
+import io.readside.testing.Tokens;
 
 /** The packaged application (the jar; the native executable with -Pnative) on a real broker and PostgreSQL. */
 @QuarkusIntegrationTest
 @TestProfile(RealInfrastructure.class)
 class ServiceIT {
+
+    private static final String READER = Tokens.bearer(Tokens.user(4242, Roles.READER));
+
+    @Test
+    void productionJarHasNoDevTokenEndpoint() {
+        given().get("/dev/token?sub=1&roles=readside-admin").then().statusCode(404);
+    }
 
     @Test
     void packagedServiceProjectsAnEventAndAnswersOverHttp() {
@@ -28,12 +38,15 @@ class ServiceIT {
             producer.send("orders", "it-1", "{\"order_id\":\"it-1\",\"user_id\":4242,\"category\":\"books\","
                     + "\"total\":\"19.99\",\"timestamp\":1764230001}");
         }
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/users/4242").then()
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("Authorization", READER)
+                .get("/users/4242").then()
                 .statusCode(200)
                 .body("email", equalTo("packaged@example.com"))
                 .body("order_count", equalTo(1))
                 .body("total_spent", equalTo(19.99f)));
-        given().get("/orders/it-1").then().statusCode(200).body("status", equalTo("PENDING"));
+        given().header("Authorization", READER).get("/orders/it-1").then().statusCode(200)
+                .body("status", equalTo("PENDING"));
+        given().get("/orders/it-1").then().statusCode(401).header("WWW-Authenticate", startsWith("Bearer"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/health/ready").then()
                 .statusCode(200));
         given().get("/q/health/started").then().statusCode(200);

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.UUID;
+import java.util.function.LongPredicate;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -48,11 +49,12 @@ public class OrderCommands {
             INSERT INTO idempotency_keys (idempotency_key, request_hash, order_id, outbox_id) VALUES ($1, $2, $3, $4)
             ON CONFLICT (idempotency_key) DO NOTHING""";
 
-    static final String ORDER_STATUS = "SELECT status FROM orders WHERE order_id = $1";
+    static final String ORDER_STATUS = "SELECT status, user_id FROM orders WHERE order_id = $1";
 
     /** An order the read model has not applied yet may still be in the outbox (or on its way from it). */
     static final String CREATED_IN_OUTBOX = """
-            SELECT 1 FROM outbox WHERE message_key = $1 AND event_type = 'order.created' AND topic = $2 LIMIT 1""";
+            SELECT (payload::jsonb ->> 'user_id')::bigint AS user_id FROM outbox
+            WHERE message_key = $1 AND event_type = 'order.created' AND topic = $2 LIMIT 1""";
 
     /** What a command left: the order it is about and the outbox row that carries it. */
     public record Accepted(String orderId, long outboxId, boolean replayed) {
@@ -119,10 +121,11 @@ public class OrderCommands {
     }
 
     /**
-     * {@code order.cancel_requested}, for an order that exists (in the read model or still in the outbox) and is not
-     * cancelled already; the saga decides the rest (a paid order is refunded).
+     * {@code order.cancel_requested}, for an order that exists (in the read model or still in the outbox), whose owner
+     * {@code mayCancel} accepts (else 404, as if it did not exist), and that is not cancelled already; the saga decides
+     * the rest (a paid order is refunded).
      */
-    public Uni<Accepted> cancel(String orderId, String idempotencyKey, String request) {
+    public Uni<Accepted> cancel(String orderId, LongPredicate mayCancel, String idempotencyKey, String request) {
         ObjectNode event = event(OrdersTopicEvent.CANCEL_REQUESTED, orderId);
         String value = event.toString();
         accepted(orderId, value);
@@ -130,7 +133,11 @@ public class OrderCommands {
                 .execute(Tuple.of(orderId))
                 .flatMap(rows -> {
                     if (rows.size() == 1) {
-                        OrderStatus status = OrderStatus.valueOf(rows.iterator().next().getString("status"));
+                        Row order = rows.iterator().next();
+                        if (!mayCancel.test(order.getLong("user_id"))) {
+                            throw ProblemException.notFound("No order " + Quote.of(orderId));
+                        }
+                        OrderStatus status = OrderStatus.valueOf(order.getString("status"));
                         if (status == OrderStatus.CANCELLED || status == OrderStatus.REFUND_REQUESTED
                                 || status == OrderStatus.REFUNDED) {
                             throw new ProblemException(409, "Conflict",
@@ -140,7 +147,8 @@ public class OrderCommands {
                     }
                     return conn.preparedQuery(CREATED_IN_OUTBOX).execute(Tuple.of(orderId, ordersTopic))
                             .invoke(created -> {
-                                if (created.size() == 0) {
+                                if (created.size() == 0
+                                        || !mayCancel.test(created.iterator().next().getLong("user_id"))) {
                                     throw ProblemException.notFound("No order " + Quote.of(orderId));
                                 }
                             }).replaceWithVoid();

@@ -79,7 +79,7 @@ class RecreatedTopicTest {
         try {
             rebuild.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(AdvisoryLocks.REBUILD)).await()
                     .atMost(APPLIED);
-            given().auth().preemptive().basic("admin", "admin").post("/admin/topics/orders/accept-new-log").then()
+            given().post("/admin/topics/orders/accept-new-log").then()
                     .statusCode(409).body("detail", containsString("a rebuild is running"));
             given().get("/orders/rt-new").then().statusCode(404);
         } finally {
@@ -87,7 +87,7 @@ class RecreatedTopicTest {
                     .atMost(APPLIED);
             rebuild.close().await().atMost(APPLIED);
         }
-        given().auth().preemptive().basic("admin", "admin").post("/admin/topics/orders/accept-new-log").then()
+        given().post("/admin/topics/orders/accept-new-log").then()
                 .statusCode(200).body("topic", equalTo("orders"));
         await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/rt-new").then().statusCode(200));
         await().atMost(APPLIED).untilAsserted(() -> given().get("/q/health/ready").then()

@@ -1,6 +1,7 @@
 package io.readside.testing;
 
 import java.util.List;
+import java.util.Map;
 
 import io.quarkus.test.junit.QuarkusTestProfile;
 
@@ -10,5 +11,11 @@ public class RealInfrastructure implements QuarkusTestProfile {
     @Override
     public List<TestResourceEntry> testResources() {
         return List.of(new TestResourceEntry(KafkaBrokerResource.class), new TestResourceEntry(PostgresResource.class));
+    }
+
+    /** What the test profile already says; the packaged jar of {@code ServiceIT} runs without it and needs it given. */
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        return Tokens.trust();
     }
 }

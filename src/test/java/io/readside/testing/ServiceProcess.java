@@ -6,12 +6,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +26,7 @@ import io.readside.dev.EmbeddedPostgresql;
 public final class ServiceProcess {
 
     static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
+    private static final String OPERATOR = Tokens.bearer(Tokens.operator());
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final String name;
@@ -67,6 +66,7 @@ public final class ServiceProcess {
                 .toString(), "-Xmx256m"));
         command.addAll(jvmOptions);
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
+        Tokens.trust().forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-Dquarkus.http.port=" + port);
         command.addAll(List.of("-jar", JAR.toString()));
         try {
@@ -157,15 +157,11 @@ public final class ServiceProcess {
     }
 
     public HttpResponse<String> postAsAdmin(String path) {
-        return send(request(path).POST(HttpRequest.BodyPublishers.noBody())
-                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                        "admin:admin".getBytes(StandardCharsets.UTF_8)))
-                .build());
+        return send(request(path).POST(HttpRequest.BodyPublishers.noBody()).build());
     }
 
     public String getAsAdmin(String path) {
-        return send(request(path).header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                "admin:admin".getBytes(StandardCharsets.UTF_8))).build()).body();
+        return get(path);
     }
 
     /** A sample of {@code /q/metrics} whose line starts with {@code series} (name and labels); 0 when absent. */
@@ -179,7 +175,9 @@ public final class ServiceProcess {
     }
 
     private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10));
+        // every call as the operator (all roles): these tests are about delivery, not about who may call
+        return HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10))
+                .header("Authorization", OPERATOR);
     }
 
     private static HttpResponse<String> send(HttpRequest request) {

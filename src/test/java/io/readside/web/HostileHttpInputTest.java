@@ -200,7 +200,7 @@ class HostileHttpInputTest {
     void dotSegmentsAreProblemsNotARedirectOrTheList() {
         for (String path : List.of("/orders/%2E%2E", "/orders/..", "/orders/.", "/orders/%2e", "/orders/%2E%2E/cancel",
                 "/users/%2E%2E", "/admin/rebuilds/%2E%2E")) {
-            Response answer = raw().auth().preemptive().basic("admin", "admin").get(path);
+            Response answer = raw().get(path);
             answer.then().statusCode(400).contentType(Problem.MEDIA_TYPE).body("status", equalTo(400));
         }
         raw().post("/orders/%2E%2E/cancel").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
@@ -288,6 +288,8 @@ class HostileHttpInputTest {
                 case "Idempotency-Key" -> "hostile-input-key";
                 // false: a rebuild that would lose history is refused, one that would not runs as without it
                 case "accept-history-loss" -> "false";
+                case "sub" -> "1007";
+                case "roles" -> "readside-reader";
                 default -> throw new AssertionError("no valid value for parameter " + parameter + " of "
                         + operation.key() + ": add one to the test");
             };
@@ -298,7 +300,7 @@ class HostileHttpInputTest {
 
     /** Sends the request, records a failure if the answer is not a 2xx or a 4xx problem; the status, -1 if none. */
     private int send(Operation operation, Map<Parameter, String> values, byte[] body, String what) {
-        RequestSpecification request = raw().auth().preemptive().basic("admin", "admin");
+        RequestSpecification request = raw();
         String path = operation.path();
         StringBuilder query = new StringBuilder();
         for (Map.Entry<Parameter, String> value : values.entrySet()) {

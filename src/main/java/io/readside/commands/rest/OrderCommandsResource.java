@@ -2,6 +2,7 @@ package io.readside.commands.rest;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.OptionalLong;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -26,6 +27,9 @@ import io.readside.projection.consistency.ConsistencyToken;
 import io.readside.values.Text;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
+import io.quarkus.security.Authenticated;
+import io.readside.security.Caller;
+import io.readside.security.Roles;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -41,26 +45,45 @@ public class OrderCommandsResource {
 
     @Inject
     OrderCommands commands;
+    @Inject
+    Caller caller;
 
     /** The answer to an accepted command; {@code Location} and {@code X-Consistency-Token} say the same. */
     @RegisterForReflection
     public record CommandAccepted(String orderId, String consistencyToken, String location) {
     }
 
+    /** For the user named by {@code user_id} (the token's user id), or by a {@value Roles#ORDERS_WRITER}; else 403. */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Authenticated
     public Uni<RestResponse<CommandAccepted>> place(byte[] body, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
         PlaceOrder command = PlaceOrder.parse(json(body), commands.maxTotal());
-        return commands.place(command, key(idempotencyKey),
-                "POST /orders\n" + new String(body, StandardCharsets.UTF_8)).map(this::accepted);
+        if (!caller.isOr(command.userId(), Roles.ORDERS_WRITER)) {
+            throw new ProblemException(403, "Forbidden", "a caller without role " + Roles.ORDERS_WRITER
+                    + " places orders for themselves only: user_id must be the token's user id");
+        }
+        return commands.place(command, key(idempotencyKey), request("POST /orders\n"
+                + new String(body, StandardCharsets.UTF_8))).map(this::accepted);
     }
 
+    /** By the order's owner or a {@value Roles#ORDERS_WRITER}; for anyone else the order does not exist (404). */
     @POST
     @Path("/{orderId}/cancel")
+    @Authenticated
     public Uni<RestResponse<CommandAccepted>> cancel(@PathParam("orderId") String orderId,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
         String id = Problem.text("orderId", orderId, OrderEvent.MAX_ID_LENGTH);
-        return commands.cancel(id, key(idempotencyKey), "POST /orders/" + id + "/cancel").map(this::accepted);
+        // settled here, on the request's thread: the predicate runs in the database's callback
+        boolean writer = caller.hasRole(Roles.ORDERS_WRITER);
+        OptionalLong self = caller.userId();
+        return commands.cancel(id, owner -> writer || self.isPresent() && self.getAsLong() == owner, key(idempotencyKey),
+                request("POST /orders/" + id + "/cancel")).map(this::accepted);
+    }
+
+    /** What an idempotency key is bound to: the request and who sent it, so that a key never answers another caller. */
+    private String request(String request) {
+        return "caller " + caller.name() + "\n" + request;
     }
 
     private RestResponse<CommandAccepted> accepted(OrderCommands.Accepted accepted) {

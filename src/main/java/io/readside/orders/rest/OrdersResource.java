@@ -1,6 +1,7 @@
 package io.readside.orders.rest;
 
 import java.util.List;
+import java.util.OptionalLong;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DefaultValue;
@@ -16,9 +17,12 @@ import io.readside.orders.OrderStatus;
 import io.readside.orders.OrdersProjector;
 import io.readside.orders.repository.OrderRepository;
 import io.readside.projection.consistency.ConsistentReads;
+import io.readside.security.Caller;
+import io.readside.security.Roles;
 import io.readside.values.Quote;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
+import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 
 @ConsistentReads({OrdersProjector.CHANNEL, PaymentsProjector.CHANNEL})
@@ -31,22 +35,41 @@ public class OrdersResource {
 
     @Inject
     OrderRepository orders;
+    @Inject
+    Caller caller;
 
+    /** The order's owner or a {@value Roles#READER}; anyone else gets the same 404 as for a missing order. */
     @GET
     @Path("/{orderId}")
+    @Authenticated
     public Uni<OrderView> get(@PathParam("orderId") String orderId) {
         String id = Problem.text("orderId", orderId, MAX_ID_LENGTH);
+        boolean reader = caller.hasRole(Roles.READER);
+        OptionalLong self = caller.userId();
         return orders.byId(id)
                 .onItem().ifNull()
                 .failWith(() -> ProblemException.notFound("No order " + Quote.of(id) + " in the read model"))
+                .invoke(order -> {
+                    if (!reader && (self.isEmpty() || self.getAsLong() != order.userId)) {
+                        throw ProblemException.notFound("No order " + Quote.of(id) + " in the read model");
+                    }
+                })
                 .map(OrderView::of);
     }
 
-    /** Orders in order id order (a stable keyset: {@code after} is the last id of the previous page). */
+    /**
+     * Orders in order id order (a stable keyset: {@code after} is the last id of the previous page). A
+     * {@value Roles#READER} lists anyone's; a user lists their own, with {@code userId} set to their id (else 403).
+     */
     @GET
+    @Authenticated
     public Uni<OrderPage> list(@QueryParam("userId") String userId, @QueryParam("status") String status,
             @QueryParam("limit") @DefaultValue("50") String limit, @QueryParam("after") @DefaultValue("") String after) {
         Long user = userId == null ? null : Problem.positiveLong("userId", userId);
+        if (!caller.hasRole(Roles.READER) && (user == null || !caller.is(user))) {
+            throw new ProblemException(403, "Forbidden", "listing orders needs role " + Roles.READER
+                    + "; a user may list their own orders with userId set to their own id");
+        }
         OrderStatus wanted = status == null ? null : Problem.oneOf("status", status, OrderStatus.class);
         int size = Problem.intBetween("limit", limit, 1, MAX_LIMIT);
         String cursor = Problem.optionalText("after", after, MAX_ID_LENGTH);

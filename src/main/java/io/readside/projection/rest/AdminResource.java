@@ -21,6 +21,7 @@ import io.readside.projection.ProjectedChannels;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.readside.projection.replay.Redrive;
+import io.readside.security.Roles;
 import io.readside.values.Quote;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
@@ -28,16 +29,14 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 
 /**
- * Operations that change or replace read models: rebuild from the topic, re-publish dead letters. Basic
- * authentication, role {@value #ROLE}; everything else Readside serves over HTTP is read-only.
+ * Operations that change or replace read models: rebuild from the topic, re-publish dead letters, accept a new log.
+ * A bearer token with role {@value Roles#ADMIN}.
  */
 @Path("/admin")
 @Produces(MediaType.APPLICATION_JSON)
-@RolesAllowed(AdminResource.ROLE)
+@RolesAllowed(Roles.ADMIN)
 @Blocking
 public class AdminResource {
-
-    public static final String ROLE = "readside-admin";
 
     @Inject
     Rebuilds rebuilds;

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -19,12 +20,14 @@ import io.readside.projection.consistency.ConsistentReads;
 import io.readside.revenue.repository.RevenueRepository.CategoryRevenue;
 import io.readside.revenue.repository.RevenueRepository.Window;
 import io.readside.revenue.repository.RevenueRepository;
+import io.readside.security.Roles;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.smallrye.mutiny.Uni;
 
 @ConsistentReads({OrdersProjector.CHANNEL})
 @Path("/revenue")
+@RolesAllowed(Roles.READER)
 @Produces(MediaType.APPLICATION_JSON)
 public class RevenueResource {
 

@@ -2,6 +2,7 @@ package io.readside.users.rest;
 
 import java.util.List;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -17,6 +18,9 @@ import io.readside.users.UsersProjector;
 import io.readside.users.repository.UserRepository;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
+import io.quarkus.security.Authenticated;
+import io.readside.security.Caller;
+import io.readside.security.Roles;
 import io.smallrye.mutiny.Uni;
 
 @ConsistentReads({UsersProjector.CHANNEL, OrdersProjector.CHANNEL})
@@ -28,17 +32,25 @@ public class UsersResource {
 
     @Inject
     UserRepository users;
+    @Inject
+    Caller caller;
 
+    /** The user themselves or a {@value Roles#READER}; anyone else gets the same 404 as for a missing user. */
     @GET
     @Path("/{userId}")
+    @Authenticated
     public Uni<UserView> get(@PathParam("userId") String userId) {
         long id = Problem.positiveLong("userId", userId);
+        if (!caller.isOr(id, Roles.READER)) {
+            return Uni.createFrom().failure(ProblemException.notFound("No user " + id + " in the read model"));
+        }
         return users.findById(id)
                 .onItem().ifNull().failWith(() -> ProblemException.notFound("No user " + id + " in the read model"))
                 .map(UserView::of);
     }
 
     @GET
+    @RolesAllowed(Roles.READER)
     public Uni<UserPage> list(@QueryParam("limit") @DefaultValue("50") String limit,
             @QueryParam("after") @DefaultValue("0") String after) {
         int size = Problem.intBetween("limit", limit, 1, MAX_LIMIT);

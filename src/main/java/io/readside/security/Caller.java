@@ -1,0 +1,60 @@
+package io.readside.security;
+
+import java.util.OptionalLong;
+
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+import io.quarkus.security.identity.SecurityIdentity;
+
+/**
+ * Who is calling, for the checks that depend on the data (an order's owner): the user id is the token's claim named
+ * by {@code readside.security.user-id-claim} ({@code sub} by default) when it is a positive decimal number; a service
+ * account's token has none and acts through its roles only. Use from endpoints annotated {@code @Authenticated} or
+ * {@code @RolesAllowed}, whose identity is settled before the method runs.
+ */
+@RequestScoped
+public class Caller {
+
+    @Inject
+    SecurityIdentity identity;
+    @ConfigProperty(name = "readside.security.user-id-claim")
+    String userIdClaim;
+
+    /** The caller's user id; empty for a token without a numeric one. */
+    public OptionalLong userId() {
+        if (identity.isAnonymous() || !(identity.getPrincipal() instanceof JsonWebToken token)) {
+            return OptionalLong.empty();
+        }
+        Object claim = token.getClaim(userIdClaim);
+        String text = claim == null ? null : claim.toString();
+        if (text == null || text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return OptionalLong.empty();
+        }
+        long id = Long.parseLong(text);
+        return id > 0 ? OptionalLong.of(id) : OptionalLong.empty();
+    }
+
+    public boolean hasRole(String role) {
+        return identity.hasRole(role);
+    }
+
+    /** Whether the caller is user {@code userId}. */
+    public boolean is(long userId) {
+        OptionalLong own = userId();
+        return own.isPresent() && own.getAsLong() == userId;
+    }
+
+    /** The owner, or anyone holding {@code role}. */
+    public boolean isOr(long owner, String role) {
+        return is(owner) || hasRole(role);
+    }
+
+    /** A name for logs and for scoping idempotency keys: the token's subject. */
+    public String name() {
+        return identity.isAnonymous() ? "" : identity.getPrincipal().getName();
+    }
+}
