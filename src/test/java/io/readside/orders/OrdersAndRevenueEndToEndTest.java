@@ -43,6 +43,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -213,19 +214,31 @@ class OrdersAndRevenueEndToEndTest {
         List<ConsumerRecord<String, String>> records = TopicReader.readAll(bootstrapServers,
                 OrdersProjector.PROCESSED_ORDERS).stream().filter(r -> r.key().startsWith("fold-")).toList();
 
-        assertEquals(fold.changes, records.size(), "one record per change, none for identical copies");
         Map<String, JsonNode> last = new HashMap<>();
+        int changes = 0;
         for (ConsumerRecord<String, String> record : records) {
             JsonNode value = JSON.readTree(record.value());
             assertEquals(record.key(), value.get("order_id").asText());
             assertEquals("processed", value.get("status").asText());
             assertTrue(value.get("processed_at").isNumber());
-            last.put(record.key(), value);
+            // at least once (README): a batch redelivered after a rebalance publishes its latest versions again,
+            // right after themselves; a repeat differs only in processed_at
+            JsonNode previous = last.put(record.key(), value);
+            if (previous == null || !withoutProcessedAt(previous).equals(withoutProcessedAt(value))) {
+                changes++;
+            }
         }
+        assertEquals(fold.changes, changes, "one record per change (repeats aside), none for identical copies");
         fold.orders.forEach((id, order) -> {
             assertEquals(order.total().setScale(2), last.get(id).get("total").decimalValue().setScale(2), id);
             assertEquals(order.category(), last.get(id).get("category").asText(), id);
         });
+    }
+
+    private static JsonNode withoutProcessedAt(JsonNode value) {
+        ObjectNode copy = value.deepCopy();
+        copy.remove("processed_at");
+        return copy;
     }
 
     @Test

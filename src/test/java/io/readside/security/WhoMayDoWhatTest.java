@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
@@ -228,5 +229,14 @@ class WhoMayDoWhatTest {
                 .asString();
         given().header("Authorization", Tokens.bearer(reader)).get("/users").then().statusCode(200);
         given().get("/dev/token?sub=1&roles=superuser").then().statusCode(400);
+    }
+
+    @Test
+    void devTokenScriptSignsTokensTheServiceAccepts() throws Exception {
+        Process script = new ProcessBuilder("sh", "scripts/dev-token.sh", Long.toString(OWNER_ID)).start();
+        String token = new String(script.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+        assertEquals(0, script.waitFor(), new String(script.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        given().header("Authorization", Tokens.bearer(token)).get("/users/" + OWNER_ID).then().statusCode(200);
+        given().header("Authorization", Tokens.bearer(token)).get("/users").then().statusCode(403);
     }
 }
