@@ -239,4 +239,15 @@ class WhoMayDoWhatTest {
         given().header("Authorization", Tokens.bearer(token)).get("/users/" + OWNER_ID).then().statusCode(200);
         given().header("Authorization", Tokens.bearer(token)).get("/users").then().statusCode(403);
     }
+
+    @Test
+    void openApiDocumentTellsClientsToSendABearerToken() {
+        Response document = given().get("/q/openapi?format=json");
+        document.then().statusCode(200);
+        Map<String, Map<String, Object>> schemes = document.jsonPath().getMap("components.securitySchemes");
+        assertTrue(schemes != null && schemes.values().stream().anyMatch(scheme -> "http".equals(scheme.get("type"))
+                && "bearer".equalsIgnoreCase(String.valueOf(scheme.get("scheme")))), "a bearer scheme: " + schemes);
+        assertTrue(document.jsonPath().getList("paths.'/orders/{orderId}'.get.security") != null,
+                "GET /orders/{orderId} names its security requirement");
+    }
 }
