@@ -278,7 +278,8 @@ class HostileHttpInputTest {
                 case "userId" -> "1007";
                 case "status" -> "PENDING";
                 case "limit" -> "10";
-                case "after" -> operation.path().startsWith("/users") ? "0" : "o-0";
+                case "after" -> operation.path().startsWith("/users") ? "0"
+                        : operation.path().startsWith("/revenue") ? "2025-01-01T00:00:00Z/books" : "o-0";
                 case "category" -> "books";
                 // far beyond any dead letter: a valid redrive that sends nothing back
                 case "from", "to" -> admin ? "1000000000" : parameter.name().equals("from") ? "2025-01-01T00:00:00Z"
