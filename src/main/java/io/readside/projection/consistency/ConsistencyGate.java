@@ -134,6 +134,8 @@ public class ConsistencyGate {
         }
         AtomicBoolean released = new AtomicBoolean();
         long started = System.nanoTime();
+        // the request's own context, where its answer goes on (and not the pool's or a worker's, that resolved it)
+        Context request = Vertx.currentContext();
         Uni<ConsistencyToken> position;
         try {
             position = token.isOutbox() ? resolve(token) : checkIssued(token, groups).replaceWith(token);
@@ -141,8 +143,8 @@ public class ConsistencyGate {
             waits.decrementAndGet();
             throw e;
         }
-        return position.flatMap(known -> known == SATISFIED ? Uni.createFrom().voidItem() : waitFor(token, known,
-                groups))
+        return position.flatMap(known -> known == SATISFIED ? Uni.createFrom().voidItem()
+                : waitFor(token, known, groups, request))
                 .ifNoItem().after(maxWait).failWith(() -> {
                     registry.counter("readside.consistency.timeouts").increment();
                     return new ProblemException(503, "Not yet consistent", "The read model has not applied "
@@ -160,8 +162,8 @@ public class ConsistencyGate {
     }
 
     /** Joins the shared poll; the waiter leaves it when it is satisfied, times out or its request goes away. */
-    private Uni<Void> waitFor(ConsistencyToken token, ConsistencyToken position, Map<String, String> groups) {
-        Context context = Vertx.currentContext();
+    private Uni<Void> waitFor(ConsistencyToken token, ConsistencyToken position, Map<String, String> groups,
+            Context context) {
         return Uni.createFrom().<Void> emitter(emitter -> {
             Waiter waiter = new Waiter(token, position, groups, emitter, context);
             emitter.onTermination(() -> waiters.remove(waiter));
