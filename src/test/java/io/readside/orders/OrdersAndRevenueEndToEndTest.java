@@ -12,6 +12,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -359,8 +360,6 @@ class OrdersAndRevenueEndToEndTest {
         String from = Instant.ofEpochMilli(T0_MILLIS - 3_600_000).toString();
         String to = Instant.ofEpochMilli(T0_MILLIS + 86_400_000).toString();
 
-        JsonPath books = given().queryParam("category", "books").queryParam("from", from).queryParam("to", to)
-                .get("/revenue").then().statusCode(200).extract().jsonPath();
         Map<String, String> expectedBooks = new LinkedHashMap<>();
         fold.windowFigures().forEach((window, figures) -> {
             if (window.startsWith("books|")) {
@@ -368,11 +367,17 @@ class OrdersAndRevenueEndToEndTest {
             }
         });
         Map<String, String> actualBooks = new LinkedHashMap<>();
-        List<Map<String, Object>> windows = books.getList("windows");
-        for (Map<String, Object> window : windows) {
+        for (Map<String, Object> window : pagedWindows("books", from, to, 7)) {
             actualBooks.put("books|" + window.get("window_start"), window.get("revenue") + "|" + window.get("order_count"));
         }
-        assertEquals(expectedBooks, actualBooks, "oldest first, to the cent");
+        assertEquals(expectedBooks, actualBooks, "to the cent");
+        assertEquals(byStartThenCategory(expectedBooks.keySet()), List.copyOf(actualBooks.keySet()), "oldest first");
+
+        // every category, page after page: each window once, in (window_start, category) order
+        List<String> all = pagedWindows(null, from, to, 13).stream()
+                .map(window -> window.get("category") + "|" + window.get("window_start"))
+                .filter(fold.windowFigures()::containsKey).toList();
+        assertEquals(byStartThenCategory(fold.windowFigures().keySet()), all);
 
         Map<String, BigDecimal> sums = new TreeMap<>();
         fold.windowFigures().forEach((window, figures) -> sums.merge(window.substring(0, window.indexOf('|')),
@@ -383,6 +388,51 @@ class OrdersAndRevenueEndToEndTest {
         List<Map<String, Object>> top = given().queryParam("from", from).queryParam("to", to).queryParam("limit", 6)
                 .get("/revenue/top").then().statusCode(200).extract().jsonPath().getList("categories");
         assertEquals(ranking, top.stream().map(c -> c.get("category") + "=" + c.get("revenue")).toList());
+    }
+
+    /** Every window of a range, following next_after page by page; a page never holds more than asked. */
+    private static List<Map<String, Object>> pagedWindows(String category, String from, String to, int limit) {
+        List<Map<String, Object>> windows = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        do {
+            var request = given().queryParam("from", from).queryParam("to", to).queryParam("limit", limit);
+            if (category != null) {
+                request.queryParam("category", category);
+            }
+            if (after != null) {
+                request.queryParam("after", after);
+            }
+            JsonPath page = request.get("/revenue").then().statusCode(200).extract().jsonPath();
+            List<Map<String, Object>> these = page.getList("windows");
+            assertTrue(these.size() <= limit, "a page holds at most 'limit' windows");
+            windows.addAll(these);
+            after = page.getString("next_after");
+            assertTrue(++pages < 10_000);
+        } while (after != null);
+        return windows;
+    }
+
+    /** "category|windowStart" keys in the order /revenue answers them. */
+    private static List<String> byStartThenCategory(Collection<String> keys) {
+        return keys.stream().sorted(Comparator.comparing((String key) -> key.substring(key.indexOf('|') + 1))
+                .thenComparing(key -> key.substring(0, key.indexOf('|')))).toList();
+    }
+
+    @Test
+    void revenuePagesAreBoundedWhateverTheRange() {
+        String from = Instant.ofEpochMilli(T0_MILLIS - 3_600_000).toString();
+        String to = Instant.ofEpochMilli(T0_MILLIS + 86_400_000).toString();
+        JsonPath first = given().queryParam("from", from).queryParam("to", to).get("/revenue").then().statusCode(200)
+                .extract().jsonPath();
+        assertTrue(first.getList("windows").size() <= 500, "the default page holds at most 500 windows");
+        if (first.getString("next_after") != null) {
+            assertEquals(500, first.getList("windows").size());
+            assertTrue(first.getString("next").startsWith("/revenue?from="), first.getString("next"));
+        }
+        bad("/revenue?from=" + from + "&to=" + to + "&limit=1001", "'limit' must be between 1 and 1000");
+        bad("/revenue?from=" + from + "&to=" + to + "&after=o-1", "'after' must be <window_start>/<category>");
+        bad("/revenue?from=" + from + "&to=" + to + "&after=yesterday/books", "'after'");
     }
 
     @Test

@@ -24,13 +24,37 @@ public class RevenueRepository {
     public record CategoryRevenue(String category, BigDecimal revenue, long orderCount) {
     }
 
-    // windows an order moved out of keep a row with nothing in it; they are not shown
+    /**
+     * One page of the windows of a range in (window_start, category) order, after the cursor ($3, $4); the first
+     * page's cursor is (from, ''), before every window of the range (a category is never empty). The index
+     * revenue_windows_by_start_category (V7) gives this order, so the page reads its rows and stops.
+     * Windows an order moved out of keep a row with nothing in it; they are not shown.
+     */
     static final String WINDOWS = """
             SELECT category, window_start, window_end, revenue, order_count
               FROM revenue_windows
-             WHERE window_start >= $1 AND window_start < $2 AND ($3::text IS NULL OR category = $3)
+             WHERE window_start >= $1 AND window_start < $2
+               AND (window_start, category) > ($3, $4)
                AND order_count > 0
-             ORDER BY window_start, category""";
+             ORDER BY window_start, category
+             LIMIT $5""";
+
+    /** As {@link #WINDOWS} for one category: the primary key (category, window_start) gives the order. */
+    static final String WINDOWS_OF_CATEGORY = """
+            SELECT category, window_start, window_end, revenue, order_count
+              FROM revenue_windows
+             WHERE category = $6 AND window_start >= $1 AND window_start < $2
+               AND (window_start, category) > ($3, $4)
+               AND order_count > 0
+             ORDER BY window_start, category
+             LIMIT $5""";
+
+    /** Where a page of windows starts: after this window (exclusive). */
+    public record Cursor(Instant windowStart, String category) {
+        public static Cursor before(Instant from) {
+            return new Cursor(from, "");
+        }
+    }
 
     static final String TOP = """
             SELECT category, sum(revenue) AS revenue, sum(order_count) AS order_count
@@ -44,9 +68,14 @@ public class RevenueRepository {
     @Inject
     Pool pool;
 
-    public Uni<List<Window>> windows(String category, Instant from, Instant to) {
-        return pool.preparedQuery(WINDOWS)
-                .execute(Tuple.of(from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC), category))
+    /** At most {@code limit} windows that start in {@code [from, to)} after the cursor, of one category or all. */
+    public Uni<List<Window>> windows(String category, Instant from, Instant to, Cursor after, int limit) {
+        Tuple parameters = Tuple.of(from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC),
+                after.windowStart().atOffset(ZoneOffset.UTC), after.category(), limit);
+        if (category != null) {
+            parameters.addString(category);
+        }
+        return pool.preparedQuery(category == null ? WINDOWS : WINDOWS_OF_CATEGORY).execute(parameters)
                 .map(rows -> {
                     List<Window> windows = new ArrayList<>(rows.size());
                     for (Row row : rows) {

@@ -1,0 +1,19 @@
+package io.readside.testing;
+
+import java.util.Map;
+
+/**
+ * As {@link RealInfrastructure} with a broker and a database of its own, at most 100 reads waiting for a
+ * consistency token at once, and a wait long enough to outlast the test: a test holds 100 waits open while it
+ * checks what the service still does.
+ */
+public class CappedConsistencyWaits extends RealInfrastructure {
+
+    public static final int MAX_WAITS = 100;
+
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        return Map.of("readside.consistency.max-waits", Integer.toString(MAX_WAITS),
+                "readside.consistency.max-wait", "10m");
+    }
+}
