@@ -14,6 +14,8 @@ public class CappedConsistencyWaits extends RealInfrastructure {
     @Override
     public Map<String, String> getConfigOverrides() {
         return Map.of("readside.consistency.max-waits", Integer.toString(MAX_WAITS),
-                "readside.consistency.max-wait", "10m");
+                "readside.consistency.max-wait", "10m",
+                // RestAssured's read timeout (30 s by default): the held waits outlast it on a loaded machine
+                "quarkus.http.test-timeout", "10m");
     }
 }

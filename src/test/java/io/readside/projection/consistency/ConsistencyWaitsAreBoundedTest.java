@@ -89,7 +89,9 @@ class ConsistencyWaitsAreBoundedTest {
             }
             assertEquals(CappedConsistencyWaits.MAX_WAITS, gate.waitsInProgress(),
                     "the waits were still waiting while those orders were applied");
-            assertTrue(waits.stream().noneMatch(Future::isDone), "no wait answered before its write was applied");
+            assertTrue(waits.stream().noneMatch(Future::isDone), () -> "no wait answered before its write was applied; "
+                    + "answered: " + waits.stream().filter(Future::isDone).map(ConsistencyWaitsAreBoundedTest::outcome)
+                            .toList());
         } finally {
             relayHolder.query(RELEASE_THE_RELAY).execute().await().indefinitely();
             relayHolder.closeAndAwait();
@@ -99,6 +101,14 @@ class ConsistencyWaitsAreBoundedTest {
             assertEquals(200, wait.get(GENEROUS.toSeconds(), TimeUnit.SECONDS));
         }
         await().atMost(GENEROUS).until(() -> gate.waitsInProgress() == 0);
+    }
+
+    private static String outcome(Future<Integer> answered) {
+        try {
+            return String.valueOf(answered.get());
+        } catch (Exception e) {
+            return String.valueOf(e.getCause() == null ? e : e.getCause()).lines().findFirst().orElse("");
+        }
     }
 
     private List<String> produceOrders(int count) throws Exception {
