@@ -19,6 +19,7 @@ import java.util.Objects;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,6 +35,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.commands.saga.PaymentSaga;
 import io.readside.commands.saga.SagaStep;
@@ -169,6 +171,11 @@ public class OrdersProjector implements Replayable {
     @PostConstruct
     void init() {
         windows = new RevenueWindows(windowSize, grace);
+    }
+
+    /** At zero from the start (see RecordApplier.registerMeters). */
+    void registerMeters(@Observes StartupEvent start) {
+        registry.counter("readside.orders.late");
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.readside.projection;
 
+import java.util.List;
+
 /**
  * A record that cannot be applied as it is, whatever is retried: it is set aside with its reason, and the channel
  * goes on. The reason is a short stable word, used as a metric tag.
@@ -18,6 +20,9 @@ public class InvalidRecordException extends RuntimeException {
     public static final String REJECTED_BY_DATABASE = "rejected-by-database";
     public static final String FUTURE_TIMESTAMP = "future-timestamp";
     public static final String UNREADABLE = "unreadable";
+    /** Every reason, for the metrics registered before the first record. */
+    public static final List<String> REASONS = List.of(MALFORMED_JSON, NOT_UTF8, OVERSIZED, MISSING_FIELD, WRONG_TYPE,
+            INVALID_VALUE, UNKNOWN_TYPE, MISSING_KEY, KEY_MISMATCH, REJECTED_BY_DATABASE, FUTURE_TIMESTAMP, UNREADABLE);
 
     /** A message longer than this is cut: it travels in a header of the dead letter and in the log. */
     public static final int MAX_MESSAGE_CHARS = 300;

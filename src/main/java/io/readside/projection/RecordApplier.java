@@ -10,13 +10,16 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -64,6 +67,12 @@ public class RecordApplier {
     DeadLetters deadLetters;
     @Inject
     LogGuard guard;
+    @Inject
+    Config config;
+
+    void registerMeters(@Observes StartupEvent event) {
+        ProjectedChannels.of(config).forEach(consumed -> registerMeters(consumed.channel()));
+    }
 
     /**
      * Applies {@code change} in one transaction with the record's position, retrying with back-off while the
@@ -290,6 +299,27 @@ public class RecordApplier {
                 Timer.builder("readside.record.latency").tag("channel", c)
                         .description("From the record's timestamp to its change committed in the read model")
                         .publishPercentileHistogram().maximumExpectedValue(Duration.ofHours(1)).register(registry)));
+    }
+
+    /**
+     * Every series of the record counters and timers of {@code channel}, at zero: an alert on {@code increase()} sees
+     * the first rejected or set-aside record only if the series existed before it (Prometheus has no earlier sample
+     * of a series that appears at 1), and a dashboard shows 0 rather than "no data".
+     */
+    public void registerMeters(String channel) {
+        for (Outcome outcome : Outcome.values()) {
+            registry.counter("readside.records", "channel", channel, "outcome", outcome.name().toLowerCase());
+        }
+        for (String reason : InvalidRecordException.REASONS) {
+            registry.counter("readside.records.rejected", "channel", channel, "reason", reason);
+        }
+        for (DeadLetters.Delivery delivery : DeadLetters.Delivery.values()) {
+            if (delivery != DeadLetters.Delivery.COPY) {
+                registry.counter("readside.records.set.aside", "channel", channel, "dead_letter",
+                        delivery.name().toLowerCase());
+            }
+        }
+        timers(channel);
     }
 
     private void count(String channel, Outcome outcome) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -17,6 +18,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 import io.readside.commands.outbox.Outbox;
 import io.readside.orders.OrderEvent;
 import io.readside.orders.OrderStatus;
@@ -114,6 +116,13 @@ public class PaymentSaga {
                                     .replaceWithVoid())
                     .replaceWith(step);
         });
+    }
+
+    /** The anomaly counters at zero from the start (see RecordApplier.registerMeters). */
+    void registerMeters(@Observes StartupEvent start) {
+        for (SagaStep.Event event : SagaStep.Event.values()) {
+            registry.counter("readside.saga.anomalies", "event", event.type);
+        }
     }
 
     /** Counts a step once its transaction committed. */
