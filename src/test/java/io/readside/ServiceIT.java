@@ -11,14 +11,16 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.management.ManagementRoutes;
 import io.readside.testing.GuideEvents;
 import io.readside.testing.KafkaBrokerResource;
-import io.readside.testing.RealInfrastructure;
+import io.readside.testing.Management;
+import io.readside.testing.PackagedService;
 import io.readside.testing.TestProducer;
 
 /** The packaged application (the jar; the native executable with -Pnative) on a real broker and PostgreSQL. */
 @QuarkusIntegrationTest
-@TestProfile(RealInfrastructure.class)
+@TestProfile(PackagedService.class)
 class ServiceIT {
 
     @Test
@@ -34,11 +36,14 @@ class ServiceIT {
                 .body("order_count", equalTo(1))
                 .body("total_spent", equalTo(19.99f)));
         given().get("/orders/it-1").then().statusCode(200).body("status", equalTo("PENDING"));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/health/ready").then()
+        // health, metrics and the status page on the management port only
+        given().get("/q/health/ready").then().statusCode(404);
+        given().get(ManagementRoutes.STATUS).then().statusCode(404);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> Management.given().get("/q/health/ready").then()
                 .statusCode(200));
-        given().get("/q/health/started").then().statusCode(200);
-        given().get("/status").then().statusCode(200).body(containsString("Consumer lag"));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/metrics").then().statusCode(200)
-                .body(containsString("readside_consumer_lag_records{group=\"readside\",partition=\"0\",topic=\"orders\"} 0.0")));
+        Management.given().get("/q/health/started").then().statusCode(200);
+        Management.given().get(ManagementRoutes.STATUS).then().statusCode(200).body(containsString("Consumer lag"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> Management.given().get("/q/metrics").then()
+                .statusCode(200).body(containsString("readside_consumer_lag_records{group=\"readside\",partition=\"0\",topic=\"orders\"} 0.0")));
     }
 }
