@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Takes a screenshot of the status page of a running Readside with headless Chromium (Debian: apt-get install
 # chromium) and checks that the page rendered its sections.
-# Usage: scripts/screenshot-status.sh [base-url] [png]
+# Usage: scripts/screenshot-status.sh [management-base-url] [png]
 set -euo pipefail
-url="${1:-http://localhost:8080}/status"
+url="${1:-http://localhost:9000}/status"   # the management interface
 png="${2:-docs/status-page.png}"
 profile="$(mktemp -d)"
 trap 'rm -rf "$profile"' EXIT

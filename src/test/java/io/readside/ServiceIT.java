@@ -12,16 +12,18 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.management.ManagementRoutes;
+import io.readside.security.Roles;
 import io.readside.testing.GuideEvents;
 import io.readside.testing.KafkaBrokerResource;
-import io.readside.testing.RealInfrastructure;
-import io.readside.security.Roles;
+import io.readside.testing.Management;
+import io.readside.testing.PackagedService;
 import io.readside.testing.TestProducer;
 import io.readside.testing.Tokens;
 
 /** The packaged application (the jar; the native executable with -Pnative) on a real broker and PostgreSQL. */
 @QuarkusIntegrationTest
-@TestProfile(RealInfrastructure.class)
+@TestProfile(PackagedService.class)
 class ServiceIT {
 
     private static final String READER = Tokens.bearer(Tokens.user(4242, Roles.READER));
@@ -47,11 +49,14 @@ class ServiceIT {
         given().header("Authorization", READER).get("/orders/it-1").then().statusCode(200)
                 .body("status", equalTo("PENDING"));
         given().get("/orders/it-1").then().statusCode(401).header("WWW-Authenticate", startsWith("Bearer"));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/health/ready").then()
+        // health, metrics and the status page on the management port only
+        given().get("/q/health/ready").then().statusCode(404);
+        given().get(ManagementRoutes.STATUS).then().statusCode(404);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> Management.given().get("/q/health/ready").then()
                 .statusCode(200));
-        given().get("/q/health/started").then().statusCode(200);
-        given().get("/status").then().statusCode(200).body(containsString("Consumer lag"));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/metrics").then().statusCode(200)
-                .body(containsString("readside_consumer_lag_records{group=\"readside\",partition=\"0\",topic=\"orders\"} 0.0")));
+        Management.given().get("/q/health/started").then().statusCode(200);
+        Management.given().get(ManagementRoutes.STATUS).then().statusCode(200).body(containsString("Consumer lag"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> Management.given().get("/q/metrics").then()
+                .statusCode(200).body(containsString("readside_consumer_lag_records{group=\"readside\",partition=\"0\",topic=\"orders\"} 0.0")));
     }
 }

@@ -167,6 +167,7 @@ public class LogGuard {
         if (!guarded().contains(topic)) {
             return Verdict.SAME;
         }
+        gauge(topic); // at 0 from the first check, so that an alert sees it change
         try {
             // positions first, the log second: a position read before the log end offset can never exceed it
             // legitimately (positions and log ends only grow), while one read after may have passed a stale end

@@ -162,7 +162,7 @@ public final class Benchmark {
         long start = System.nanoTime();
         ServiceProcess service = ServiceProcess.start("readside-" + run, port, serviceProperties(group, "orders"),
                 WORK);
-        while (service.status("/q/health/ready") != 200) {
+        while (service.managementStatus("/q/health/ready") != 200) {
             LockSupport.parkNanos(20_000_000);
             if (!service.alive()) {
                 throw new IllegalStateException("Readside exited; see " + WORK.resolve("readside-" + run + ".log"));

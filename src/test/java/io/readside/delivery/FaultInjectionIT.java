@@ -50,6 +50,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
 import io.readside.orders.OrdersFold;
+import io.readside.projection.management.ManagementRoutes;
 import io.readside.testing.LocalHost;
 import io.readside.testing.ServiceProcess;
 import io.readside.testing.TopicReader;
@@ -216,12 +217,13 @@ class FaultInjectionIT {
         // PostgreSQL, so the instance stays ready and answers; the outage is reported instead
         await("alive, ready and answering queries without a broker").during(Duration.ofSeconds(40))
                 .atMost(Duration.ofSeconds(50)).until(() -> service.alive()
-                        && service.status("/q/health/ready") == 200 && service.status("/orders?limit=1") == 200);
+                        && service.managementStatus("/q/health/ready") == 200
+                        && service.status("/orders?limit=1") == 200);
         await("the outage is reported").atMost(Duration.ofSeconds(30))
-                .until(() -> service.get("/q/metrics").contains("\nreadside_kafka_reachable 0.0"));
+                .until(() -> service.managementGet("/q/metrics").contains("\nreadside_kafka_reachable 0.0"));
         startBroker();
         await("the broker is reachable again").atMost(START)
-                .until(() -> service.get("/q/metrics").contains("\nreadside_kafka_reachable 1.0"));
+                .until(() -> service.managementGet("/q/metrics").contains("\nreadside_kafka_reachable 1.0"));
         traffic.produce(4_000);
         awaitEverythingApplied();
 
@@ -238,13 +240,14 @@ class FaultInjectionIT {
         long before = appliedRecords();
         await().atMost(DRAIN).until(() -> appliedRecords() >= before + 1_000);
         postgres.close();
-        await("readiness DOWN").atMost(Duration.ofSeconds(20)).until(() -> service.status("/q/health/ready") == 503);
+        await("readiness DOWN").atMost(Duration.ofSeconds(20))
+                .until(() -> service.managementStatus("/q/health/ready") == 503);
         await("not ready and alive throughout the outage").during(Duration.ofSeconds(30))
                 .atMost(Duration.ofSeconds(35))
-                .until(() -> service.alive() && service.status("/q/health/ready") == 503
-                        && service.status("/q/health/live") == 200);
+                .until(() -> service.alive() && service.managementStatus("/q/health/ready") == 503
+                        && service.managementStatus("/q/health/live") == 200);
         startPostgres();
-        await("readiness UP").atMost(START).until(() -> service.status("/q/health/ready") == 200);
+        await("readiness UP").atMost(START).until(() -> service.managementStatus("/q/health/ready") == 200);
         awaitEverythingApplied();
 
         assertReadModelEqualsOracle();
@@ -311,7 +314,7 @@ class FaultInjectionIT {
         await("read model == oracle over the committed records").atMost(DRAIN).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(this::assertReadModelEqualsOracle);
         await("no lag: markers and aborted records are not applicable").atMost(START).until(() -> JSON
-                .readTree(service.get("/lag")).at("/totals/lag_records").asLong(-1) == 0);
+                .readTree(service.managementGet(ManagementRoutes.LAG)).at("/totals/lag_records").asLong(-1) == 0);
         assertReady(service);
         figures.put("8 transactions", "240 transactions (" + aborted + " orders in aborted ones) mixed into 4,000 "
                 + "plain orders, one SIGKILL; exactly the committed records applied; lag 0 at the end");
@@ -339,8 +342,8 @@ class FaultInjectionIT {
         traffic.fold.streamTime.clear();
         traffic.produce(2_000); // offsets from 0 again: below the stored positions
         await("fenced: readiness DOWN with the reason").atMost(START)
-                .until(() -> service.status("/q/health/ready") == 503
-                        && service.get("/q/health/ready").contains("deleted and created again"));
+                .until(() -> service.managementStatus("/q/health/ready") == 503
+                        && service.managementGet("/q/health/ready").contains("deleted and created again"));
         assertEquals(oldPositions, storedPositions("orders"), "nothing of the new log counted as seen");
 
         long fencedAt = System.nanoTime();
@@ -554,8 +557,9 @@ class FaultInjectionIT {
     }
 
     private static void assertReady(ServiceProcess process) {
-        await(process.name() + " ready").atMost(START).until(() -> process.status("/q/health/ready") == 200);
-        assertEquals(200, process.status("/q/health/live"));
+        await(process.name() + " ready").atMost(START)
+                .until(() -> process.managementStatus("/q/health/ready") == 200);
+        assertEquals(200, process.managementStatus("/q/health/live"));
     }
 
     private Map<TopicPartition, Long> storedPositions(String topic) {

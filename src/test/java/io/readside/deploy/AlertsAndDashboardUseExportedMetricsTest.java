@@ -1,6 +1,5 @@
 package io.readside.deploy;
 
-import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +15,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,7 +24,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.testing.GuideEvents;
+import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TestProducer;
 
 /**
  * Every metric name in the alert rules, the PrometheusRule and the Grafana dashboard is one the running service
@@ -33,6 +36,9 @@ import io.readside.testing.RealInfrastructure;
 @QuarkusTest
 @TestProfile(RealInfrastructure.class)
 class AlertsAndDashboardUseExportedMetricsTest {
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
 
     private static final Path RULES = Path.of("deploy/prometheus/readside-alerts.yaml");
     private static final Path PROMETHEUS_RULE = Path.of("deploy/k8s/components/monitoring/prometheusrule.yaml");
@@ -59,8 +65,14 @@ class AlertsAndDashboardUseExportedMetricsTest {
         assertTrue(named.containsAll(Set.of("readside_consumer_lag_records", "readside_ready",
                 "readside_records_set_aside_total")), "the expressions were read: " + named);
 
+        // the per-partition and per-topic series exist once the topics do and their partitions are assigned
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", "6101", GuideEvents.signup(61, 6101, "metrics@example.com", "1764229000"));
+            producer.send("orders", "metrics-1", "{\"order_id\":\"metrics-1\",\"user_id\":6101,"
+                    + "\"category\":\"books\",\"total\":\"1.00\",\"timestamp\":1764230000}");
+        }
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
-            Set<String> exported = exported(given().get("/q/metrics").then().statusCode(200).extract().asString());
+            Set<String> exported = exported(Management.given().get("/q/metrics").then().statusCode(200).extract().asString());
             Set<String> missing = new TreeSet<>(named);
             missing.removeAll(exported);
             assertTrue(missing.isEmpty(), "named in alerts or the dashboard but not exported: " + missing);

@@ -3,6 +3,7 @@ package io.readside.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -36,19 +37,29 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.readside.projection.DeadLetters;
 
 /**
  * The Kubernetes overlays as {@code kubectl kustomize} renders them, read strictly with the Kubernetes object model
- * (a misspelt field fails), and held against the application's own configuration: probe paths, port, topics, group.
+ * (a misspelt field fails), and held against the application's own configuration: probe paths and the management
+ * port they use, ports, topics, group, and a NetworkPolicy that opens each port to its own callers only.
  */
 class DeploymentManifestsTest {
 
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
     private static final Path K8S = Path.of("deploy", "k8s");
+    /** The name of the container's, the Service's and the NetworkPolicy's port of the management interface. */
+    private static final String MANAGEMENT = "management";
+    /** Set by Kubernetes on every namespace to its name. */
+    private static final String NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
     @ParameterizedTest
     @ValueSource(strings = { "dev", "prod" })
@@ -65,6 +76,11 @@ class DeploymentManifestsTest {
         assertTrue(image.contains(":") && !image.endsWith(":latest"), "a pinned image tag: " + image);
         assertEquals(8080, container.getPorts().get(0).getContainerPort());
         assertEquals("http", container.getPorts().get(0).getName());
+        ContainerPort management = container.getPorts().stream().filter(p -> p.getName().equals(MANAGEMENT))
+                .findFirst().orElseThrow(() -> new AssertionError("a container port named " + MANAGEMENT));
+        assertEquals("true", app.getProperty("quarkus.management.enabled"));
+        assertEquals(Integer.valueOf(app.getProperty("quarkus.management.port")), management.getContainerPort(),
+                "the container's management port is the application's");
         assertProbe(container.getStartupProbe(), "/q/health/started");
         assertProbe(container.getLivenessProbe(), "/q/health/live");
         assertProbe(container.getReadinessProbe(), "/q/health/ready");
@@ -81,6 +97,10 @@ class DeploymentManifestsTest {
         Service service = only(objects, "Service", Service.class);
         assertTrue(podLabels.entrySet().containsAll(service.getSpec().getSelector().entrySet()));
         assertEquals("http", service.getSpec().getPorts().get(0).getTargetPort().getStrVal());
+        ServicePort serviceManagement = service.getSpec().getPorts().stream()
+                .filter(p -> p.getName().equals(MANAGEMENT)).findFirst().orElseThrow();
+        assertEquals(MANAGEMENT, serviceManagement.getTargetPort().getStrVal());
+        assertNetworkPolicy(only(objects, "NetworkPolicy", NetworkPolicy.class), podLabels);
         PodDisruptionBudget pdb = only(objects, "PodDisruptionBudget", PodDisruptionBudget.class);
         assertTrue(podLabels.entrySet().containsAll(pdb.getSpec().getSelector().getMatchLabels().entrySet()));
         ConfigMap config = objects.stream().filter(o -> kind(o).equals("ConfigMap")
@@ -120,7 +140,8 @@ class DeploymentManifestsTest {
                     "the PrometheusRule carries deploy/prometheus/readside-alerts.yaml");
             JsonNode monitor = ofKind(objects, "ServiceMonitor").get(0).path("spec");
             assertEquals("/q/metrics", monitor.path("endpoints").get(0).path("path").asText());
-            assertEquals("http", monitor.path("endpoints").get(0).path("port").asText());
+            assertEquals(MANAGEMENT, monitor.path("endpoints").get(0).path("port").asText(),
+                    "Prometheus scrapes the management interface");
             assertFalse(ofKind(objects, "ConfigMap").stream().noneMatch(
                     o -> o.path("data").has("readside-dashboard.json")), "the Grafana dashboard ships");
         }
@@ -129,7 +150,29 @@ class DeploymentManifestsTest {
     private static void assertProbe(Probe probe, String path) {
         assertNotNull(probe, path);
         assertEquals(path, probe.getHttpGet().getPath());
-        assertEquals("http", probe.getHttpGet().getPort().getStrVal());
+        assertEquals(MANAGEMENT, probe.getHttpGet().getPort().getStrVal(), "probes use the management port");
+    }
+
+    /**
+     * Ingress only: the API port from the ingress/gateway namespace, the management port from the monitoring
+     * namespace, each rule for one port and from one namespace, nothing else open.
+     */
+    private static void assertNetworkPolicy(NetworkPolicy policy, Map<String, String> podLabels) {
+        assertTrue(podLabels.entrySet().containsAll(policy.getSpec().getPodSelector().getMatchLabels().entrySet()),
+                "the NetworkPolicy selects Readside's pods");
+        assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes());
+        Map<String, String> fromNamespaceByPort = new java.util.TreeMap<>();
+        for (NetworkPolicyIngressRule rule : policy.getSpec().getIngress()) {
+            assertEquals(1, rule.getFrom().size(), "one source per rule: " + rule);
+            assertEquals(1, rule.getPorts().size(), "one port per rule: " + rule);
+            NetworkPolicyPeer from = rule.getFrom().get(0);
+            assertTrue(from.getPodSelector() == null && from.getIpBlock() == null, "whole namespaces: " + rule);
+            String namespace = from.getNamespaceSelector().getMatchLabels().get(NAMESPACE_NAME_LABEL);
+            assertNotNull(namespace, "a namespace chosen by " + NAMESPACE_NAME_LABEL + ": " + rule);
+            assertNull(fromNamespaceByPort.put(rule.getPorts().get(0).getPort().getStrVal(), namespace),
+                    "one rule per port");
+        }
+        assertEquals(Map.of("http", "ingress-nginx", MANAGEMENT, "monitoring"), fromNamespaceByPort);
     }
 
     /**

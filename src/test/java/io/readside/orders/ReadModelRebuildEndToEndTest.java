@@ -37,6 +37,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.security.Roles;
+import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.Tokens;
 import io.readside.testing.TestProducer;
@@ -139,7 +140,7 @@ class ReadModelRebuildEndToEndTest {
                 .body("invalid_records", equalTo((int) deadLetters))
                 .body("remaining_records", equalTo(0))
                 .body("switch_millis", notNullValue());
-        given().get("/q/metrics").then().statusCode(200).body(org.hamcrest.Matchers.containsString(
+        Management.given().get("/q/metrics").then().statusCode(200).body(org.hamcrest.Matchers.containsString(
                 "readside_rebuild_replayed_records{read_model=\"orders\"} " + records + ".0"));
     }
 

@@ -36,7 +36,9 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.orders.OrdersProjector;
+import io.readside.projection.management.ManagementRoutes;
 import io.readside.testing.LagThreshold;
+import io.readside.testing.Management;
 import io.readside.testing.PostgresResource;
 import io.readside.testing.TestProducer;
 import io.readside.users.UsersProjector;
@@ -75,7 +77,7 @@ class LagAndHealthEndToEndTest {
                 "Kafka's view: committed on every partition"));
         await().atMost(WITHIN).untilAsserted(() -> assertEquals(Map.of(0, 0L, 1, 0L, 2, 0L), lagOf(TOPIC),
                 "every partition measured, caught up before the test"));
-        given().get("/q/health/ready").then().log().ifValidationFails().statusCode(200);
+        Management.given().get("/q/health/ready").then().log().ifValidationFails().statusCode(200);
 
         channels.getPausable(OrdersProjector.CHANNEL).pause();
         long now = System.currentTimeMillis();
@@ -94,28 +96,29 @@ class LagAndHealthEndToEndTest {
         });
         assertEquals(3, lagOf(TOPIC).values().stream().filter(l -> l > 0).count(), "the backlog is on every partition");
         System.out.println("/lag at the moment it agreed with kafka-consumer-groups:\n"
-                + given().get("/lag").then().extract().asPrettyString() + "\nkafka-consumer-groups: " + kafkaToolLagOf(TOPIC));
-        JsonPath lag = given().get("/lag").then().statusCode(200).extract().jsonPath();
+                + Management.given().get(ManagementRoutes.LAG).then().extract().asPrettyString() + "\nkafka-consumer-groups: " + kafkaToolLagOf(TOPIC));
+        JsonPath lag = Management.given().get(ManagementRoutes.LAG).then().statusCode(200).extract().jsonPath();
         assertTrue(lag.getDouble("totals.lag_seconds") > 0, "the oldest unapplied record has an age");
         assertTrue(lag.getLong("totals.lag_records") >= BACKLOG);
 
-        given().get("/q/health/ready").then().log().ifValidationFails().statusCode(503)
+        Management.given().get("/q/health/ready").then().log().ifValidationFails().statusCode(503)
                 .body("checks.find { it.name == 'readside-consumer-lag' }.status", equalTo("DOWN"))
                 .body("checks.find { it.name == 'readside-consumer-lag' }.data.reason",
                         containsString("above readside.health.max-lag-records=" + LagThreshold.MAX_LAG_RECORDS));
-        given().get("/q/health/live").then().statusCode(200);
-        given().get("/status").then().statusCode(200).contentType(containsString("text/html"))
+        Management.given().get("/q/health/live").then().statusCode(200);
+        Management.given().get(ManagementRoutes.STATUS).then().statusCode(200).contentType(containsString("text/html"))
                 .body(containsString("Consumer lag")).body(containsString("readside-consumer-lag"));
 
         channels.getPausable(OrdersProjector.CHANNEL).resume();
 
         await().atMost(WITHIN).untilAsserted(() -> {
-            JsonPath drained = given().get("/lag").then().extract().jsonPath();
+            JsonPath drained = Management.given().get(ManagementRoutes.LAG).then().extract().jsonPath();
             assertEquals(0L, drained.getLong("totals.lag_records"));
             assertEquals(0.0, drained.getDouble("totals.lag_seconds"));
         });
-        await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().log().ifValidationFails().statusCode(200));
-        String metrics = given().get("/q/metrics").then().extract().asString();
+        await().atMost(WITHIN).untilAsserted(() -> Management.given().get("/q/health/ready").then().log()
+                .ifValidationFails().statusCode(200));
+        String metrics = Management.given().get("/q/metrics").then().extract().asString();
         assertTrue(metrics.contains("readside_record_latency_seconds_count{channel=\"orders\"}"), metrics);
         assertTrue(metrics.contains("readside_apply_duration_seconds_bucket{channel=\"orders\""));
     }
@@ -143,7 +146,8 @@ class LagAndHealthEndToEndTest {
                         .isEmpty();
             });
 
-            given().get("/q/health/ready").then().log().ifValidationFails().statusCode(200).body("status", equalTo("UP"));
+            Management.given().get("/q/health/ready").then().log().ifValidationFails().statusCode(200)
+                    .body("status", equalTo("UP"));
         } finally {
             members.forEach(KafkaConsumer::close);
         }
@@ -151,14 +155,14 @@ class LagAndHealthEndToEndTest {
 
     @Test
     void readinessIsDownWhilePostgresqlIsUnreachableLivenessStaysUpAndNothingIsLost() {
-        await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+        await().atMost(WITHIN).untilAsserted(() -> Management.given().get("/q/health/ready").then().statusCode(200));
 
         PostgresResource.startOutage();
         try {
-            await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(503)
+            await().atMost(WITHIN).untilAsserted(() -> Management.given().get("/q/health/ready").then().statusCode(503)
                     .body("checks.find { it.name == 'Reactive PostgreSQL connections health check' }.status",
                             equalTo("DOWN")));
-            given().get("/q/health/live").then().log().ifValidationFails().statusCode(200);
+            Management.given().get("/q/health/live").then().log().ifValidationFails().statusCode(200);
             try (TestProducer producer = new TestProducer(bootstrapServers)) {
                 for (int i = 0; i < 5; i++) { // records arriving during the outage wait for the database
                     producer.send(TOPIC, "outage-" + i, order("outage-" + i, System.currentTimeMillis()));
@@ -168,7 +172,7 @@ class LagAndHealthEndToEndTest {
             PostgresResource.endOutage();
         }
 
-        await().atMost(WITHIN).untilAsserted(() -> given().get("/q/health/ready").then().log().ifValidationFails()
+        await().atMost(WITHIN).untilAsserted(() -> Management.given().get("/q/health/ready").then().log().ifValidationFails()
                 .statusCode(200));
         for (int i = 0; i < 5; i++) {
             String id = "outage-" + i;
@@ -183,7 +187,7 @@ class LagAndHealthEndToEndTest {
 
     private Map<Integer, Long> lagOf(String topic) {
         Map<Integer, Long> lag = new TreeMap<>();
-        List<Map<String, Object>> partitions = given().get("/lag").then().statusCode(200).extract().jsonPath()
+        List<Map<String, Object>> partitions = Management.given().get(ManagementRoutes.LAG).then().statusCode(200).extract().jsonPath()
                 .getList("partitions");
         for (Map<String, Object> partition : partitions) {
             if (topic.equals(partition.get("topic"))) {
@@ -196,7 +200,7 @@ class LagAndHealthEndToEndTest {
     private Map<Integer, Long> metricLagOf(String topic) {
         Map<Integer, Long> lag = new TreeMap<>();
         Matcher line = Pattern.compile("readside_consumer_lag_records\\{group=\"readside\",partition=\"(\\d+)\","
-                + "topic=\"" + topic + "\"} ([0-9.E]+)").matcher(given().get("/q/metrics").then().extract().asString());
+                + "topic=\"" + topic + "\"} ([0-9.E]+)").matcher(Management.given().get("/q/metrics").then().extract().asString());
         while (line.find()) {
             lag.put(Integer.parseInt(line.group(1)), (long) Double.parseDouble(line.group(2)));
         }

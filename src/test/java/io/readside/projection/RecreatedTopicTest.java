@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.management.ManagementRoutes;
+import io.readside.testing.Management;
 import io.readside.testing.OwnTopicsInfrastructure;
 import io.readside.testing.TestProducer;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -68,10 +70,10 @@ class RecreatedTopicTest {
             producer.send("orders", 0, "rt-new", order("rt-new")); // offset 0 of the new log, below the position 5
         }
 
-        await().atMost(APPLIED).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(503)
+        await().atMost(APPLIED).untilAsserted(() -> Management.given().get("/q/health/ready").then().statusCode(503)
                 .body("checks.find { it.name == 'readside-log-identity' }.data.orders",
                         containsString("deleted and created again")));
-        given().get("/status").then().statusCode(200).body(containsString("is fenced"));
+        Management.given().get(ManagementRoutes.STATUS).then().statusCode(200).body(containsString("is fenced"));
         given().get("/orders/rt-new").then().statusCode(404);
 
         // not while a rebuild runs (on any instance): it compares its shadow with the positions the acceptance forgets
@@ -90,7 +92,7 @@ class RecreatedTopicTest {
         given().post("/admin/topics/orders/accept-new-log").then()
                 .statusCode(200).body("topic", equalTo("orders"));
         await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/rt-new").then().statusCode(200));
-        await().atMost(APPLIED).untilAsserted(() -> given().get("/q/health/ready").then()
+        await().atMost(APPLIED).untilAsserted(() -> Management.given().get("/q/health/ready").then()
                 .body("checks.find { it.name == 'readside-log-identity' }.status", equalTo("UP")));
         given().get("/orders/rt-1").then().statusCode(200); // the old log's orders stay until a rebuild
     }

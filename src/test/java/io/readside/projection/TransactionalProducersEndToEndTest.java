@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.management.ManagementRoutes;
+import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 
 /**
@@ -45,7 +47,7 @@ class TransactionalProducersEndToEndTest {
             awaitOrder("tx-c-" + i);
         }
         // the marker takes an offset that is never delivered: once measured, the partition is caught up
-        await().atMost(APPLIED).untilAsserted(() -> given().get("/lag").then().statusCode(200)
+        await().atMost(APPLIED).untilAsserted(() -> Management.given().get(ManagementRoutes.LAG).then().statusCode(200)
                 .body("partitions.find { it.topic == 'orders' && it.partition == 0 }.lag_records", equalTo(0)));
     }
 
@@ -84,7 +86,7 @@ class TransactionalProducersEndToEndTest {
                 given().get("/orders/tx-o-1").then().statusCode(404);
                 given().get("/orders/tx-o-behind").then().statusCode(404);
             });
-            await().atMost(APPLIED).untilAsserted(() -> given().get("/lag").then()
+            await().atMost(APPLIED).untilAsserted(() -> Management.given().get(ManagementRoutes.LAG).then()
                     .body("partitions.find { it.topic == 'orders' && it.partition == 2 }.lag_records", equalTo(0)));
 
             producer.commitTransaction();

@@ -21,7 +21,8 @@ import io.readside.dev.EmbeddedPostgresql;
 
 /**
  * The packaged service ({@code target/quarkus-app/quarkus-run.jar}) as its own operating-system process, so that it
- * can be killed with SIGKILL or stopped with SIGTERM like a pod.
+ * can be killed with SIGKILL or stopped with SIGTERM like a pod. It listens on the given HTTP port (the API) and on a
+ * free management port of its own (health, metrics, /lag, /status).
  */
 public final class ServiceProcess {
 
@@ -31,11 +32,13 @@ public final class ServiceProcess {
 
     private final String name;
     private final int port;
+    private final int managementPort;
     private final Process process;
 
-    private ServiceProcess(String name, int port, Process process) {
+    private ServiceProcess(String name, int port, int managementPort, Process process) {
         this.name = name;
         this.port = port;
+        this.managementPort = managementPort;
         this.process = process;
     }
 
@@ -68,13 +71,15 @@ public final class ServiceProcess {
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         Tokens.trust().forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-Dquarkus.http.port=" + port);
+        int managementPort = LocalHost.freePort();
+        command.add("-Dquarkus.management.port=" + managementPort);
         command.addAll(List.of("-jar", JAR.toString()));
         try {
             Files.createDirectories(logDir);
             Path log = logDir.resolve(name + ".log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            return new ServiceProcess(name, port, process);
+            return new ServiceProcess(name, port, managementPort, process);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -94,7 +99,7 @@ public final class ServiceProcess {
 
     public ServiceProcess awaitReady(Duration timeout) {
         Awaitility.await(name + " ready").atMost(timeout).pollInterval(Duration.ofMillis(200))
-                .until(() -> status("/q/health/ready") == 200);
+                .until(() -> managementStatus("/q/health/ready") == 200);
         return this;
     }
 
@@ -128,10 +133,19 @@ public final class ServiceProcess {
         }
     }
 
-    /** The HTTP status of a GET, or -1 when nothing answers. */
+    /** The HTTP status of a GET on the API port, or -1 when nothing answers. */
     public int status(String path) {
+        return status(request(path));
+    }
+
+    /** The HTTP status of a GET on the management port (health, metrics, /lag, /status), or -1 when nothing answers. */
+    public int managementStatus(String path) {
+        return status(managementRequest(path));
+    }
+
+    private static int status(HttpRequest.Builder request) {
         try {
-            return HTTP.send(request(path).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -142,6 +156,11 @@ public final class ServiceProcess {
 
     public String get(String path) {
         return send(request(path).build()).body();
+    }
+
+    /** A GET on the management port. */
+    public String managementGet(String path) {
+        return send(managementRequest(path).build()).body();
     }
 
     /** A POST of a JSON body. */
@@ -166,7 +185,7 @@ public final class ServiceProcess {
 
     /** A sample of {@code /q/metrics} whose line starts with {@code series} (name and labels); 0 when absent. */
     public double metric(String series) {
-        for (String line : get("/q/metrics").split("\n")) {
+        for (String line : managementGet("/q/metrics").split("\n")) {
             if (line.startsWith(series + " ")) {
                 return Double.parseDouble(line.substring(series.length() + 1).trim());
             }
@@ -178,6 +197,11 @@ public final class ServiceProcess {
         // every call as the operator (all roles): these tests are about delivery, not about who may call
         return HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10))
                 .header("Authorization", OPERATOR);
+    }
+
+    private HttpRequest.Builder managementRequest(String path) {
+        return HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path))
+                .timeout(Duration.ofSeconds(10));
     }
 
     private static HttpResponse<String> send(HttpRequest request) {

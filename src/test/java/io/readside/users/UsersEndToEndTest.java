@@ -27,6 +27,7 @@ import org.junit.jupiter.api.TestInstance;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.GuideEvents;
+import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
 import io.readside.testing.TopicReader;
@@ -175,14 +176,14 @@ class UsersEndToEndTest {
 
         await().atMost(APPLIED).untilAsserted(() -> given().get("/users/2004").then()
                 .statusCode(200).body("email", equalTo("survivor@example.com")));
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = Management.given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("readside_records_rejected_total{channel=\"user-events\",reason=\"malformed-json\"}"),
                 metrics);
         assertTrue(metrics.contains("readside_records_rejected_total{channel=\"user-events\",reason=\"not-utf8\"}"));
         assertTrue(metrics.contains("readside_records_rejected_total{channel=\"user-events\",reason=\"unknown-type\"}"));
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+        Management.given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        Management.given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        Management.given().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
 
         List<ConsumerRecord<String, byte[]>> deadLetters = TopicReader.readAllBytes(bootstrapServers,
                 TOPIC + ".dlq").stream().filter(r -> "2004".equals(r.key())).toList();

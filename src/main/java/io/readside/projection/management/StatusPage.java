@@ -1,17 +1,12 @@
-package io.readside.projection.rest;
+package io.readside.projection.management;
 
-import java.net.URI;
 import java.time.Instant;
 import java.util.Locale;
 
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
-import jakarta.ws.rs.GET;
-import jakarta.ws.rs.Path;
-import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.health.HealthCheckResponse;
 
@@ -21,12 +16,14 @@ import io.readside.projection.LogGuard;
 import io.readside.projection.lag.LagMonitor;
 import io.readside.projection.lag.LagSnapshot;
 import io.readside.projection.lag.PartitionLag;
-import io.smallrye.common.annotation.Blocking;
 import io.smallrye.health.SmallRyeHealth;
 import io.smallrye.health.SmallRyeHealthReporter;
 
-/** A page for a person, without Grafana: lag and rate per partition, rejected records, health. Refreshes itself. */
-@Path("/")
+/**
+ * A page for a person, without Grafana: lag and rate per partition, rejected records, health. Refreshes itself.
+ * {@code GET /status} on the management port; it runs the health checks, so it is rendered on a worker thread.
+ */
+@ApplicationScoped
 public class StatusPage {
 
     @Inject
@@ -38,16 +35,7 @@ public class StatusPage {
     @Inject
     SmallRyeHealthReporter health;
 
-    @GET
-    public Response root() {
-        return Response.seeOther(URI.create("/status")).build();
-    }
-
-    @GET
-    @Path("status")
-    @Produces(MediaType.TEXT_HTML)
-    @Blocking
-    public String status() {
+    public String render() {
         LagSnapshot lag = monitor.latest();
         StringBuilder html = new StringBuilder(8192);
         html.append("""

@@ -1,22 +1,18 @@
-package io.readside.projection.rest;
+package io.readside.projection.management;
 
 import java.time.Instant;
 import java.util.List;
 
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.ws.rs.GET;
-import jakarta.ws.rs.Path;
-import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.MediaType;
 
 import io.readside.projection.lag.LagMonitor;
 import io.readside.projection.lag.LagSnapshot;
 import io.readside.projection.lag.PartitionLag;
 
-/** The latest lag measurement as JSON: per partition and in total. */
-@Path("/lag")
-@Produces(MediaType.APPLICATION_JSON)
-public class LagResource {
+/** The latest lag measurement, per partition and in total: {@code GET /lag} on the management port. */
+@ApplicationScoped
+public class LagReport {
 
     @Inject
     LagMonitor monitor;
@@ -28,7 +24,6 @@ public class LagResource {
             List<PartitionLag> partitions, Totals totals) {
     }
 
-    @GET
     public LagAnswer lag() {
         LagSnapshot snapshot = monitor.latest();
         return new LagAnswer(snapshot.measuredAt(), monitor.interval().toSeconds(), snapshot.error(),
