@@ -107,6 +107,14 @@ class DeploymentManifestsTest {
                 && o.path("metadata").path("name").asText().startsWith("readside-config"))
                 .map(o -> read(o, ConfigMap.class)).findFirst().orElseThrow();
         assertTrue(config.getData().containsKey("KAFKA_BOOTSTRAP_SERVERS"));
+        // every token is refused without an issuer: each overlay names one and its key (dev: the repository's)
+        assertTrue(config.getData().containsKey("MP_JWT_VERIFY_ISSUER"), "an issuer for the bearer tokens");
+        if (overlay.equals("dev")) {
+            assertEquals(Files.readString(Path.of("src/dev/jwt/dev-public.pem")).strip(),
+                    config.getData().get("MP_JWT_VERIFY_PUBLICKEY").strip(), "the dev overlay trusts the dev key");
+        } else {
+            assertTrue(config.getData().containsKey("MP_JWT_VERIFY_PUBLICKEY_LOCATION"), "the issuer's keys");
+        }
 
         Set<String> topics = new TreeSet<>();
         Map<String, Integer> partitions = new java.util.TreeMap<>();
