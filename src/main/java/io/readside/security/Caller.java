@@ -4,6 +4,8 @@ import java.util.OptionalLong;
 
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonString;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.jwt.JsonWebToken;
@@ -30,7 +32,10 @@ public class Caller {
             return OptionalLong.empty();
         }
         Object claim = token.getClaim(userIdClaim);
-        String text = claim == null ? null : claim.toString();
+        // standard claims come as String; others as JSON values ("1007" or 1007)
+        String text = claim instanceof JsonString string ? string.getString()
+                : claim instanceof String || claim instanceof JsonNumber || claim instanceof Number ? claim.toString()
+                : null;
         if (text == null || text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
             return OptionalLong.empty();
         }
