@@ -27,8 +27,10 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.replay.Redrive;
+import io.readside.security.Roles;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TopicReader;
+import io.readside.testing.Tokens;
 import io.restassured.specification.RequestSpecification;
 
 /** POST /admin/dead-letters/{topic}/redrive sends dead letters back to their topic as they were first received. */
@@ -82,8 +84,11 @@ class DeadLetterRedriveEndToEndTest {
     }
 
     @Test
-    void redriveAnswersBadRequestsWithProblemsAndStrangersWith401() {
-        given().post("/admin/dead-letters/orders/redrive?from=0&to=0").then().statusCode(401);
+    void redriveAnswersBadRequestsWithProblemsAndStrangersWith401Or403() {
+        given().header("Authorization", "Bearer not-a-token").post("/admin/dead-letters/orders/redrive?from=0&to=0")
+                .then().statusCode(401);
+        given().header("Authorization", Tokens.bearer(Tokens.user(1, Roles.READER)))
+                .post("/admin/dead-letters/orders/redrive?from=0&to=0").then().statusCode(403);
         admin().post("/admin/dead-letters/orders/redrive?to=3").then().statusCode(400)
                 .contentType("application/problem+json").body("detail", containsString("'from' is required"));
         admin().post("/admin/dead-letters/orders/redrive?from=5&to=3").then().statusCode(400)
