@@ -29,8 +29,8 @@ import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.replay.Redrive;
 import io.readside.security.Roles;
 import io.readside.testing.RealInfrastructure;
-import io.readside.testing.TopicReader;
 import io.readside.testing.Tokens;
+import io.readside.testing.TopicReader;
 import io.restassured.specification.RequestSpecification;
 
 /** POST /admin/dead-letters/{topic}/redrive sends dead letters back to their topic as they were first received. */
