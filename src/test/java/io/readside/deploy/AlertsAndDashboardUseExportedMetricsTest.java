@@ -24,9 +24,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.testing.CommandsInfrastructure;
 import io.readside.testing.GuideEvents;
 import io.readside.testing.Management;
-import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
 
 /**
@@ -34,7 +34,7 @@ import io.readside.testing.TestProducer;
  * exports: a renamed metric fails the build, not a night on call.
  */
 @QuarkusTest
-@TestProfile(RealInfrastructure.class)
+@TestProfile(CommandsInfrastructure.class)
 class AlertsAndDashboardUseExportedMetricsTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")

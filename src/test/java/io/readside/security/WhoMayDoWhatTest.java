@@ -23,8 +23,8 @@ import org.junit.jupiter.api.TestInstance;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.testing.CommandsInfrastructure;
 import io.readside.testing.GuideEvents;
-import io.readside.testing.RealInfrastructure;
 import io.readside.testing.SignsItsOwnTokens;
 import io.readside.testing.TestProducer;
 import io.readside.testing.Tokens;
@@ -38,7 +38,7 @@ import io.restassured.specification.RequestSpecification;
  * is the token and not the role that is refused.
  */
 @QuarkusTest
-@TestProfile(RealInfrastructure.class)
+@TestProfile(CommandsInfrastructure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @SignsItsOwnTokens
 class WhoMayDoWhatTest {
