@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -69,7 +70,8 @@ class AlertsAndDashboardUseExportedMetricsTest {
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
             producer.send("user-events", "6101", GuideEvents.signup(61, 6101, "metrics@example.com", "1764229000"));
             producer.send("orders", "metrics-1", "{\"order_id\":\"metrics-1\",\"user_id\":6101,"
-                    + "\"category\":\"books\",\"total\":\"1.00\",\"timestamp\":1764230000}");
+                    + "\"category\":\"books\",\"total\":\"1.00\",\"timestamp\":" + Instant.now().getEpochSecond()
+                    + "}");
         }
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             Set<String> exported = exported(Management.given().get("/q/metrics").then().statusCode(200).extract().asString());

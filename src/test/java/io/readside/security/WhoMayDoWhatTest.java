@@ -10,6 +10,7 @@ import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -103,9 +104,10 @@ class WhoMayDoWhatTest {
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
             producer.send("user-events", Long.toString(OWNER_ID),
                     GuideEvents.signup(71, OWNER_ID, "owner@example.com", "1764229000"));
+            long now = Instant.now().getEpochSecond(); // this profile's orders are placed now
             for (String id : orderIds()) {
                 producer.send("orders", id, "{\"order_id\":\"" + id + "\",\"user_id\":" + OWNER_ID
-                        + ",\"category\":\"books\",\"total\":\"12.50\",\"timestamp\":1764230000}");
+                        + ",\"category\":\"books\",\"total\":\"12.50\",\"timestamp\":" + now + "}");
             }
         }
         String operator = Tokens.bearer(Tokens.operator());
