@@ -1,5 +1,6 @@
 package io.readside.testing;
 
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,9 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The topics' payload schemas ({@code src/main/resources/schemas}, JSON Schema 2020-12), checked with the networknt
@@ -33,6 +37,8 @@ public final class Contracts {
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
+    /** A whole number is expanded only up to this many digits (1e100000000 is not). */
+    private static final int MAX_EXPANDED_DIGITS = 1000;
     private static final Map<String, Schema> SCHEMAS = new ConcurrentHashMap<>();
 
     private Contracts() {
@@ -73,8 +79,35 @@ public final class Contracts {
 
     /** What is wrong with {@code json} against the schema file {@code file}. */
     public static List<String> problems(String file, JsonNode json) {
-        List<Error> errors = schemaFile(file).validate(json);
+        List<Error> errors = schemaFile(file).validate(integralAsBigInteger(json));
         return errors.stream().map(Error::toString).toList();
+    }
+
+    /**
+     * The same numbers, with every whole one written with a fraction or an exponent ({@code 12.0}, {@code 1e20}) as a
+     * big integer: networknt 3.0.9 compares such a decimal with an integer bound through {@code asLong()}, which
+     * throws beyond 64 bits. JSON Schema compares mathematical values, so nothing else changes.
+     */
+    private static JsonNode integralAsBigInteger(JsonNode json) {
+        if (json.isBigDecimal()) {
+            BigDecimal value = json.decimalValue();
+            if ((long) value.precision() - value.scale() <= MAX_EXPANDED_DIGITS
+                    && value.stripTrailingZeros().scale() <= 0) {
+                return JsonNodeFactory.instance.numberNode(value.toBigIntegerExact());
+            }
+            return json;
+        }
+        if (json.isArray()) {
+            ArrayNode copy = JsonNodeFactory.instance.arrayNode();
+            json.forEach(item -> copy.add(integralAsBigInteger(item)));
+            return copy;
+        }
+        if (json.isObject()) {
+            ObjectNode copy = JsonNodeFactory.instance.objectNode();
+            json.properties().forEach(member -> copy.set(member.getKey(), integralAsBigInteger(member.getValue())));
+            return copy;
+        }
+        return json;
     }
 
     /** Reads JSON text as {@link #problems} does (exact decimals). */
