@@ -25,7 +25,8 @@ import io.readside.values.Quote;
 public class ContractsResource {
 
     static final String DOCUMENT = "asyncapi.yaml";
-    static final Set<String> SCHEMAS = Set.of("common.json", "user-events.json", "orders.json", "payments.json",
+    /** The files of {@code schemas/}, the only names served (ContractDocumentTest keeps the list whole). */
+    public static final Set<String> SCHEMAS = Set.of("common.json", "user-events.json", "orders.json", "payments.json",
             "processed-orders.json", "revenue-by-category.json", "payment-requests.json", "refund-requests.json",
             "dead-letter-stub.json");
 

@@ -37,6 +37,7 @@ import io.readside.projection.DeadLetters;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.replay.Redrive;
 import io.readside.testing.Contracts;
+import io.readside.web.ContractsResource;
 
 /**
  * The AsyncAPI document ({@code src/main/resources/asyncapi.yaml}) held against the application's channel
@@ -126,6 +127,7 @@ class ContractDocumentTest {
         });
         try (Stream<Path> files = Files.list(SCHEMAS)) {
             Set<String> all = files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+            assertEquals(all, new TreeSet<>(ContractsResource.SCHEMAS), "every schema file is served");
             all.remove("common.json"); // used by the others
             assertEquals(all, used, "every schema file is a message's payload");
             assertEquals(Contracts.TOPICS.stream().map(t -> t + ".json").collect(Collectors.toSet()),
