@@ -20,6 +20,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.readside.orders.OrdersFold;
+import io.readside.testing.Contracts;
 import io.readside.testing.TestProducer;
 
 /**
@@ -149,9 +150,9 @@ final class OrderTraffic implements AutoCloseable {
         long user = 1 + random.nextInt(USERS);
         String category = CATEGORIES.get(random.nextInt(CATEGORIES.size()));
         BigDecimal total = BigDecimal.valueOf(100 + random.nextInt(99_900), 2);
-        String json = """
+        String json = Contracts.valid(TOPIC, """
                 {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d}"""
-                .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000);
+                .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000));
         return new Pending(sender.send(new ProducerRecord<>(TOPIC, id.getBytes(StandardCharsets.UTF_8),
                 json.getBytes(StandardCharsets.UTF_8))), id, user, category, total, Instant.ofEpochMilli(createdAt),
                 null);

@@ -15,12 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +25,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.replay.Redrive;
 import io.readside.security.Roles;
 import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TestProducer;
 import io.readside.testing.Tokens;
 import io.readside.testing.TopicReader;
 import io.restassured.specification.RequestSpecification;
@@ -48,12 +45,9 @@ class DeadLetterRedriveEndToEndTest {
         byte[] value = """
                 {"order_id":"redrive-1","user_id":1,"category":"books","total":"-5.00","timestamp":1764230000}"""
                 .getBytes(StandardCharsets.UTF_8);
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
-                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), new StringSerializer(),
-                new ByteArraySerializer())) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>("orders", "redrive-1", value);
-            record.headers().add("trace-id", "t-42".getBytes(StandardCharsets.UTF_8));
-            producer.send(record).get();
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.sendInvalidOnPurpose("orders", null, "redrive-1".getBytes(StandardCharsets.UTF_8), value,
+                    new RecordHeader("trace-id", "t-42".getBytes(StandardCharsets.UTF_8)));
         }
         ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE)
                 .until(() -> deadLetters("redrive-1"), letters -> letters.size() == 1).get(0);

@@ -25,22 +25,19 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TestProducer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -65,7 +62,7 @@ class HostileRecordsEndToEndTest {
     void orderWithAHugeNegativeExponentIsSetAsideWithAShortCauseAndTheRecordsAfterItAreApplied() {
         String poison = "{\"order_id\":\"hx-1\",\"user_id\":1001,\"category\":\"books\",\"total\":-1e2000000,"
                 + "\"timestamp\":1764230400}";
-        RecordMetadata sent = send("orders", 0, "hx-1", poison);
+        RecordMetadata sent = sendInvalidOnPurpose("orders", 0, "hx-1", poison);
         send("orders", 0, "hx-2", order("hx-2", "books", "12.50", "1764230401"));
 
         awaitOrder("hx-2");
@@ -78,9 +75,9 @@ class HostileRecordsEndToEndTest {
 
     @Test
     void numbersOfAHundredMillionDigitsAreRefusedByTheirSizeOnEveryTopic() {
-        RecordMetadata total = send("orders", 1, "hx-3", "{\"order_id\":\"hx-3\",\"user_id\":1,\"category\":\"c\","
+        RecordMetadata total = sendInvalidOnPurpose("orders", 1, "hx-3", "{\"order_id\":\"hx-3\",\"user_id\":1,\"category\":\"c\","
                 + "\"total\":1e100000000,\"timestamp\":1764230400}");
-        RecordMetadata time = send("user-events", 1, "3301", "{\"type\":\"user.signup\",\"user_id\":3301,"
+        RecordMetadata time = sendInvalidOnPurpose("user-events", 1, "3301", "{\"type\":\"user.signup\",\"user_id\":3301,"
                 + "\"email\":\"a@example.com\",\"timestamp\":1e100000000}");
         send("orders", 1, "hx-4", order("hx-4", "books", "1.00", "1764230402"));
         send("user-events", 1, "3302", signup(3302, "after@example.com"));
@@ -93,11 +90,11 @@ class HostileRecordsEndToEndTest {
 
     @Test
     void anExponentBeyondAnIntIsSetAsideOnEveryTopicInsteadOfStoppingItsChannel() {
-        RecordMetadata order = send("orders", 1, "hx-15", "{\"order_id\":\"hx-15\",\"user_id\":1,\"category\":\"c\","
+        RecordMetadata order = sendInvalidOnPurpose("orders", 1, "hx-15", "{\"order_id\":\"hx-15\",\"user_id\":1,\"category\":\"c\","
                 + "\"total\":1,\"x\":1e2147483648,\"timestamp\":1764230400}");
-        RecordMetadata user = send("user-events", 1, "3308", "{\"type\":\"user.signup\",\"user_id\":3308,"
+        RecordMetadata user = sendInvalidOnPurpose("user-events", 1, "3308", "{\"type\":\"user.signup\",\"user_id\":3308,"
                 + "\"email\":\"a@example.com\",\"timestamp\":1e2147483648}");
-        RecordMetadata payment = send("payments", 1, "hx-15", "{\"order_id\":\"hx-15\",\"type\":\"payment.completed\","
+        RecordMetadata payment = sendInvalidOnPurpose("payments", 1, "hx-15", "{\"order_id\":\"hx-15\",\"type\":\"payment.completed\","
                 + "\"timestamp\":1e-9999999999}");
         send("orders", 1, "hx-16", order("hx-16", "books", "1.00", "1764230408"));
         send("user-events", 1, "3309", signup(3309, "after@example.com"));
@@ -113,7 +110,7 @@ class HostileRecordsEndToEndTest {
     @Test
     void aMegabyteKeyIsCopiedAsItIsWithACauseThatDoesNotQuoteIt() {
         String key = "k".repeat(600_000);
-        RecordMetadata sent = send("user-events", 2, key, signup(3303, "someone@example.com"));
+        RecordMetadata sent = sendInvalidOnPurpose("user-events", 2, key, signup(3303, "someone@example.com"));
         send("user-events", 2, "3304", signup(3304, "after@example.com"));
 
         await().atMost(APPLIED).untilAsserted(() -> given().get("/users/3304").then().statusCode(200));
@@ -127,7 +124,7 @@ class HostileRecordsEndToEndTest {
     void aValueJustUnderTheBrokersLimitGoesToTheDeadLetterTopicAsAStubAndItsBytesToPostgresql() {
         byte[] value = new byte[1_048_576 - 200]; // the record fits; with the dead-letter headers, it would not
         Arrays.fill(value, (byte) 'x');
-        RecordMetadata sent = send("payments", 0, "hx-pay", value);
+        RecordMetadata sent = sendInvalidOnPurpose("payments", 0, "hx-pay", value);
 
         ConsumerRecord<byte[], byte[]> stub = awaitDeadLetter("payments.dlq", sent);
         assertNotNull(stub.headers().lastHeader(DeadLetters.STUB_HEADER), "a stub, not the copy");
@@ -158,7 +155,7 @@ class HostileRecordsEndToEndTest {
             try {
                 String poison = "{\"order_id\":\"hx-5\",\"user_id\":1,\"category\":\"c\",\"total\":\"-1\","
                         + "\"timestamp\":1764230400,\"pad\":\"" + "p".repeat(2_000) + "\"}";
-                RecordMetadata sent = send("orders", 2, "hx-5", poison);
+                RecordMetadata sent = sendInvalidOnPurpose("orders", 2, "hx-5", poison);
                 send("orders", 2, "hx-6", order("hx-6", "books", "2.00", "1764230403"));
 
                 awaitOrder("hx-6");
@@ -175,10 +172,10 @@ class HostileRecordsEndToEndTest {
 
     @Test
     void textWithNulOrAnUnpairedSurrogateIsSetAsideNeverRewritten() {
-        RecordMetadata email = send("user-events", 0, "3305", "{\"type\":\"user.signup\",\"user_id\":3305,"
+        RecordMetadata email = sendInvalidOnPurpose("user-events", 0, "3305", "{\"type\":\"user.signup\",\"user_id\":3305,"
                 + "\"email\":\"x\\ud800y@example.com\",\"timestamp\":1764230000}");
-        RecordMetadata category = send("orders", 0, "hx-7", order("hx-7", "\\udc00", "1.00", "1764230404"));
-        RecordMetadata nul = send("orders", 0, "hx-8", order("hx-8", "bo\\u0000oks", "1.00", "1764230405"));
+        RecordMetadata category = sendInvalidOnPurpose("orders", 0, "hx-7", order("hx-7", "\\udc00", "1.00", "1764230404"));
+        RecordMetadata nul = sendInvalidOnPurpose("orders", 0, "hx-8", order("hx-8", "bo\\u0000oks", "1.00", "1764230405"));
         send("orders", 0, "hx-9", order("hx-9", "books", "3.00", "1764230406"));
         send("user-events", 0, "3306", signup(3306, "after@example.com"));
 
@@ -195,7 +192,7 @@ class HostileRecordsEndToEndTest {
     @Test
     void aKeyThatIsNotUtf8IsDeadLetteredWithTheSameBytes() {
         byte[] key = { 'h', 'x', (byte) 0xff, (byte) 0xfe };
-        RecordMetadata sent = send("orders", 1, key, order("hx-10", "books", "1.00", "1764230407")
+        RecordMetadata sent = sendInvalidOnPurpose("orders", 1, key, order("hx-10", "books", "1.00", "1764230407")
                 .getBytes(StandardCharsets.UTF_8));
 
         ConsumerRecord<byte[], byte[]> letter = awaitDeadLetter("orders.dlq", sent);
@@ -207,7 +204,7 @@ class HostileRecordsEndToEndTest {
     void aTombstoneWhoseKeyIsNotExactlyTheUserIdIsADeadLetterAndErasesNobody() {
         send("user-events", 1, "3307", signup(3307, "kept@example.com"));
         await().atMost(APPLIED).untilAsserted(() -> given().get("/users/3307").then().statusCode(200));
-        RecordMetadata tombstone = send("user-events", 1, "03307", (byte[]) null);
+        RecordMetadata tombstone = sendInvalidOnPurpose("user-events", 1, "03307", (byte[]) null);
 
         assertEquals("key-mismatch", header(awaitDeadLetter("user-events.dlq", tombstone), "dead-letter-reason"));
         given().get("/users/3307").then().statusCode(200).body("email", equalTo("kept@example.com"));
@@ -228,8 +225,8 @@ class HostileRecordsEndToEndTest {
     @Test
     void anOrderStampedADayAheadIsSetAsideAndDoesNotCloseTheWindowsOfTheOrdersAfterIt() {
         long now = Instant.now().getEpochSecond();
-        RecordMetadata ahead = send("orders", 0, "hx-12", order("hx-12", "clock", "5.00", Long.toString(now + 86_400)));
-        RecordMetadata farAhead = send("orders", 0, "hx-13",
+        RecordMetadata ahead = sendInvalidOnPurpose("orders", 0, "hx-12", order("hx-12", "clock", "5.00", Long.toString(now + 86_400)));
+        RecordMetadata farAhead = sendInvalidOnPurpose("orders", 0, "hx-13",
                 order("hx-13", "clock", "5.00", "\"9999-12-31T23:59:30Z\""));
         send("orders", 0, "hx-14", order("hx-14", "clock", "7.00", Long.toString(now - 10)));
 
@@ -256,21 +253,31 @@ class HostileRecordsEndToEndTest {
     }
 
     private RecordMetadata send(String topic, int partition, String key, String value) {
-        return send(topic, partition, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
+        return send(topic, partition, bytes(key), bytes(value), true);
     }
 
-    private RecordMetadata send(String topic, int partition, String key, byte[] value) {
-        return send(topic, partition, key.getBytes(StandardCharsets.UTF_8), value);
+    /** A hostile record: not checked against the topic's schema (see TestProducer). */
+    private RecordMetadata sendInvalidOnPurpose(String topic, int partition, String key, String value) {
+        return send(topic, partition, bytes(key), bytes(value), false);
     }
 
-    private RecordMetadata send(String topic, int partition, byte[] key, byte[] value) {
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
-            return producer.send(new ProducerRecord<>(topic, partition, key, value)).get();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
+    private RecordMetadata sendInvalidOnPurpose(String topic, int partition, String key, byte[] value) {
+        return send(topic, partition, bytes(key), value, false);
+    }
+
+    private RecordMetadata sendInvalidOnPurpose(String topic, int partition, byte[] key, byte[] value) {
+        return send(topic, partition, key, value, false);
+    }
+
+    private RecordMetadata send(String topic, int partition, byte[] key, byte[] value, boolean valid) {
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            return valid ? producer.send(topic, partition, key, value)
+                    : producer.sendInvalidOnPurpose(topic, partition, key, value);
         }
+    }
+
+    private static byte[] bytes(String text) {
+        return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
     }
 
     private void awaitOrder(String orderId) {

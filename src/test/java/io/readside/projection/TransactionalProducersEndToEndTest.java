@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.management.ManagementRoutes;
+import io.readside.testing.Contracts;
 import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 
@@ -138,8 +139,8 @@ class TransactionalProducersEndToEndTest {
     }
 
     private static String order(String id, long userId, String total) {
-        return "{\"order_id\":\"" + id + "\",\"user_id\":" + userId + ",\"category\":\"tx\",\"total\":" + total
-                + ",\"timestamp\":1764230000}";
+        return Contracts.valid("orders", "{\"order_id\":\"" + id + "\",\"user_id\":" + userId
+                + ",\"category\":\"tx\",\"total\":" + total + ",\"timestamp\":1764230000}");
     }
 
     private static String signup(long userId, String email) {
@@ -148,7 +149,7 @@ class TransactionalProducersEndToEndTest {
     }
 
     private static String emailChanged(long userId, String email) {
-        return "{\"type\":\"user.email_changed\",\"user_id\":" + userId + ",\"email\":\"" + email
-                + "\",\"timestamp\":1764230100}";
+        return Contracts.valid("user-events", "{\"type\":\"user.email_changed\",\"user_id\":" + userId
+                + ",\"email\":\"" + email + "\",\"timestamp\":1764230100}");
     }
 }

@@ -169,9 +169,9 @@ class UsersEndToEndTest {
     @Test
     void recordsThatCannotBeUnderstoodGoToTheDeadLetterTopicAndDoNotStopTheChannel() {
         byte[] notUtf8 = { (byte) 0xC3, (byte) 0x28, '{', '}' };
-        RecordMetadata notJson = producer.send(TOPIC, "2004", "not json at all");
-        producer.send(TOPIC, "2004", notUtf8);
-        producer.send(TOPIC, "2004", "{\"type\":\"user.renamed\",\"user_id\":2004}");
+        RecordMetadata notJson = producer.sendInvalidOnPurpose(TOPIC, "2004", "not json at all");
+        producer.sendInvalidOnPurpose(TOPIC, "2004", notUtf8);
+        producer.sendInvalidOnPurpose(TOPIC, "2004", "{\"type\":\"user.renamed\",\"user_id\":2004}");
         producer.send(TOPIC, "2004", GuideEvents.signup(4, 2004, "survivor@example.com", "1764230000"));
 
         await().atMost(APPLIED).untilAsserted(() -> given().get("/users/2004").then()

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.CommandsInfrastructure;
+import io.readside.testing.Contracts;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -67,9 +68,9 @@ class ConsistencyGateEndToEndTest {
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), new StringSerializer())) {
-            sent = producer.send(new ProducerRecord<>("orders", "gate-just-produced", """
+            sent = producer.send(new ProducerRecord<>("orders", "gate-just-produced", Contracts.valid("orders", """
                     {"order_id":"gate-just-produced","user_id":730003,"category":"books","total":4.50,"timestamp":%d}"""
-                    .formatted(Instant.now().getEpochSecond()))).get();
+                    .formatted(Instant.now().getEpochSecond())))).get();
         }
         String token = "orders:" + sent.partition() + ":" + sent.offset();
         given().header(ConsistencyToken.HEADER, token).get("/orders/gate-just-produced").then().statusCode(200)
