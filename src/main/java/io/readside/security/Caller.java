@@ -33,14 +33,26 @@ public class Caller {
         }
         Object claim = token.getClaim(userIdClaim);
         // standard claims come as String; others as JSON values ("1007" or 1007)
-        String text = claim instanceof JsonString string ? string.getString()
+        return userId(claim instanceof JsonString string ? string.getString()
                 : claim instanceof String || claim instanceof JsonNumber || claim instanceof Number ? claim.toString()
-                : null;
-        if (text == null || text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                : null);
+    }
+
+    /**
+     * A user id in its one canonical form only: ASCII digits without a leading zero, at most {@link Long#MAX_VALUE}.
+     * {@code 01007} is not user 1007: the issuer tells subjects apart by their text, so two subjects must never
+     * become one user here.
+     */
+    static OptionalLong userId(String text) {
+        if (text == null || text.isEmpty() || text.length() > 19 || text.charAt(0) == '0'
+                || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
             return OptionalLong.empty();
         }
-        long id = Long.parseLong(text);
-        return id > 0 ? OptionalLong.of(id) : OptionalLong.empty();
+        try {
+            return OptionalLong.of(Long.parseLong(text));
+        } catch (NumberFormatException e) { // 19 digits above Long.MAX_VALUE
+            return OptionalLong.empty();
+        }
     }
 
     public boolean hasRole(String role) {
@@ -58,8 +70,18 @@ public class Caller {
         return is(owner) || hasRole(role);
     }
 
-    /** A name for logs and for scoping idempotency keys: the token's subject. */
+    /**
+     * A name for logs and for scoping idempotency keys: the token's subject ({@code sub}), what the issuer tells
+     * callers apart by. Not the principal's name, which smallrye-jwt takes from {@code upn} or
+     * {@code preferred_username} first: two subjects sharing one of those would share each other's idempotency keys.
+     */
     public String name() {
-        return identity.isAnonymous() ? "" : identity.getPrincipal().getName();
+        if (identity.isAnonymous()) {
+            return "";
+        }
+        if (identity.getPrincipal() instanceof JsonWebToken token && token.getSubject() != null) {
+            return token.getSubject();
+        }
+        return identity.getPrincipal().getName();
     }
 }

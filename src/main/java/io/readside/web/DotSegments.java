@@ -30,6 +30,7 @@ public class DotSegments {
 
     private static void refuse(RoutingContext context, String body) {
         if (hasDotSegment(context.request().path())) {
+            RefusedRequests.label(context, 400);
             context.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE).end(body);
         } else {
             context.next();

@@ -115,6 +115,7 @@ public class RequestLimits {
             LOG.error("could not write a problem body", e);
             body = new byte[0];
         }
+        RefusedRequests.label(context, status);
         HttpServerRequest request = context.request();
         if (bodyBytes > DRAIN_AT_MOST) {
             context.response().putHeader(HttpHeaders.CONNECTION, "close");

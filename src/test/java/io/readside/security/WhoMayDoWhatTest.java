@@ -23,6 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import jakarta.inject.Inject;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.CommandsInfrastructure;
 import io.readside.testing.GuideEvents;
@@ -219,6 +222,71 @@ class WhoMayDoWhatTest {
         as(Caller.EXPIRED).header("X-Consistency-Token", "outbox:999999999").get("/orders/acl-read").then().statusCode(401);
         as(Caller.NONE).queryParam("consistency_token", "outbox:999999999").get("/orders/acl-read").then()
                 .statusCode(401);
+    }
+
+    @Inject
+    Pool pool;
+
+    @Test
+    void aCallerWhoMayNotReadIsRefusedBeforeAConsistencyWait() {
+        // an issued token that cannot be satisfied while the relay is held: a wait for it lasts max-wait (5 s), then 503
+        SqlConnection relayHolder = pool.getConnection().await().indefinitely();
+        try {
+            relayHolder.query("SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))").execute().await()
+                    .indefinitely();
+            String token = as(Caller.OWNER).contentType("application/json")
+                    .body("{\"user_id\":" + OWNER_ID + ",\"category\":\"books\",\"total\":\"1.00\"}").post("/orders")
+                    .then().statusCode(202).extract().header("X-Consistency-Token");
+            // who may not read these must not hold one of the waits, nor learn the refusal only after it
+            List<String> wrong = new ArrayList<>();
+            expectAtOnce(wrong, "GET /orders as another user", 403,
+                    as(Caller.OTHER_USER).header("X-Consistency-Token", token).get("/orders"));
+            expectAtOnce(wrong, "GET /orders?userId=owner as another user", 403,
+                    as(Caller.OTHER_USER).header("X-Consistency-Token", token).get("/orders?userId=" + OWNER_ID));
+            expectAtOnce(wrong, "GET /users/{owner} as another user", 404,
+                    as(Caller.OTHER_USER).header("X-Consistency-Token", token).get("/users/" + OWNER_ID));
+            expectAtOnce(wrong, "GET /users as the owner", 403,
+                    as(Caller.OWNER).header("X-Consistency-Token", token).get("/users"));
+            assertTrue(wrong.isEmpty(), String.join("\n", wrong));
+        } finally {
+            relayHolder.query("SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))").execute().await()
+                    .indefinitely();
+            relayHolder.close().await().indefinitely();
+        }
+    }
+
+    private static void expectAtOnce(List<String> wrong, String name, int expected, Response answer) {
+        String problem = checkAnswer(answer, expected);
+        if (problem == null && answer.time() >= 3_000) {
+            problem = "answered after " + answer.time() + " ms: it waited for the consistency token first";
+        }
+        if (problem != null) {
+            wrong.add(name + ": " + problem);
+        }
+    }
+
+    @Test
+    void aSubjectWithLeadingZerosIsNotThatUser() {
+        // "01007" and "1007" are two subjects to the issuer; only the canonical one is user 1007
+        String zeros = Tokens.bearer(Tokens.service("0" + OWNER_ID));
+        given().header("Authorization", zeros).get("/orders/acl-read").then().statusCode(404);
+        given().header("Authorization", zeros).get("/users/" + OWNER_ID).then().statusCode(404);
+        given().header("Authorization", zeros).get("/orders?userId=" + OWNER_ID).then().statusCode(403);
+    }
+
+    @Test
+    void anIdempotencyKeyIsBoundToTheSubjectNotToTheUpn() {
+        // two subjects whose tokens share a upn (or a preferred_username): the principal's name, not the caller
+        String order = "{\"user_id\":" + OWNER_ID + ",\"category\":\"books\",\"total\":\"2.00\"}";
+        String first = given().header("Authorization", Tokens.bearer(Tokens.withUpn(Long.toString(OWNER_ID), "shared")))
+                .header("Idempotency-Key", "shared-upn-key").contentType("application/json").body(order)
+                .post("/orders").then().statusCode(202).extract().path("order_id");
+        Response other = given()
+                .header("Authorization", Tokens.bearer(Tokens.withUpn("checkout", "shared", Roles.ORDERS_WRITER)))
+                .header("Idempotency-Key", "shared-upn-key").contentType("application/json").body(order)
+                .post("/orders");
+        assertEquals(422, other.statusCode(), "another subject got the first caller's answer (order " + first + "): "
+                + other.body().asString());
     }
 
     @Test

@@ -41,6 +41,14 @@ public final class Tokens {
         return sign(claims(subject, roles), KEY);
     }
 
+    /**
+     * A token whose subject and {@code upn} differ: smallrye-jwt names the principal after {@code upn} (then
+     * {@code preferred_username}), the issuer tells callers apart by {@code sub}.
+     */
+    public static String withUpn(String subject, String upn, String... roles) {
+        return sign(claims(subject, roles).upn(upn), KEY);
+    }
+
     /** Every role: what the tests that are not about security call with; valid for six hours (a long suite). */
     public static String operator() {
         return sign(claims("readside-tests", Roles.READER, Roles.ORDERS_WRITER, Roles.ADMIN)

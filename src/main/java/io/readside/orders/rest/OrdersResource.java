@@ -18,6 +18,7 @@ import io.readside.orders.OrdersProjector;
 import io.readside.orders.repository.OrderRepository;
 import io.readside.projection.consistency.ConsistentReads;
 import io.readside.security.Caller;
+import io.readside.security.ReadRules;
 import io.readside.security.Roles;
 import io.readside.values.Quote;
 import io.readside.web.Problem;
@@ -63,13 +64,10 @@ public class OrdersResource {
      */
     @GET
     @Authenticated
+    @ReadRules.CheckedBeforeWaiting(ReadRules.Rule.ORDERS_LISTING)
     public Uni<OrderPage> list(@QueryParam("userId") String userId, @QueryParam("status") String status,
             @QueryParam("limit") @DefaultValue("50") String limit, @QueryParam("after") @DefaultValue("") String after) {
-        Long user = userId == null ? null : Problem.positiveLong("userId", userId);
-        if (!caller.hasRole(Roles.READER) && (user == null || !caller.is(user))) {
-            throw new ProblemException(403, "Forbidden", "listing orders needs role " + Roles.READER
-                    + "; a user may list their own orders with userId set to their own id");
-        }
+        Long user = ReadRules.ordersListing(caller, userId);
         OrderStatus wanted = status == null ? null : Problem.oneOf("status", status, OrderStatus.class);
         int size = Problem.intBetween("limit", limit, 1, MAX_LIMIT);
         String cursor = Problem.optionalText("after", after, MAX_ID_LENGTH);

@@ -20,6 +20,7 @@ import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.quarkus.security.Authenticated;
 import io.readside.security.Caller;
+import io.readside.security.ReadRules;
 import io.readside.security.Roles;
 import io.smallrye.mutiny.Uni;
 
@@ -39,13 +40,11 @@ public class UsersResource {
     @GET
     @Path("/{userId}")
     @Authenticated
+    @ReadRules.CheckedBeforeWaiting(ReadRules.Rule.USER_PROFILE)
     public Uni<UserView> get(@PathParam("userId") String userId) {
-        long id = Problem.positiveLong("userId", userId);
-        if (!caller.isOr(id, Roles.READER)) {
-            return Uni.createFrom().failure(ProblemException.notFound("No user " + id + " in the read model"));
-        }
+        long id = ReadRules.userProfile(caller, userId);
         return users.findById(id)
-                .onItem().ifNull().failWith(() -> ProblemException.notFound("No user " + id + " in the read model"))
+                .onItem().ifNull().failWith(() -> ReadRules.missingUser(id))
                 .map(UserView::of);
     }
 
