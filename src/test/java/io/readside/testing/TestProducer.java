@@ -9,6 +9,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -30,6 +31,11 @@ public final class TestProducer implements AutoCloseable {
     /** Sends without waiting; records of one key keep their order (the producer is idempotent). */
     public Future<RecordMetadata> sendAsync(String topic, String key, String json) {
         return producer.send(new ProducerRecord<>(topic, key, json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** With headers (a {@code traceparent}, say), without waiting. */
+    public Future<RecordMetadata> sendAsync(String topic, String key, String json, Iterable<Header> headers) {
+        return producer.send(new ProducerRecord<>(topic, null, key, json.getBytes(StandardCharsets.UTF_8), headers));
     }
 
     public static RecordMetadata await(Future<RecordMetadata> sent) {
