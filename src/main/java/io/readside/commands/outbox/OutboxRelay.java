@@ -332,9 +332,7 @@ public class OutboxRelay {
         }
         Span span = publishSpan(rows);
         try (Scope current = span.makeCurrent(); BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
-            int count = publish(conn, rows);
-            span.setStatus(StatusCode.OK);
-            return count;
+            return publish(conn, rows);
         } catch (RuntimeException | InterruptedException e) {
             span.recordException(e);
             span.setStatus(StatusCode.ERROR);
