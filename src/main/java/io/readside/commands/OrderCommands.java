@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.readside.commands.outbox.Outbox;
 import io.readside.projection.InvalidRecordException;
+import io.readside.projection.tracing.TraceHeaders;
 import io.readside.orders.OrderEvent;
 import io.readside.orders.OrderStatus;
 import io.readside.orders.OrdersProjector;
@@ -37,6 +38,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 /**
  * The command side: a command becomes an event in the outbox, in one transaction with its idempotency key; the
  * relay publishes it to topic {@code orders}, and the orders projector applies it like any other producer's record.
+ * The outbox row keeps the request's trace context, so the relay's record carries it on (README "Tracing").
  */
 @ApplicationScoped
 public class OrderCommands {
@@ -101,8 +103,9 @@ public class OrderCommands {
         event.put("total", command.total());
         String value = event.toString();
         accepted(orderId, value);
+        TraceHeaders trace = TraceHeaders.current(); // the request's, taken here: the transaction runs elsewhere
         return once(idempotencyKey, request, orderId,
-                conn -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CREATED, value));
+                conn -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CREATED, value, trace));
     }
 
     /**
@@ -129,6 +132,7 @@ public class OrderCommands {
         ObjectNode event = event(OrdersTopicEvent.CANCEL_REQUESTED, orderId);
         String value = event.toString();
         accepted(orderId, value);
+        TraceHeaders trace = TraceHeaders.current();
         return once(idempotencyKey, request, orderId, conn -> conn.preparedQuery(ORDER_STATUS)
                 .execute(Tuple.of(orderId))
                 .flatMap(rows -> {
@@ -153,7 +157,8 @@ public class OrderCommands {
                                 }
                             }).replaceWithVoid();
                 })
-                .chain(() -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CANCEL_REQUESTED, value)));
+                .chain(() -> Outbox.add(conn, ordersTopic, orderId, OrdersTopicEvent.CANCEL_REQUESTED, value,
+                        trace)));
     }
 
     private ObjectNode event(String type, String orderId) {

@@ -35,6 +35,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.Span;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.commands.saga.PaymentSaga;
@@ -47,6 +48,8 @@ import io.readside.projection.LogGuard;
 import io.readside.projection.RecordApplier;
 import io.readside.projection.RecordLogContext;
 import io.readside.projection.replay.Replayable;
+import io.readside.projection.tracing.BatchSpans;
+import io.readside.projection.tracing.TraceHeaders;
 import io.readside.revenue.RevenueProjector;
 import io.readside.revenue.RevenueProjector.WindowState;
 import io.readside.revenue.RevenueWindows;
@@ -68,7 +71,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * {@link PaymentSaga}); a cancel request is a saga step. After the commit, the enriched order goes to
  * {@code processed-orders} and each changed window to {@code revenue-by-category}; the record is acknowledged once
  * the broker has both. A redelivered record that is still the order's latest version is published again, so a crash
- * between commit and publish loses nothing.
+ * between commit and publish loses nothing. A poll is one span, linked to the trace of each record that carries a
+ * {@code traceparent} ({@link BatchSpans#consumed}); its transaction is a child span, and the payment requests it
+ * writes carry its trace context on.
  */
 @ApplicationScoped
 public class OrdersProjector implements Replayable {
@@ -145,6 +150,8 @@ public class OrdersProjector implements Replayable {
     PaymentSaga saga;
     @Inject
     LogGuard guard;
+    @Inject
+    BatchSpans spans;
 
     @Inject
     @Channel(PROCESSED_ORDERS)
@@ -300,18 +307,24 @@ public class OrdersProjector implements Replayable {
         for (TopicPartition partition : polled.partitions()) {
             records.addAll(polled.records(partition));
         }
+        // one span for the poll, linked to each record's trace (the child of it, for a batch of one)
+        Span span = spans.consumed(topic, group, records);
         // kept across retries: a dead letter is sent once per delivery
         Map<String, DeadLetters.Letter> deadLettered = new HashMap<>();
-        Uni<Void> attempt = Uni.createFrom().deferred(() -> applyAll(records, deadLettered))
+        Uni<Void> attempt = Uni.createFrom().deferred(() -> applyAll(records, deadLettered, span))
                 .onFailure(RecordApplier::refusedData).recoverWithUni(e -> {
-                    LOG.warnf("batch of %d refused by the database (%s); applying its records one at a time",
-                            records.size(), e.getMessage());
+                    try (BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
+                        LOG.warnf("batch of %d refused by the database (%s); applying its records one at a time",
+                                records.size(), e.getMessage());
+                    }
                     return oneByOne(records, deadLettered);
                 });
-        return applier.retryingBatch(CHANNEL, "a batch of " + records.size() + " records", attempt);
+        return BatchSpans.ended(applier.retryingBatch(CHANNEL, "a batch of " + records.size() + " records", attempt),
+                span);
     }
 
-    private Uni<Void> applyAll(List<ConsumerRecord<byte[], byte[]>> records, Map<String, DeadLetters.Letter> deadLettered) {
+    private Uni<Void> applyAll(List<ConsumerRecord<byte[], byte[]>> records, Map<String, DeadLetters.Letter> deadLettered,
+            Span span) {
         guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
         long start = System.nanoTime();
         Set<Integer> partitions = new TreeSet<>();
@@ -338,7 +351,7 @@ public class OrdersProjector implements Replayable {
             }
             Uni<Void> confirmed = sorted.redelivered.isEmpty() ? Uni.createFrom().voidItem()
                     : guard.confirm(topic); // redeliveries, or the first records of a recreated topic?
-            return confirmed.chain(() -> applySorted(start, records, deadLettered, sorted));
+            return confirmed.chain(() -> applySorted(start, records, deadLettered, sorted, span));
         });
     }
 
@@ -353,7 +366,7 @@ public class OrdersProjector implements Replayable {
     }
 
     private Uni<Void> applySorted(long start, List<ConsumerRecord<byte[], byte[]>> records,
-            Map<String, DeadLetters.Letter> deadLettered, Sorted sorted) {
+            Map<String, DeadLetters.Letter> deadLettered, Sorted sorted, Span span) {
         List<ConsumerRecord<byte[], byte[]>> redelivered = sorted.redelivered;
         List<ConsumerRecord<byte[], byte[]>> fresh = sorted.fresh;
         Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid = sorted.invalid;
@@ -371,8 +384,9 @@ public class OrdersProjector implements Replayable {
                 : Uni.join().all(letters).andFailFast().replaceWithVoid();
         return lettersSent
                 .chain(() -> fresh.isEmpty() ? Uni.createFrom().item(new Committed(null, List.of()))
-                        : pool.withTransaction(conn -> project(conn, fresh, sorted.valid)
-                                .call(() -> setAside(conn, invalid, deadLettered))))
+                        : spans.transaction(span, "orders transaction", () -> pool.withTransaction(
+                                conn -> project(conn, fresh, sorted.valid, TraceHeaders.of(span))
+                                        .call(() -> setAside(conn, invalid, deadLettered)))))
                 .flatMap(committed -> {
                     applier.counted(CHANNEL, RecordApplier.Outcome.APPLIED, sorted.validRecords, start);
                     applier.counted(CHANNEL, RecordApplier.Outcome.DUPLICATE, redelivered, start);
@@ -397,7 +411,7 @@ public class OrdersProjector implements Replayable {
     }
 
     private Uni<Committed> project(SqlConnection conn, List<ConsumerRecord<byte[], byte[]>> fresh,
-            List<OrderBatch.Input> valid) {
+            List<OrderBatch.Input> valid, TraceHeaders trace) {
         Map<Integer, long[]> ranges = new TreeMap<>(); // partition -> {first, next}
         for (ConsumerRecord<byte[], byte[]> record : fresh) {
             ranges.merge(record.partition(), new long[] { record.offset(), record.offset() + 1 },
@@ -430,7 +444,7 @@ public class OrdersProjector implements Replayable {
                             .filter(row -> !previous.containsKey(row.order().orderId())).map(OrderBatch.Row::order)
                             .toList();
                     return writeOrders(conn, batch)
-                            .chain(() -> saga.requestPayments(conn, created, processedAt))
+                            .chain(() -> saga.requestPayments(conn, created, processedAt, trace))
                             .chain(() -> writeUserTotals(conn, batch))
                             .chain(() -> revenue.applyAll(conn, windows, batch.windowDeltas.values()))
                             .flatMap(states -> advanceStreamTimes(conn, batch, valid)
@@ -702,7 +716,7 @@ public class OrdersProjector implements Replayable {
             Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
             return conn.preparedQuery(UPSERT).execute(upsertParameters(order, processedAt, plan.counted(), record))
                     .chain(() -> before != null ? Uni.createFrom().voidItem()
-                            : saga.requestPayments(conn, List.of(order), processedAt))
+                            : saga.requestPayments(conn, List.of(order), processedAt, null))
                     .chain(() -> userTotals.apply(conn, before == null ? null : before.userId(),
                             before == null ? null : before.total(), order.userId(), order.total()))
                     .chain(() -> revenue.apply(conn, windows, plan.deltas()))

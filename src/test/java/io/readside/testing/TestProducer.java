@@ -37,6 +37,11 @@ public final class TestProducer implements AutoCloseable {
         return producer.send(valid(new ProducerRecord<>(topic, bytes(key), bytes(json))));
     }
 
+    /** With headers (a {@code traceparent}, say), without waiting. */
+    public Future<RecordMetadata> sendAsync(String topic, String key, String json, Iterable<Header> headers) {
+        return producer.send(new ProducerRecord<>(topic, null, key, json.getBytes(StandardCharsets.UTF_8), headers));
+    }
+
     public static RecordMetadata await(Future<RecordMetadata> sent) {
         try {
             return sent.get();

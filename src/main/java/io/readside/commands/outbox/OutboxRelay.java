@@ -31,8 +31,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.readside.projection.tracing.BatchSpans;
+import io.readside.projection.tracing.TraceHeaders;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.pgclient.PgConnection;
@@ -51,7 +56,8 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
  * keeps each key's rows in order. A crash after the broker has a batch and before the mark publishes that batch
  * again: at least once; the consumers' exactly-once effect absorbs the copies (an identical order version changes
  * nothing; a cancel carries its event id). Woken at commit by LISTEN/NOTIFY, and it polls in case a notification is
- * missed.
+ * missed. Each row's record carries the trace context the row was written in ({@code traceparent}, {@code tracestate}
+ * headers), and a batch is one span ({@link BatchSpans#published}).
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -73,7 +79,9 @@ public class OutboxRelay {
     static final String ONE_RELAY_AT_A_TIME = "SELECT pg_try_advisory_lock(hashtext('readside-outbox-relay'))";
     static final String NEXT_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
     static final String UNPUBLISHED = """
-            SELECT id, topic, message_key, payload, created_at FROM outbox
+            SELECT id, topic, message_key, payload, created_at,
+                   trace_context ->> 'traceparent' AS traceparent, trace_context ->> 'tracestate' AS tracestate
+              FROM outbox
              WHERE published_at IS NULL ORDER BY id LIMIT $1""";
     static final String MARK_PUBLISHED = """
             UPDATE outbox o SET published_at = now(), kafka_partition = r.kafka_partition, kafka_offset = r.kafka_offset
@@ -96,6 +104,8 @@ public class OutboxRelay {
     Vertx vertx;
     @Inject
     MeterRegistry registry;
+    @Inject
+    BatchSpans spans;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
@@ -320,6 +330,32 @@ public class OutboxRelay {
             oldestUnpublishedMillis.set(0);
             return 0;
         }
+        Span span = publishSpan(rows);
+        try (Scope current = span.makeCurrent(); BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
+            return publish(conn, rows);
+        } catch (RuntimeException | InterruptedException e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    /** {@code publish <topic>} (or {@code publish} when the rows go to several), linked to each row's trace. */
+    private Span publishSpan(RowSet<Row> rows) {
+        List<String> traceparents = new ArrayList<>(rows.size());
+        String topic = null;
+        boolean oneTopic = true;
+        for (Row row : rows) {
+            traceparents.add(row.getString("traceparent"));
+            oneTopic &= topic == null || topic.equals(row.getString("topic"));
+            topic = row.getString("topic");
+        }
+        return spans.published(oneTopic ? topic : null, traceparents);
+    }
+
+    private int publish(PgConnection conn, RowSet<Row> rows) throws InterruptedException {
         List<Long> ids = new ArrayList<>(rows.size());
         List<Instant> created = new ArrayList<>(rows.size());
         List<Future<RecordMetadata>> sends = new ArrayList<>(rows.size());
@@ -334,6 +370,15 @@ public class OutboxRelay {
                         row.getString("message_key"), row.getString("payload").getBytes(StandardCharsets.UTF_8));
                 record.headers().add("readside-outbox-id",
                         Long.toString(row.getLong("id")).getBytes(StandardCharsets.UTF_8));
+                // the trace context of the command that wrote the row, so that its consumer continues that trace
+                String traceparent = row.getString("traceparent");
+                if (traceparent != null) {
+                    record.headers().add(TraceHeaders.TRACEPARENT, traceparent.getBytes(StandardCharsets.US_ASCII));
+                    String tracestate = row.getString("tracestate");
+                    if (tracestate != null) {
+                        record.headers().add(TraceHeaders.TRACESTATE, tracestate.getBytes(StandardCharsets.US_ASCII));
+                    }
+                }
                 sends.add(producer.send(record));
             }
             oldestUnpublishedMillis.set(Math.max(0, System.currentTimeMillis() - created.get(0).toEpochMilli()));

@@ -22,6 +22,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.readside.commands.outbox.Outbox;
 import io.readside.orders.OrderEvent;
 import io.readside.orders.OrderStatus;
+import io.readside.projection.tracing.TraceHeaders;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -76,8 +77,11 @@ public class PaymentSaga {
     @ConfigProperty(name = "readside.saga.refund-requests-topic")
     String refundRequests;
 
-    /** New orders: a payment request each (their rows carry {@code payment_requested_at}). */
-    public Uni<Void> requestPayments(SqlConnection conn, List<OrderEvent> created, Instant at) {
+    /**
+     * New orders: a payment request each (their rows carry {@code payment_requested_at}), sent in the trace of the
+     * batch that applied them ({@code trace}, null for none).
+     */
+    public Uni<Void> requestPayments(SqlConnection conn, List<OrderEvent> created, Instant at, TraceHeaders trace) {
         List<String> keys = new ArrayList<>(created.size());
         List<String> payloads = new ArrayList<>(created.size());
         for (OrderEvent order : created) {
@@ -85,7 +89,7 @@ public class PaymentSaga {
             payloads.add(json(new PaymentCommand(PaymentCommand.REQUESTED, order.orderId(), order.userId(),
                     order.total(), at, null)));
         }
-        return Outbox.addAll(conn, paymentRequests, PaymentCommand.REQUESTED, keys, payloads);
+        return Outbox.addAll(conn, paymentRequests, PaymentCommand.REQUESTED, keys, payloads, trace);
     }
 
     /**
@@ -154,7 +158,7 @@ public class PaymentSaga {
                         payloads.add(json(new PaymentCommand(PaymentCommand.CANCEL_REQUESTED, row.getString("order_id"),
                                 row.getLong("user_id"), row.getBigDecimal("total"), now, "payment_timeout")));
                     }
-                    return Outbox.addAll(conn, paymentRequests, PaymentCommand.CANCEL_REQUESTED, keys, payloads)
+                    return Outbox.addAll(conn, paymentRequests, PaymentCommand.CANCEL_REQUESTED, keys, payloads, null)
                             .replaceWith(keys.size());
                 }))
                 .invoke(count -> {
@@ -171,11 +175,11 @@ public class PaymentSaga {
             case NONE -> Uni.createFrom().voidItem();
             case CANCEL_PAYMENT -> Outbox.add(conn, paymentRequests, orderId, PaymentCommand.CANCEL_REQUESTED,
                     json(new PaymentCommand(PaymentCommand.CANCEL_REQUESTED, orderId, userId, amount, Instant.now(),
-                            cause == SagaStep.Event.TIMED_OUT ? "payment_timeout" : "order_cancelled")))
+                            cause == SagaStep.Event.TIMED_OUT ? "payment_timeout" : "order_cancelled")), null)
                     .replaceWithVoid();
             case REFUND -> Outbox.add(conn, refundRequests, orderId, PaymentCommand.REFUND_REQUESTED,
                     json(new PaymentCommand(PaymentCommand.REFUND_REQUESTED, orderId, userId, amount, Instant.now(),
-                            cause == SagaStep.Event.CANCEL_REQUESTED ? "order_cancelled" : "payment_not_expected")))
+                            cause == SagaStep.Event.CANCEL_REQUESTED ? "order_cancelled" : "payment_not_expected")), null)
                     .replaceWithVoid();
         };
     }
