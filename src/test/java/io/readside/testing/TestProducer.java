@@ -39,7 +39,7 @@ public final class TestProducer implements AutoCloseable {
 
     /** With headers (a {@code traceparent}, say), without waiting. */
     public Future<RecordMetadata> sendAsync(String topic, String key, String json, Iterable<Header> headers) {
-        return producer.send(new ProducerRecord<>(topic, null, key, json.getBytes(StandardCharsets.UTF_8), headers));
+        return producer.send(valid(new ProducerRecord<>(topic, null, bytes(key), bytes(json), headers)));
     }
 
     public static RecordMetadata await(Future<RecordMetadata> sent) {
