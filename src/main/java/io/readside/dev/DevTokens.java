@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
+import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -28,6 +29,7 @@ import io.smallrye.jwt.build.Jwt;
  */
 @IfBuildProperty(name = "readside.dev.tokens", stringValue = "true")
 @Path("/dev/token")
+@PermitAll
 public class DevTokens {
 
     static final Set<String> ROLES = Set.of(Roles.READER, Roles.ORDERS_WRITER, Roles.ADMIN);

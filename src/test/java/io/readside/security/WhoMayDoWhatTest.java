@@ -320,4 +320,12 @@ class WhoMayDoWhatTest {
         assertTrue(document.jsonPath().getList("paths.'/orders/{orderId}'.get.security") != null,
                 "GET /orders/{orderId} names its security requirement");
     }
+
+    @Test
+    void aTokenValidForMoreThanADayIsRefused() {
+        given().header("Authorization", Tokens.bearer(Tokens.validFor(Duration.ofHours(23), OWNER_ID)))
+                .get("/users/" + OWNER_ID).then().statusCode(200);
+        given().header("Authorization", Tokens.bearer(Tokens.validFor(Duration.ofDays(30), OWNER_ID)))
+                .get("/users/" + OWNER_ID).then().statusCode(401).contentType(Problem.MEDIA_TYPE);
+    }
 }

@@ -62,6 +62,12 @@ public final class Tokens {
                 .expiresAt(now.minus(Duration.ofMinutes(10))), KEY);
     }
 
+    /** Valid from now for {@code lifetime}. */
+    public static String validFor(Duration lifetime, long userId, String... roles) {
+        Instant now = Instant.now();
+        return sign(claims(Long.toString(userId), roles).issuedAt(now).expiresAt(now.plus(lifetime)), KEY);
+    }
+
     /** Well formed, but signed by a key nobody trusts. */
     public static String signedBy(PrivateKey stranger, long userId, String... roles) {
         return sign(claims(Long.toString(userId), roles), stranger);
