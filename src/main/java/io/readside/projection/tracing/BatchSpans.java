@@ -76,26 +76,8 @@ public class BatchSpans {
             return span.setParent(parent).startSpan();
         }
         span.setNoParent();
-        long links = 0;
-        long dropped = 0;
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            Header header = record.headers().lastHeader(TraceHeaders.TRACEPARENT);
-            if (header == null) {
-                continue;
-            }
-            if (links >= maxLinks) {
-                dropped++;
-                continue;
-            }
-            SpanContext linked = TraceParent.parse(header.value());
-            if (linked != null) {
-                span.addLink(linked);
-                links++;
-            }
-        }
-        if (dropped > 0) {
-            span.setAttribute(LINKS_DROPPED, dropped);
-        }
+        linkAll(span, records.stream().map(record -> record.headers().lastHeader(TraceHeaders.TRACEPARENT))
+                .map(header -> header == null ? null : header.value()).toList());
         return span.startSpan();
     }
 
@@ -118,9 +100,21 @@ public class BatchSpans {
             }
             return span.startSpan();
         }
+        linkAll(span, traceparents.stream()
+                .map(traceparent -> traceparent == null ? null : traceparent.getBytes(StandardCharsets.ISO_8859_1))
+                .toList());
+        return span.startSpan();
+    }
+
+    /**
+     * Links the span to each {@code traceparent} (null or unreadable ones skipped), at most
+     * {@code quarkus.otel.span.link.count.limit}; how many more there were goes to an attribute. Parses only what it
+     * links.
+     */
+    private void linkAll(SpanBuilder span, List<byte[]> traceparents) {
         long links = 0;
         long dropped = 0;
-        for (String traceparent : traceparents) {
+        for (byte[] traceparent : traceparents) {
             if (traceparent == null) {
                 continue;
             }
@@ -128,7 +122,7 @@ public class BatchSpans {
                 dropped++;
                 continue;
             }
-            SpanContext linked = parse(traceparent);
+            SpanContext linked = TraceParent.parse(traceparent);
             if (linked != null) {
                 span.addLink(linked);
                 links++;
@@ -137,7 +131,6 @@ public class BatchSpans {
         if (dropped > 0) {
             span.setAttribute(LINKS_DROPPED, dropped);
         }
-        return span.startSpan();
     }
 
     private static SpanContext parse(String traceparent) {
