@@ -25,6 +25,12 @@ import io.restassured.http.ContentType;
 @TestProfile(CommandsInfrastructure.class)
 class RequestLimitsTest {
 
+    /** The commands of the user the test orders are for: a 202 has written one before it answers. */
+    private static final String COMMANDS = "SELECT count(*) FROM outbox WHERE payload::jsonb ->> 'user_id' = '750001'";
+
+    @jakarta.inject.Inject
+    io.vertx.mutiny.sqlclient.Pool pool;
+
     private static final int MAX_REQUEST_LINE = 16384;
     private static final int MAX_HEADERS = 16 * 1024;
     private static final int MAX_BODY = 64 * 1024;
@@ -103,8 +109,15 @@ class RequestLimitsTest {
      */
     @Test
     void reallyChunkedBodyOverTheLimitIsRefusedWith413() throws Exception {
+        long before = commands();
         String answer = postChunked(order(MAX_BODY * 2));
         org.junit.jupiter.api.Assertions.assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+        org.junit.jupiter.api.Assertions.assertEquals(before, commands(), "no command was accepted");
+    }
+
+    private long commands() {
+        return pool.query(COMMANDS).execute().await().atMost(java.time.Duration.ofSeconds(30)).iterator().next()
+                .getLong(0);
     }
 
     @Test
