@@ -13,10 +13,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.utils.Utils;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -45,8 +51,20 @@ class DeadLetterRedriveEndToEndTest {
         byte[] value = """
                 {"order_id":"redrive-1","user_id":1,"category":"books","total":"-5.00","timestamp":1764230000}"""
                 .getBytes(StandardCharsets.UTF_8);
+        // not the partition Java's partitioner would pick for the key (as a librdkafka producer may do): the redriven
+        // record must come back to the partition it was read from
+        byte[] key = "redrive-1".getBytes(StandardCharsets.UTF_8);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            admin.createTopics(List.of(new NewTopic("orders", 3, (short) 1))).all().get();
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+        int partitions = TopicReader.partitions(bootstrapServers, "orders");
+        int original = (Utils.toPositive(Utils.murmur2(key)) % partitions + 1) % partitions;
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
-            producer.sendInvalidOnPurpose("orders", null, "redrive-1".getBytes(StandardCharsets.UTF_8), value,
+            producer.sendInvalidOnPurpose("orders", original, key, value,
                     new RecordHeader("trace-id", "t-42".getBytes(StandardCharsets.UTF_8)));
         }
         ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE)
@@ -60,6 +78,7 @@ class DeadLetterRedriveEndToEndTest {
                 .extract().path("records");
         assertEquals(1, redriven.size());
         int partition = (Integer) redriven.get(0).get("partition");
+        assertEquals(original, partition, "back to the partition it was read from");
         long offset = ((Number) redriven.get(0).get("offset")).longValue();
 
         ConsumerRecord<byte[], byte[]> again = TopicReader.readRange(bootstrapServers, "orders", partition, offset,

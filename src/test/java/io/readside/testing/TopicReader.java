@@ -37,6 +37,15 @@ public final class TopicReader {
         }
     }
 
+    /** How many partitions the topic has. */
+    public static int partitions(String bootstrapServers, String topic) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            return consumer.partitionsFor(topic).size();
+        }
+    }
+
     /**
      * The records of one partition from {@code from} (inclusive) to {@code to} (exclusive), keys and values as bytes
      * (as the projectors receive them).

@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.Config;
@@ -22,6 +22,7 @@ import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.lag.LagMonitor;
 import io.readside.values.Quote;
 import io.readside.web.ProblemException;
@@ -106,9 +107,11 @@ public class ConsistencyGate {
         }
     }
 
-    @PostConstruct
-    void metrics() {
+    /** The gauge and the counters from the start, at 0 (see RecordApplier.registerMeters). */
+    void metrics(@Observes StartupEvent start) {
         registry.gauge("readside.consistency.waits", waits);
+        registry.counter("readside.consistency.rejected");
+        registry.counter("readside.consistency.timeouts");
     }
 
     /** Requests waiting now (or checking their token), for the gauge and the tests. */

@@ -71,6 +71,7 @@ public class Redrive {
             if (consumer.partitionsFor(deadLetters.topic()).stream().noneMatch(p -> p.partition() == partition)) {
                 throw new IllegalArgumentException("topic " + deadLetters.topic() + " has no partition " + partition);
             }
+            int partitions = consumer.partitionsFor(topic).size();
             consumer.assign(List.of(deadLetters));
             long end = Math.min(to + 1, consumer.endOffsets(List.of(deadLetters)).get(deadLetters));
             consumer.seek(deadLetters, from);
@@ -111,7 +112,8 @@ public class Redrive {
                         }
                     }
                     headers.add(REDRIVEN_FROM, (deadLetters + "@" + letter.offset()).getBytes(StandardCharsets.UTF_8));
-                    sent.add(producer.send(new ProducerRecord<>(topic, null, letter.key(), letter.value(), headers)));
+                    sent.add(producer.send(new ProducerRecord<>(topic, originalPartition(letter, partitions),
+                            letter.key(), letter.value(), headers)));
                     sentOffsets.add(letter.offset());
                 }
             }
@@ -130,5 +132,23 @@ public class Redrive {
         } catch (ExecutionException e) {
             throw new IllegalStateException("re-publishing to " + topic + " failed", e.getCause());
         }
+    }
+
+    /**
+     * The partition the record was read from (header {@code dead-letter-partition}), so that it lands beside its key's
+     * other records whatever partitioner its producer used (librdkafka's is not Java's); null (the producer's choice)
+     * when the header is missing or names a partition the topic no longer has.
+     */
+    static Integer originalPartition(ConsumerRecord<byte[], byte[]> letter, int partitions) {
+        Header header = letter.headers().lastHeader("dead-letter-partition");
+        if (header == null || header.value() == null || header.value().length == 0 || header.value().length > 9) {
+            return null;
+        }
+        String text = new String(header.value(), StandardCharsets.US_ASCII);
+        if (!text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return null;
+        }
+        int partition = Integer.parseInt(text);
+        return partition < partitions ? partition : null;
     }
 }
