@@ -1,5 +1,6 @@
--- GET /orders/o-<n> over random existing order ids (ORDER_COUNT of them), for wrk
+-- GET /orders/o-<n> over random existing order ids (ORDER_COUNT of them), for wrk, as a reader (TOKEN: a JWT)
 local count = tonumber(os.getenv("ORDER_COUNT"))
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 
 function setup(thread)
   thread:set("seed", math.random(1, 1000000))

@@ -38,8 +38,10 @@ import org.flywaydb.core.Flyway;
 
 import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
+import io.readside.security.Roles;
 import io.readside.testing.LocalHost;
 import io.readside.testing.ServiceProcess;
+import io.readside.testing.Tokens;
 
 /**
  * Readside beside the hand-written limit on one machine, in one run (bench/run.sh): a Kafka broker and a PostgreSQL,
@@ -207,7 +209,8 @@ public final class Benchmark {
         Path script = Path.of("bench", "random-order.lua");
         String output = command(List.of("wrk", "-t" + queryThreads, "-c" + queryConnections, "-d" + querySeconds + "s",
                 "--latency", "-s", script.toString(), "http://localhost:" + port),
-                Map.of("ORDER_COUNT", Integer.toString(distinctOrders)));
+                Map.of("ORDER_COUNT", Integer.toString(distinctOrders),
+                        "TOKEN", Tokens.service("bench-reader", Roles.READER)));
         double rate = number(output, "Requests/sec:\\s+([0-9.]+)");
         add("GET /orders/{id} requests/s", rate);
         add("GET /orders/{id} p50 ms", millis(output, "50%"));

@@ -21,8 +21,10 @@ import org.apache.kafka.clients.admin.NewTopic;
 
 import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
+import io.readside.security.Roles;
 import io.readside.testing.LocalHost;
 import io.readside.testing.ServiceProcess;
+import io.readside.testing.Tokens;
 
 /**
  * POST-to-readable: how long from sending {@code POST /orders} until {@code GET /orders/{id}} with the returned
@@ -37,6 +39,9 @@ public final class CommandLatency {
     private static final int WARM_UP = 500;
     private static final int CLIENTS = Integer.getInteger("bench.clients", 8);
     private static final Duration CONCURRENT_FOR = Duration.ofSeconds(Integer.getInteger("bench.seconds", 30));
+    /** A service that places and reads orders for any user; each request verifies it (part of what is measured). */
+    private static final String TOKEN = Tokens.bearer(Tokens.service("bench-checkout", Roles.ORDERS_WRITER,
+            Roles.READER));
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private CommandLatency() {
@@ -108,7 +113,7 @@ public final class CommandLatency {
                 + ",\"category\":\"books\",\"items\":[{\"sku\":\"b-1\",\"qty\":2,\"price\":\"6.25\"}]}";
         long start = System.nanoTime();
         HttpResponse<String> accepted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/orders"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                .header("Content-Type", "application/json").header("Authorization", TOKEN).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         long posted = System.nanoTime();
         if (accepted.statusCode() != 202) {
@@ -117,7 +122,7 @@ public final class CommandLatency {
         String location = accepted.headers().firstValue("Location").orElseThrow();
         String token = accepted.headers().firstValue("X-Consistency-Token").orElseThrow();
         HttpResponse<String> read = HTTP.send(HttpRequest.newBuilder(URI.create(base + URI.create(location).getPath()))
-                .header("X-Consistency-Token", token).build(), HttpResponse.BodyHandlers.ofString());
+                .header("X-Consistency-Token", token).header("Authorization", TOKEN).build(), HttpResponse.BodyHandlers.ofString());
         long readable = System.nanoTime();
         if (read.statusCode() != 200) {
             throw new IllegalStateException("GET with token answered " + read.statusCode() + ": " + read.body());
