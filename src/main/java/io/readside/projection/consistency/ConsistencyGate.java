@@ -209,7 +209,7 @@ public class ConsistencyGate {
                 applied.put(key(row.getString("consumer_group"), row.getString("topic"),
                         row.getInteger("kafka_partition")), row.getLong("next_offset"));
             }
-            release(outbox, applied);
+            release(Set.of(unpublished), outbox, applied);
             return rows.size();
         })).subscribe().with(x -> next(), e -> {
             LOG.debugf(e, "could not read the positions for %d consistency waits; trying again", waiters.size());
@@ -224,9 +224,16 @@ public class ConsistencyGate {
         }
     }
 
-    private void release(Map<Long, ConsistencyToken> outbox, Map<String, Long> applied) {
+    /**
+     * Releases the waiters this round's answers satisfy. {@code asked} are the outbox ids the round looked up: a waiter
+     * that joined while the round ran was not asked about, and its row's absence from {@code outbox} means nothing.
+     */
+    private void release(Set<Long> asked, Map<Long, ConsistencyToken> outbox, Map<String, Long> applied) {
         for (Waiter waiter : waiters) {
             if (waiter.position == null) {
+                if (!asked.contains(waiter.token.outboxId())) {
+                    continue; // joined after this round's question: the next round asks
+                }
                 ConsistencyToken row = outbox.get(waiter.token.outboxId());
                 if (row == null) { // seen at the start, gone now: published and deleted after the retention
                     complete(waiter);

@@ -3,9 +3,16 @@ package io.readside.projection.consistency;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
@@ -118,5 +125,33 @@ class ConsistencyGateEndToEndTest {
         given().header(ConsistencyToken.HEADER, token).queryParam("userId", userId).get("/orders").then()
                 .statusCode(200);
         return token;
+    }
+
+    /**
+     * Writers at once, each reading its own write with its token: every read finds it. (A wait that joined while the
+     * shared poll was running used to be released as if its outbox row were gone: a 404 for the caller's own order.)
+     */
+    @Test
+    void concurrentWritersEachReadTheirOwnWrite() throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<String>> reads = new ArrayList<>();
+            for (int i = 0; i < 160; i++) {
+                reads.add(clients.submit(() -> {
+                    Response placed = given().contentType(ContentType.JSON)
+                            .body("{\"user_id\":720001,\"category\":\"books\",\"total\":\"2.00\"}").post("/orders");
+                    placed.then().statusCode(202);
+                    Response read = given().header(ConsistencyToken.HEADER, placed.header(ConsistencyToken.HEADER))
+                            .get(placed.jsonPath().getString("location"));
+                    return read.statusCode() + " " + java.util.Objects.equals(read.jsonPath().getString("order_id"),
+                            placed.jsonPath().getString("order_id"));
+                }));
+            }
+            for (Future<String> read : reads) {
+                assertEquals("200 true", read.get(2, TimeUnit.MINUTES));
+            }
+        } finally {
+            clients.shutdownNow();
+        }
     }
 }
