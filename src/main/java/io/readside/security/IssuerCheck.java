@@ -13,8 +13,8 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Says at start when no token issuer is configured: the service then refuses every API call with 401, which would
- * otherwise look like a client problem. Health and metrics (management port) are unaffected.
+ * Says at start when token verification is not configured: without a key every API call is a 401, which would
+ * otherwise look like a client problem; without an issuer a token's {@code iss} is not checked.
  */
 @ApplicationScoped
 public class IssuerCheck {
@@ -25,10 +25,12 @@ public class IssuerCheck {
         List<String> missing = missing(config.getOptionalValue("mp.jwt.verify.issuer", String.class),
                 config.getOptionalValue("mp.jwt.verify.publickey.location", String.class),
                 config.getOptionalValue("mp.jwt.verify.publickey", String.class));
-        if (!missing.isEmpty()) {
-            LOG.warnf("no bearer-token issuer is configured (%s): every API call will be refused with 401. Set "
-                    + "MP_JWT_VERIFY_ISSUER and MP_JWT_VERIFY_PUBLICKEY_LOCATION (README, Security)",
-                    String.join(" and ", missing));
+        if (missing.contains("mp.jwt.verify.publickey.location")) {
+            LOG.warn("no key to verify bearer tokens is configured: every API call will be refused with 401. Set "
+                    + "MP_JWT_VERIFY_PUBLICKEY_LOCATION and MP_JWT_VERIFY_ISSUER (README, Security)");
+        } else if (!missing.isEmpty()) {
+            LOG.warn("no bearer-token issuer is configured: a token's \"iss\" is not checked, so any issuer whose "
+                    + "tokens that key verifies is trusted. Set MP_JWT_VERIFY_ISSUER (README, Security)");
         }
     }
 

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
@@ -32,6 +33,7 @@ import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.tracing.BoundedTraceContextTest;
 import io.readside.orders.OrdersProjector;
 import io.readside.projection.consistency.ConsistencyToken;
 import io.readside.projection.tracing.TraceHeaders;
@@ -53,6 +55,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
 @QuarkusTest
 @TestProfile(TracedCommands.class)
 class CommandTracingEndToEndTest {
+
+    @Inject
+    io.opentelemetry.api.OpenTelemetry openTelemetry;
 
     private static final Duration BOUND = Duration.ofSeconds(30);
 
@@ -170,5 +175,17 @@ class CommandTracingEndToEndTest {
         ThreadLocalRandom.current().nextBytes(random);
         random[0] |= 1; // never all zeros
         return HexFormat.of().formatHex(random);
+    }
+
+    /** HTTP requests are read with the bounded propagator (quarkus.otel.propagators), not OpenTelemetry's own. */
+    @Test
+    void theServiceReadsTraceHeadersWithTheBoundedPropagator() {
+        Map<String, String> headers = Map.of("traceparent", BoundedTraceContextTest.TRACEPARENT, "tracestate",
+                BoundedTraceContextTest.LONG_TRACESTATE);
+        io.opentelemetry.api.trace.SpanContext read = io.opentelemetry.api.trace.Span.fromContext(openTelemetry
+                .getPropagators().getTextMapPropagator().extract(io.opentelemetry.context.Context.root(), headers,
+                        BoundedTraceContextTest.MAP)).getSpanContext();
+        assertEquals("0af7651916cd43dd8448eb211c80319c", read.getTraceId());
+        assertTrue(read.getTraceState().isEmpty(), "a tracestate over 512 characters is dropped");
     }
 }

@@ -60,10 +60,10 @@ class HostileRecordsEndToEndTest {
 
     @Test
     void orderWithAHugeNegativeExponentIsSetAsideWithAShortCauseAndTheRecordsAfterItAreApplied() {
-        String poison = "{\"order_id\":\"hx-1\",\"user_id\":1001,\"category\":\"books\",\"total\":-1e2000000,"
+        String poison = "{\"order_id\":\"hx-1\",\"user_id\":1001,\"category\":\"hostile\",\"total\":-1e2000000,"
                 + "\"timestamp\":1764230400}";
         RecordMetadata sent = sendInvalidOnPurpose("orders", 0, "hx-1", poison);
-        send("orders", 0, "hx-2", order("hx-2", "books", "12.50", "1764230401"));
+        send("orders", 0, "hx-2", order("hx-2", "hostile", "12.50", "1764230401"));
 
         awaitOrder("hx-2");
         ConsumerRecord<byte[], byte[]> letter = awaitDeadLetter("orders.dlq", sent);
@@ -79,7 +79,7 @@ class HostileRecordsEndToEndTest {
                 + "\"total\":1e100000000,\"timestamp\":1764230400}");
         RecordMetadata time = sendInvalidOnPurpose("user-events", 1, "3301", "{\"type\":\"user.signup\",\"user_id\":3301,"
                 + "\"email\":\"a@example.com\",\"timestamp\":1e100000000}");
-        send("orders", 1, "hx-4", order("hx-4", "books", "1.00", "1764230402"));
+        send("orders", 1, "hx-4", order("hx-4", "hostile", "1.00", "1764230402"));
         send("user-events", 1, "3302", signup(3302, "after@example.com"));
 
         awaitOrder("hx-4");
@@ -96,7 +96,7 @@ class HostileRecordsEndToEndTest {
                 + "\"email\":\"a@example.com\",\"timestamp\":1e2147483648}");
         RecordMetadata payment = sendInvalidOnPurpose("payments", 1, "hx-15", "{\"order_id\":\"hx-15\",\"type\":\"payment.completed\","
                 + "\"timestamp\":1e-9999999999}");
-        send("orders", 1, "hx-16", order("hx-16", "books", "1.00", "1764230408"));
+        send("orders", 1, "hx-16", order("hx-16", "hostile", "1.00", "1764230408"));
         send("user-events", 1, "3309", signup(3309, "after@example.com"));
 
         awaitOrder("hx-16");
@@ -156,7 +156,7 @@ class HostileRecordsEndToEndTest {
                 String poison = "{\"order_id\":\"hx-5\",\"user_id\":1,\"category\":\"c\",\"total\":\"-1\","
                         + "\"timestamp\":1764230400,\"pad\":\"" + "p".repeat(2_000) + "\"}";
                 RecordMetadata sent = sendInvalidOnPurpose("orders", 2, "hx-5", poison);
-                send("orders", 2, "hx-6", order("hx-6", "books", "2.00", "1764230403"));
+                send("orders", 2, "hx-6", order("hx-6", "hostile", "2.00", "1764230403"));
 
                 awaitOrder("hx-6");
                 Row kept = awaitSetAside("orders", sent);
@@ -176,7 +176,7 @@ class HostileRecordsEndToEndTest {
                 + "\"email\":\"x\\ud800y@example.com\",\"timestamp\":1764230000}");
         RecordMetadata category = sendInvalidOnPurpose("orders", 0, "hx-7", order("hx-7", "\\udc00", "1.00", "1764230404"));
         RecordMetadata nul = sendInvalidOnPurpose("orders", 0, "hx-8", order("hx-8", "bo\\u0000oks", "1.00", "1764230405"));
-        send("orders", 0, "hx-9", order("hx-9", "books", "3.00", "1764230406"));
+        send("orders", 0, "hx-9", order("hx-9", "hostile", "3.00", "1764230406"));
         send("user-events", 0, "3306", signup(3306, "after@example.com"));
 
         awaitOrder("hx-9");
@@ -192,7 +192,7 @@ class HostileRecordsEndToEndTest {
     @Test
     void aKeyThatIsNotUtf8IsDeadLetteredWithTheSameBytes() {
         byte[] key = { 'h', 'x', (byte) 0xff, (byte) 0xfe };
-        RecordMetadata sent = sendInvalidOnPurpose("orders", 1, key, order("hx-10", "books", "1.00", "1764230407")
+        RecordMetadata sent = sendInvalidOnPurpose("orders", 1, key, order("hx-10", "hostile", "1.00", "1764230407")
                 .getBytes(StandardCharsets.UTF_8));
 
         ConsumerRecord<byte[], byte[]> letter = awaitDeadLetter("orders.dlq", sent);
@@ -212,7 +212,7 @@ class HostileRecordsEndToEndTest {
 
     @Test
     void processedOrdersCarriesTheOrderAsReceivedNumbersAsWritten() {
-        String received = "{\"order_id\":\"hx-11\",\"user_id\":7,\"category\":\"books\",\"total\":100.00,"
+        String received = "{\"order_id\":\"hx-11\",\"user_id\":7,\"category\":\"hostile\",\"total\":100.00,"
                 + "\"timestamp\":1764230000.0,\"discount\":12.50000,\"note\":\"caf\\u00e9\"}";
         send("orders", 2, "hx-11", received);
 

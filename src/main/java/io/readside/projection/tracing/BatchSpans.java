@@ -20,7 +20,6 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.smallrye.mutiny.Uni;
@@ -71,7 +70,7 @@ public class BatchSpans {
                 .setAttribute(GROUP, group).setAttribute(COUNT, (long) records.size());
         if (records.size() == 1) {
             // the one record's trace continues here, tracestate included
-            Context parent = W3CTraceContextPropagator.getInstance().extract(Context.root(), records.get(0).headers(),
+            Context parent = BoundedTraceContext.INSTANCE.extract(Context.root(), records.get(0).headers(),
                     KAFKA_HEADERS);
             return span.setParent(parent).startSpan();
         }
