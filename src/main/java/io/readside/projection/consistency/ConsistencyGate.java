@@ -86,6 +86,7 @@ public class ConsistencyGate {
     /** Requests holding one of the {@code max-waits} places, from the token's first check to the answer. */
     private final AtomicInteger waits = new AtomicInteger();
     private final Set<Waiter> waiters = ConcurrentHashMap.newKeySet();
+    private volatile Context pollContext;
     /** True while a poll runs or is scheduled: there is never more than one. */
     private final AtomicBoolean polling = new AtomicBoolean();
 
@@ -109,6 +110,8 @@ public class ConsistencyGate {
 
     /** The gauge and the counters from the start, at 0 (see RecordApplier.registerMeters). */
     void metrics(@Observes StartupEvent start) {
+        // the poll's own event-loop context (created off any Vert.x thread), not the first waiter's request context
+        pollContext = vertx.getOrCreateContext();
         registry.gauge("readside.consistency.waits", waits);
         registry.counter("readside.consistency.rejected");
         registry.counter("readside.consistency.timeouts");
@@ -169,20 +172,42 @@ public class ConsistencyGate {
             Context context) {
         return Uni.createFrom().<Void> emitter(emitter -> {
             Waiter waiter = new Waiter(token, position, groups, emitter, context);
-            emitter.onTermination(() -> waiters.remove(waiter));
+            AtomicBoolean ended = new AtomicBoolean();
+            emitter.onTermination(() -> {
+                ended.set(true);
+                waiters.remove(waiter);
+            });
             waiters.add(waiter);
+            if (ended.get()) { // timed out while it was being registered
+                waiters.remove(waiter);
+                return;
+            }
             startPolling(1);
         });
     }
 
     private void startPolling(long delayMillis) {
         if (polling.compareAndSet(false, true)) {
-            vertx.setTimer(Math.max(1, delayMillis), id -> poll());
+            Context context = pollContext;
+            if (context == null) {
+                vertx.setTimer(Math.max(1, delayMillis), id -> poll());
+            } else {
+                context.runOnContext(v -> vertx.setTimer(Math.max(1, delayMillis), id -> poll()));
+            }
         }
     }
 
     /** One round for every waiter of this instance: at most two statements, whatever the number of waiters. */
     private void poll() {
+        try {
+            round();
+        } catch (RuntimeException e) { // never leave the polling flag set with nobody polling
+            LOG.debugf(e, "a consistency poll round failed; trying again");
+            next();
+        }
+    }
+
+    private void round() {
         if (waiters.isEmpty()) {
             polling.set(false);
             if (!waiters.isEmpty()) { // a waiter arrived between the check and the reset
