@@ -88,10 +88,13 @@ public final class CommandLatency {
                     }));
                 }
                 List<long[]> all = new ArrayList<>();
-                for (Future<List<long[]>> result : results) {
-                    all.addAll(result.get());
+                try {
+                    for (Future<List<long[]>> result : results) {
+                        all.addAll(result.get());
+                    }
+                } finally {
+                    clients.shutdownNow(); // a failed client must not leave the pool's threads keeping the JVM up
                 }
-                clients.shutdown();
                 long[] posts = all.stream().mapToLong(one -> one[0]).toArray();
                 long[] readable = all.stream().mapToLong(one -> one[1]).toArray();
                 System.out.printf("%n%d clients for %d s: %d commands, %.0f commands/s%n", CLIENTS,
