@@ -236,7 +236,8 @@ public class ConsistencyGate {
             }
             release(Set.of(unpublished), outbox, applied);
             return rows.size();
-        })).subscribe().with(x -> next(), e -> {
+        })).ifNoItem().after(maxWait).fail() // a hung query must not hold the poll (and every wait) with it
+                .subscribe().with(x -> next(), e -> {
             LOG.debugf(e, "could not read the positions for %d consistency waits; trying again", waiters.size());
             next();
         });

@@ -58,10 +58,32 @@ public final class BoundedTraceContext implements TextMapPropagator {
                 if (value == null) {
                     return null;
                 }
-                int max = TraceHeaders.TRACESTATE.equals(key) ? MAX_TRACESTATE : MAX_TRACEPARENT;
-                return value.length() > max ? null : value;
+                if (TraceHeaders.TRACESTATE.equals(key)) {
+                    return value.length() > MAX_TRACESTATE || !plainList(value) ? null : value;
+                }
+                return value.length() > MAX_TRACEPARENT ? null : value;
             }
         };
+    }
+
+    /**
+     * At most 32 members and no run of blanks: what the splitting regex costs most on (512 spaces: ~0.4 ms); W3C
+     * allows 32 members and one optional blank around each comma.
+     */
+    static boolean plainList(String tracestate) {
+        int commas = 0;
+        for (int i = 0; i < tracestate.length(); i++) {
+            char c = tracestate.charAt(i);
+            if (c == ',' && ++commas > 31) {
+                return false;
+            }
+            boolean blank = c == ' ' || c == '\t';
+            if (blank && i + 1 < tracestate.length() && (tracestate.charAt(i + 1) == ' '
+                    || tracestate.charAt(i + 1) == '\t')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

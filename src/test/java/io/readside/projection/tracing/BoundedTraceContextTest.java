@@ -60,4 +60,13 @@ public class BoundedTraceContextTest {
         assertNull(getter.get(Map.of("traceparent", TRACEPARENT + "-".repeat(100)), "traceparent"));
         assertNull(getter.get(Map.of(), "traceparent"));
     }
+
+    @Test
+    void aTracestateWithRunsOfBlanksOrOverThirtyTwoMembersIsDropped() {
+        TextMapGetter<Map<String, String>> getter = BoundedTraceContext.bounded(MAP);
+        assertNull(getter.get(Map.of("tracestate", " ".repeat(200)), "tracestate"));
+        assertNull(getter.get(Map.of("tracestate", "a=1,\t\tb=2"), "tracestate"));
+        assertNull(getter.get(Map.of("tracestate", ",".repeat(32)), "tracestate"));
+        assertEquals("a=1 , b=2", getter.get(Map.of("tracestate", "a=1 , b=2"), "tracestate"));
+    }
 }
