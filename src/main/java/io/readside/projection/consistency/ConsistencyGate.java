@@ -108,7 +108,7 @@ public class ConsistencyGate {
         }
     }
 
-    /** The gauge and the counters from the start, at 0 (see RecordApplier.registerMeters). */
+    /** The gauge and the counters from the start, at 0 (see ProjectionMetrics.registerMeters). */
     void metrics(@Observes StartupEvent start) {
         // the poll's own event-loop context (created off any Vert.x thread), not the first waiter's request context
         pollContext = vertx.getOrCreateContext();

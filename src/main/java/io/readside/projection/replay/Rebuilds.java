@@ -32,7 +32,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.readside.projection.AdvisoryLocks;
 import io.readside.projection.LogGuard;
-import io.readside.projection.RecordApplier;
+import io.readside.projection.Projector;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -105,7 +105,9 @@ public class Rebuilds {
     @Inject
     Pool pool;
     @Inject
-    Instance<Replayable> readModels;
+    Instance<Replayable<?>> readModels;
+    @Inject
+    Projector engine;
     @Inject
     Flyway flyway;
     @Inject
@@ -146,7 +148,7 @@ public class Rebuilds {
      * @throws IllegalStateException when a rebuild is running (here or on another instance)
      */
     public RebuildStatus start(String readModel, boolean acceptHistoryLoss) {
-        Replayable model = readModels.stream().filter(m -> m.readModel().equals(readModel)).findFirst()
+        Replayable<?> model = readModels.stream().filter(m -> m.readModel().equals(readModel)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(readModel));
         if (guard.verify(model.topic()) != LogGuard.Verdict.SAME) {
             throw new IllegalStateException("topic " + model.topic() + " is fenced, or its log could not be checked: "
@@ -194,7 +196,7 @@ public class Rebuilds {
     }
 
     private void rebuild(Run run) {
-        Replayable model = run.model;
+        Replayable<?> model = run.model;
         LOG.infof("rebuild of %s from topic %s: started", model.readModel(), model.topic());
         prepareShadowSchema();
         try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
@@ -270,32 +272,29 @@ public class Rebuilds {
         }
     }
 
-    /** One transaction for the batch; if a record's data is refused, each record alone (as the live path does). */
+    /** One transaction for the batch; if the database refuses its data, each record alone (as the live path does). */
     private void apply(Run run, List<ConsumerRecord<byte[], byte[]>> batch) {
         if (batch.isEmpty()) {
             return;
         }
         try {
-            long valid = inShadow(conn -> Multi.createFrom().iterable(batch)
-                    .onItem().transformToUniAndConcatenate(record -> applyOne(run.model, conn, record))
-                    .filter(Boolean::booleanValue).collect().with(java.util.stream.Collectors.counting()));
-            count(run, batch.size(), valid);
+            count(run, batch.size(), inShadow(conn -> run.model.replay(engine, conn, batch)));
         } catch (RuntimeException e) {
-            if (!RecordApplier.refusedData(e)) {
+            if (!Projector.refusedData(e)) {
                 throw e;
             }
             for (ConsumerRecord<byte[], byte[]> record : batch) {
-                boolean valid;
+                long valid;
                 try {
-                    valid = inShadow(conn -> applyOne(run.model, conn, record));
+                    valid = inShadow(conn -> run.model.replay(engine, conn, List.of(record)));
                 } catch (RuntimeException refused) {
-                    if (!RecordApplier.refusedData(refused)) {
+                    if (!Projector.refusedData(refused)) {
                         throw refused;
                     }
-                    inShadow(conn -> RecordApplier.claim(conn, run.model.group(), record)); // skipped, as live
-                    valid = false;
+                    inShadow(conn -> run.model.skip(engine, conn, record)); // set aside, as live
+                    valid = 0;
                 }
-                count(run, 1, valid ? 1 : 0);
+                count(run, 1, valid);
             }
         }
     }
@@ -303,11 +302,6 @@ public class Rebuilds {
     private static void count(Run run, long records, long valid) {
         run.replayed.addAndGet(records);
         run.invalid.addAndGet(records - valid);
-    }
-
-    private static Uni<Boolean> applyOne(Replayable model, SqlConnection conn, ConsumerRecord<byte[], byte[]> record) {
-        return RecordApplier.claim(conn, model.group(), record)
-                .flatMap(claimed -> claimed ? model.replay(conn, record) : Uni.createFrom().item(true));
     }
 
     /** A transaction whose unqualified table names are the shadow schema's. */
@@ -321,7 +315,7 @@ public class Rebuilds {
      * those positions, and swaps the tables; everything in one transaction.
      */
     private void switchOver(KafkaConsumer<byte[], byte[]> consumer, Run run, Instant carriedOver) {
-        Replayable model = run.model;
+        Replayable<?> model = run.model;
         // the log may have been recreated (or its new log accepted) while the replay ran: never swap in a shadow
         // built from another log than the live read model's
         if (guard.verify(model.topic()) != LogGuard.Verdict.SAME) {
@@ -380,7 +374,7 @@ public class Rebuilds {
     }
 
     private static Map<Integer, Long> positions(io.vertx.mutiny.sqlclient.SqlClient client, String sql,
-            Replayable model) {
+            Replayable<?> model) {
         Map<Integer, Long> positions = new TreeMap<>();
         for (Row row : client.preparedQuery(sql).execute(Tuple.of(model.group(), model.topic())).await()
                 .indefinitely()) {
@@ -409,7 +403,7 @@ public class Rebuilds {
         }
     }
 
-    private long rowsBeforeLogStart(Replayable model, Map<Integer, Long> logStarts) {
+    private long rowsBeforeLogStart(Replayable<?> model, Map<Integer, Long> logStarts) {
         if (logStarts.values().stream().allMatch(start -> start == 0)) {
             return 0;
         }
@@ -449,7 +443,7 @@ public class Rebuilds {
     }
 
     private static final class Run {
-        final Replayable model;
+        final Replayable<?> model;
         final Instant startedAt = Instant.now();
         final AtomicLong replayed = new AtomicLong();
         final AtomicLong invalid = new AtomicLong();
@@ -464,7 +458,7 @@ public class Rebuilds {
         final long rowsBeforeLogStart;
         final Map<Integer, Long> logStarts;
 
-        Run(Replayable model, long rowsBeforeLogStart, Map<Integer, Long> logStarts) {
+        Run(Replayable<?> model, long rowsBeforeLogStart, Map<Integer, Long> logStarts) {
             this.model = model;
             this.rowsBeforeLogStart = rowsBeforeLogStart;
             this.logStarts = new TreeMap<>(logStarts);
