@@ -81,6 +81,8 @@ public class LagMonitor {
     Duration interval;
 
     private final AtomicReference<LagSnapshot> latest = new AtomicReference<>(LagSnapshot.NONE);
+    private final Map<String, Instant> caughtUp = new ConcurrentHashMap<>();
+    private final Set<String> seen = ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService scheduler;
     private BrokerOffsets broker;
     private FirstApplicableRecords peeker;
@@ -120,9 +122,6 @@ public class LagMonitor {
         peeker.close();
         broker.close();
     }
-
-    private final Map<String, Instant> caughtUp = new ConcurrentHashMap<>();
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
     /**
      * The latest time at which everything the channel's topic held had been applied: every record written to the
