@@ -16,7 +16,6 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -29,6 +28,7 @@ import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -79,9 +79,12 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
         readModels = derived.stream().sorted(Comparator.comparing(OrdersReadModel::name)).toList();
     }
 
-    /** A poll of topic orders: one transaction (see {@link Projector}). */
+    /**
+     * A poll of topic orders: one transaction, published while the next poll is written, acknowledged once published
+     * (see {@link Projector}).
+     */
     @Incoming(CHANNEL)
-    public Uni<Void> applyBatch(ConsumerRecords<byte[], byte[]> polled) {
+    public Uni<Void> applyBatch(KafkaRecordBatch<byte[], byte[]> polled) {
         return engine.apply(this, polled);
     }
 

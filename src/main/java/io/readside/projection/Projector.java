@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -22,6 +24,8 @@ import io.readside.projection.ProjectionMetrics.Outcome;
 import io.readside.projection.tracing.BatchSpans;
 import io.readside.projection.tracing.TraceHeaders;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordBatchMetadata;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.pgclient.PgException;
@@ -54,30 +58,63 @@ public class Projector {
     @Inject
     Publisher publisher;
 
-    /** A poll of a batch channel, in partition order and offset order within each partition. */
+    /**
+     * A poll of a batch channel whose acknowledgement is the engine's, pipelined: the returned {@code Uni} completes
+     * once the poll is committed and the previous poll's records are published, so that poll N+1 is folded and
+     * written while poll N's records are on their way to the broker. Each poll is published after the one before it
+     * (in poll order) and acknowledged once the broker has its records.
+     */
+    public <E> Uni<Void> apply(Changelog<E> log, KafkaRecordBatch<byte[], byte[]> batch) {
+        ConsumerRecords<byte[], byte[]> polled = batch.getMetadata(IncomingKafkaRecordBatchMetadata.class)
+                .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
+                .getRecords();
+        return commit(log, inOrder(polled)).flatMap(publication -> {
+            // the invocations of a channel's method are sequential: so are the changes of its tail
+            CompletableFuture<Void> before = published.getOrDefault(log.channel(),
+                    CompletableFuture.completedFuture(null));
+            CompletableFuture<Void> mine = before.thenCompose(done -> publication.subscribeAsCompletionStage())
+                    .thenCompose(done -> batch.ack())
+                    .exceptionally(e -> { // not acknowledged: the records come again and are published again
+                        LOG.warnf("%s: acknowledging a poll failed: %s", log.channel(), e.toString());
+                        return null;
+                    }).toCompletableFuture();
+            published.put(log.channel(), mine);
+            return Uni.createFrom().completionStage(before);
+        });
+    }
+
+    /** Per batch channel: the publication of its latest poll (each one starts when the one before it is done). */
+    private final Map<String, CompletableFuture<Void>> published = new ConcurrentHashMap<>();
+
+    /** A poll of a batch channel; completes when its records are committed and published. */
     public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecords<byte[], byte[]> polled) {
+        return commit(log, inOrder(polled)).flatMap(publication -> publication);
+    }
+
+    /** A single record: a batch of one; completes when it is committed and what it changed published. */
+    public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecord<byte[], byte[]> record) {
+        return commit(log, List.of(record)).flatMap(publication -> publication);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> inOrder(ConsumerRecords<byte[], byte[]> polled) {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(polled.count());
         for (TopicPartition partition : polled.partitions()) {
             records.addAll(polled.records(partition));
         }
-        return apply(log, records);
+        return records;
     }
 
-    /** A single record: a batch of one. */
-    public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecord<byte[], byte[]> record) {
-        return apply(log, List.of(record));
-    }
-
-    private <E> Uni<Void> apply(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records) {
+    /** Commits the records; the item is their publication (lazy: nothing is sent until it is subscribed). */
+    private <E> Uni<Uni<Void>> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records) {
         if (records.isEmpty()) {
-            return Uni.createFrom().voidItem();
+            return Uni.createFrom().item(Uni.createFrom().voidItem());
         }
         Map<String, List<ConsumerRecord<byte[], byte[]>>> byTopic = new LinkedHashMap<>();
         records.forEach(record -> byTopic.computeIfAbsent(record.topic(), t -> new ArrayList<>()).add(record));
         if (byTopic.size() > 1) { // a channel on several topics: each topic's records are a batch of their own
-            Uni<Void> all = Uni.createFrom().voidItem();
+            Uni<Uni<Void>> all = Uni.createFrom().item(Uni.createFrom().voidItem());
             for (List<ConsumerRecord<byte[], byte[]>> ofTopic : byTopic.values()) {
-                all = all.chain(() -> apply(log, ofTopic));
+                all = all.flatMap(before -> commit(log, ofTopic).map(mine -> before.chain(() -> mine)));
             }
             return all;
         }
@@ -85,12 +122,12 @@ public class Projector {
         Span span = spans.consumed(records.get(0).topic(), log.group(), records);
         // kept across retries and halves: a dead letter is sent once per delivery
         Map<String, DeadLetters.Letter> deadLettered = new HashMap<>();
-        return BatchSpans.ended(applyOrHalve(log, records, deadLettered, span), span);
+        return BatchSpans.ended(commitOrHalve(log, records, deadLettered, span), span);
     }
 
-    private <E> Uni<Void> applyOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+    private <E> Uni<Uni<Void>> commitOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             Map<String, DeadLetters.Letter> deadLettered, Span span) {
-        Uni<Void> attempt = Uni.createFrom().deferred(() -> attempt(log, records, null, deadLettered, span))
+        Uni<Uni<Void>> attempt = Uni.createFrom().deferred(() -> attempt(log, records, null, deadLettered, span))
                 .onFailure(Projector::refusedData).recoverWithUni(e -> {
                     if (records.size() == 1) { // this record is what the database refuses: it is set aside
                         InvalidRecordException refused = new InvalidRecordException(
@@ -102,17 +139,20 @@ public class Projector {
                                 log.channel(), records.size(), e.getMessage());
                     }
                     int half = records.size() / 2;
-                    return applyOrHalve(log, records.subList(0, half), deadLettered, span)
-                            .chain(() -> applyOrHalve(log, records.subList(half, records.size()), deadLettered,
-                                    span));
+                    return commitOrHalve(log, records.subList(0, half), deadLettered, span)
+                            .flatMap(first -> commitOrHalve(log, records.subList(half, records.size()), deadLettered,
+                                    span).map(second -> first.chain(() -> second)));
                 });
         String what = records.size() == 1 ? ProjectionMetrics.where(records.get(0))
                 : "a batch of " + records.size() + " records";
         return publisher.retrying(attempt, e -> metrics.failed(log.channel(), what, e));
     }
 
-    /** One transaction for the records ({@code refused}: the one record, set aside as the database refused it). */
-    private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+    /**
+     * One transaction for the records ({@code refused}: the one record, set aside as the database refused it); once
+     * committed, they are counted, and the item is what to publish.
+     */
+    private <E> Uni<Uni<Void>> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span) {
         String topic = records.get(0).topic(); // the positions are the records' (the same topic throughout)
         guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
@@ -130,16 +170,22 @@ public class Projector {
                             .call(() -> setAside(conn, log, sorted, deadLettered))
                             .map(committed -> new Done<>(sorted, committed));
                 })))
-                .flatMap(done -> {
+                .map(done -> {
                     Sorted<E> sorted = done.sorted();
                     metrics.counted(log.channel(), Outcome.APPLIED, sorted.validRecords(), start);
                     metrics.counted(log.channel(), Outcome.DUPLICATE, sorted.redeliveredRecords(), start);
                     sorted.invalid.forEach((record, e) -> metrics.rejected(log.channel(), record, e,
                             deadLettered.get(ProjectionMetrics.where(record))));
-                    return publisher.publish(log.channel(), done.committed())
-                            .chain(() -> sorted.redelivered.isEmpty() ? Uni.createFrom().voidItem()
-                                    : log.republish(sorted.redelivered)
-                                            .flatMap(again -> publisher.publish(log.channel(), again)));
+                    done.committed().counted().forEach(Runnable::run);
+                    Uni<Void> publication = publisher.send(log.channel(), done.committed().sends());
+                    return sorted.redelivered.isEmpty() ? publication
+                            : publication.chain(() -> publisher.retrying(Uni.createFrom().deferred(
+                                    () -> log.republish(sorted.redelivered)),
+                                    e -> metrics.failed(log.channel(), "publishing again", e))
+                                    .flatMap(again -> {
+                                        again.counted().forEach(Runnable::run);
+                                        return publisher.send(log.channel(), again.sends());
+                                    }));
                 });
     }
 

@@ -22,16 +22,15 @@ public class Publisher {
     /** Sends in flight at once per batch (the producer batches them; its own buffer bounds the rest). */
     private static final int CONCURRENCY = 256;
 
-    /** Runs {@code committed}'s counting once, then sends its records; completes when the broker has them all. */
-    public Uni<Void> publish(String channel, Committed committed) {
-        committed.counted().forEach(Runnable::run);
-        if (committed.sends().isEmpty()) {
+    /** Sends the records (lazy: when subscribed); completes when the broker has them all. */
+    public Uni<Void> send(String channel, java.util.List<Uni<Void>> sends) {
+        if (sends.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Multi.createFrom().iterable(committed.sends()).onItem().transformToUni(send -> send)
+        return Multi.createFrom().iterable(sends).onItem().transformToUni(send -> send)
                 .merge(CONCURRENCY).collect().last().replaceWithVoid()
                 .onFailure().invoke(e -> LOG.warnf("%s: publishing %d records failed, retrying: %s", channel,
-                        committed.sends().size(), e.toString()))
+                        sends.size(), e.toString()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
     }
 
