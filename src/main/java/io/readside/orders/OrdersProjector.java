@@ -27,7 +27,6 @@ import io.readside.projection.Projector;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -58,6 +57,8 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     Pool pool;
     @Inject
     Instance<OrdersReadModel> derived;
+    @Inject
+    ChannelProducers producers;
 
     @Inject
     @Channel(PROCESSED_ORDERS)
@@ -136,8 +137,8 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
             if (folded.changes().isEmpty()) {
                 return Uni.createFrom().item(Committed.NOTHING);
             }
-            Committed published = batch.live() ? Committed.sending(folded.changes().stream()
-                    .map(change -> send(change.after(), change.processedAt())).toList()) : Committed.NOTHING;
+            Committed published = batch.live() ? Committed.sending(List.of(send(folded.changes().stream()
+                    .map(change -> processed(change.after(), change.processedAt())).toList()))) : Committed.NOTHING;
             return OrderTable.upsert(conn, folded.rows().values())
                     .chain(() -> inOrder(readModels, model -> model.apply(conn, folded.changes(), batch)))
                     .map(published::and);
@@ -157,7 +158,7 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
             return Uni.createFrom().item(Committed.NOTHING);
         }
         return OrderTable.latest(pool, byOrder.keySet().toArray(new String[0])).flatMap(rows -> {
-            List<Uni<Void>> sends = new ArrayList<>();
+            List<ChannelProducers.Keyed<byte[]>> again = new ArrayList<>();
             List<OrderEvent> latest = new ArrayList<>();
             for (Row row : rows) {
                 Batch.Input<OrdersTopicEvent> input = byOrder.get(row.getString("order_id"));
@@ -167,11 +168,11 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
                 }
                 OrderEvent order = (OrderEvent) input.event();
                 latest.add(order);
-                sends.add(send(order, row.getOffsetDateTime("processed_at").toInstant()));
+                again.add(processed(order, row.getOffsetDateTime("processed_at").toInstant()));
             }
-            Committed again = Committed.sending(sends);
-            return latest.isEmpty() ? Uni.createFrom().item(again)
-                    : inOrder(readModels, model -> model.republish(latest)).map(again::and);
+            Committed published = Committed.sending(List.of(send(again)));
+            return latest.isEmpty() ? Uni.createFrom().item(published)
+                    : inOrder(readModels, model -> model.republish(latest)).map(published::and);
         });
     }
 
@@ -185,8 +186,12 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
         return all;
     }
 
-    private Uni<Void> send(OrderEvent order, Instant processedAt) {
-        return processedOrders.sendMessage(KafkaRecord.of(order.orderId(), processedOrder(order, processedAt)));
+    private static ChannelProducers.Keyed<byte[]> processed(OrderEvent order, Instant processedAt) {
+        return new ChannelProducers.Keyed<>(order.orderId(), processedOrder(order, processedAt));
+    }
+
+    private Uni<Void> send(List<ChannelProducers.Keyed<byte[]>> records) {
+        return producers.send(PROCESSED_ORDERS, processedOrders, records);
     }
 
     /**

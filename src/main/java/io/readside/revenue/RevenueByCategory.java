@@ -29,12 +29,12 @@ import io.readside.orders.OrderChange;
 import io.readside.orders.OrderEvent;
 import io.readside.orders.OrdersReadModel;
 import io.readside.projection.Batch;
+import io.readside.projection.ChannelProducers;
 import io.readside.projection.Committed;
 import io.readside.revenue.RevenueWindows.Contribution;
 import io.readside.revenue.RevenueWindows.Delta;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -89,6 +89,8 @@ public class RevenueByCategory implements OrdersReadModel {
     MeterRegistry registry;
     @Inject
     ObjectMapper mapper;
+    @Inject
+    ChannelProducers producers;
     @Inject
     @Channel(REVENUE_BY_CATEGORY)
     MutinyEmitter<String> revenueByCategory;
@@ -150,7 +152,7 @@ public class RevenueByCategory implements OrdersReadModel {
             return saveContributions(conn, folded.counted())
                     .chain(() -> addToWindows(conn, folded.deltas().values()))
                     .map(states -> new Committed(folded.late().isEmpty() ? List.of() : List.of(() -> countLate(folded.late())),
-                            batch.live() ? states.stream().map(this::send).toList() : List.of()));
+                            batch.live() ? List.of(send(states)) : List.of()));
         });
     }
 
@@ -158,9 +160,9 @@ public class RevenueByCategory implements OrdersReadModel {
     public Uni<Committed> republish(List<OrderEvent> latest) {
         String[] ids = latest.stream().map(OrderEvent::orderId).toArray(String[]::new);
         return pool.preparedQuery(WINDOWS_OF).execute(Tuple.of(ids)).map(rows -> {
-            List<Uni<Void>> sends = new ArrayList<>();
-            rows.forEach(row -> sends.add(send(WindowState.of(row))));
-            return Committed.sending(sends);
+            List<WindowState> states = new ArrayList<>();
+            rows.forEach(row -> states.add(WindowState.of(row)));
+            return Committed.sending(List.of(send(states)));
         });
     }
 
@@ -223,14 +225,19 @@ public class RevenueByCategory implements OrdersReadModel {
         }
     }
 
-    private Uni<Void> send(WindowState window) {
-        RevenueUpdate update = new RevenueUpdate(window.category(), window.windowStart(), window.windowEnd(),
-                window.revenue().toPlainString(), window.orderCount());
-        try {
-            return revenueByCategory.sendMessage(KafkaRecord.of(window.category(), mapper.writeValueAsString(update)));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
+    /** Each window at its state, as a value of revenue-by-category (key: the category). */
+    private Uni<Void> send(List<WindowState> states) {
+        List<ChannelProducers.Keyed<String>> records = new ArrayList<>(states.size());
+        for (WindowState window : states) {
+            RevenueUpdate update = new RevenueUpdate(window.category(), window.windowStart(), window.windowEnd(),
+                    window.revenue().toPlainString(), window.orderCount());
+            try {
+                records.add(new ChannelProducers.Keyed<>(window.category(), mapper.writeValueAsString(update)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
         }
+        return producers.send(REVENUE_BY_CATEGORY, revenueByCategory, records);
     }
 
     private static OffsetDateTime utc(Instant instant) {
