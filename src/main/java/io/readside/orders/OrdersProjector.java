@@ -21,6 +21,7 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 import io.readside.projection.Batch;
+import io.readside.projection.ChannelProducers;
 import io.readside.projection.Committed;
 import io.readside.projection.ExactJson;
 import io.readside.projection.Projector;
