@@ -31,19 +31,27 @@ public final class Positions {
                FOR UPDATE""";
 
     /**
-     * Takes the offsets {@code first..next-1} of a partition for this transaction, provided nothing at or after
-     * {@code first} was applied meanwhile (by a stale owner of the partition, say).
+     * Takes, for each partition, the offsets {@code first..next-1} for this transaction, provided nothing at or after
+     * {@code first} was applied meanwhile (by a stale owner of the partition, say): a partition whose position moved is
+     * neither updated nor returned. One statement for the batch's partitions, in partition order.
      */
-    static final String CLAIM_RANGE = """
+    static final String CLAIM_RANGES = """
             INSERT INTO projection_positions AS p (consumer_group, topic, kafka_partition, next_offset, updated_at)
-            VALUES ($1, $2, $3, $5, now())
+            SELECT $1, $2, r.kafka_partition, r.next_offset, now()
+              FROM unnest($3::int[], $5::bigint[]) AS r(kafka_partition, next_offset)
+             ORDER BY r.kafka_partition
             ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE
                 SET next_offset = EXCLUDED.next_offset, updated_at = EXCLUDED.updated_at
-                WHERE p.next_offset <= $4""";
+                WHERE p.next_offset <= (SELECT f.first_offset FROM unnest($3::int[], $4::bigint[])
+                                            AS f(kafka_partition, first_offset)
+                                         WHERE f.kafka_partition = p.kafka_partition)
+            RETURNING kafka_partition""";
 
-    static final String ADVANCE_STREAM_TIME = """
-            UPDATE projection_positions SET stream_time = GREATEST(stream_time, $4)
-             WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3""";
+    /** Each partition's stream time moves to the later of its own and the batch's. */
+    static final String ADVANCE_STREAM_TIMES = """
+            UPDATE projection_positions p SET stream_time = GREATEST(p.stream_time, t.stream_time)
+              FROM unnest($3::int[], $4::timestamptz[]) AS t(kafka_partition, stream_time)
+             WHERE p.consumer_group = $1 AND p.topic = $2 AND p.kafka_partition = t.kafka_partition""";
 
     private Positions() {
     }
@@ -70,20 +78,42 @@ public final class Positions {
                 });
     }
 
-    /** See {@link #CLAIM_RANGE}; fails with {@link PositionMovedException} if the position moved. */
-    static Uni<Void> claim(SqlConnection conn, String group, String topic, int partition, long first, long next) {
-        return conn.preparedQuery(CLAIM_RANGE).execute(Tuple.of(group, topic, partition, first, next))
+    /**
+     * See {@link #CLAIM_RANGES}; {@code ranges}: partition to {first, next}. Fails with
+     * {@link PositionMovedException} if a position moved.
+     */
+    static Uni<Void> claim(SqlConnection conn, String group, String topic, Map<Integer, long[]> ranges) {
+        Integer[] partitions = ranges.keySet().toArray(new Integer[0]);
+        Long[] first = new Long[partitions.length];
+        Long[] next = new Long[partitions.length];
+        for (int i = 0; i < partitions.length; i++) {
+            first[i] = ranges.get(partitions[i])[0];
+            next[i] = ranges.get(partitions[i])[1];
+        }
+        return conn.preparedQuery(CLAIM_RANGES).execute(Tuple.of(group, topic, partitions, first, next))
                 .map(rows -> {
-                    if (rows.rowCount() != 1) {
-                        throw new PositionMovedException(topic, partition, first);
+                    if (rows.rowCount() != partitions.length) {
+                        java.util.Set<Integer> claimed = new java.util.HashSet<>();
+                        rows.forEach(row -> claimed.add(row.getInteger(0)));
+                        for (Integer partition : partitions) {
+                            if (!claimed.contains(partition)) {
+                                throw new PositionMovedException(topic, partition, ranges.get(partition)[0]);
+                            }
+                        }
                     }
                     return null;
                 });
     }
 
-    static Uni<Void> advanceStreamTime(SqlConnection conn, String group, String topic, int partition,
-            Instant streamTime) {
-        return conn.preparedQuery(ADVANCE_STREAM_TIME)
-                .execute(Tuple.of(group, topic, partition, streamTime.atOffset(ZoneOffset.UTC))).replaceWithVoid();
+    /** See {@link #ADVANCE_STREAM_TIMES}; {@code streamTimes}: partition to its stream time after the batch. */
+    static Uni<Void> advanceStreamTimes(SqlConnection conn, String group, String topic,
+            Map<Integer, Instant> streamTimes) {
+        Integer[] partitions = streamTimes.keySet().toArray(new Integer[0]);
+        OffsetDateTime[] times = new OffsetDateTime[partitions.length];
+        for (int i = 0; i < partitions.length; i++) {
+            times[i] = streamTimes.get(partitions[i]).atOffset(ZoneOffset.UTC);
+        }
+        return conn.preparedQuery(ADVANCE_STREAM_TIMES).execute(Tuple.of(group, topic, partitions, times))
+                .replaceWithVoid();
     }
 }

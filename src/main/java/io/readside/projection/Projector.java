@@ -224,11 +224,8 @@ public class Projector {
     /** Claims the fresh records' positions, writes the valid ones (split around those written alone), moves time. */
     private <E> Uni<Committed> write(SqlConnection conn, Changelog<E> log, String topic, Sorted<E> sorted,
             boolean live, TraceHeaders trace) {
-        Uni<Void> claimed = Uni.createFrom().voidItem();
-        for (Map.Entry<Integer, long[]> range : sorted.ranges.entrySet()) {
-            claimed = claimed.chain(() -> Positions.claim(conn, log.group(), topic, range.getKey(),
-                    range.getValue()[0], range.getValue()[1]));
-        }
+        Uni<Void> claimed = sorted.ranges.isEmpty() ? Uni.createFrom().voidItem()
+                : Positions.claim(conn, log.group(), topic, sorted.ranges);
         Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         List<Committed> parts = new ArrayList<>();
         Uni<Void> written = claimed;
@@ -236,9 +233,9 @@ public class Projector {
             Batch<E> batch = new Batch<>(segment, live, processedAt, trace);
             written = written.chain(() -> log.write(conn, batch).invoke(parts::add).replaceWithVoid());
         }
-        for (Map.Entry<Integer, Instant> moved : sorted.streamTimesMoved().entrySet()) {
-            written = written.chain(() -> Positions.advanceStreamTime(conn, log.group(), topic,
-                    moved.getKey(), moved.getValue()));
+        Map<Integer, Instant> moved = sorted.streamTimesMoved();
+        if (!moved.isEmpty()) {
+            written = written.chain(() -> Positions.advanceStreamTimes(conn, log.group(), topic, moved));
         }
         return written.map(done -> Committed.all(parts));
     }
