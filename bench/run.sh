@@ -6,7 +6,7 @@
 #   BENCH_PARTS=drain BENCH_ORDERS=300000 BENCH_RUNS=1 BENCH_JFR=1 bench/run.sh
 #                                      the drains only (Readside, loop A, loop B), Readside's flight-recorded
 # BENCH_PARTS: any of drain,latency,query,ready (default all). BENCH_JFR=1 records Readside's drains with Java Flight
-# Recorder (settings=profile) and prints its hot methods; BENCH_JFR=all records loop B's too.
+# Recorder (settings=profile) and prints its hot methods; BENCH_JFR=all records loops A and B too.
 # Prints the table and writes it to target/bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -357,10 +357,17 @@ public final class Benchmark {
     private void limitDrain(int run) throws Exception {
         resetDatabase(true);
         long start = System.nanoTime();
-        String output = command(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", classpath, LimitPipeline.class.getName(), kafka.bootstrapServers(),
+        Path recording = WORK.resolve("loop-a-drain-" + run + ".jfr");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m"));
+        if (jfr.equals("all")) { // recorded like the others, so that all three carry the recorder's cost
+            command.addAll(flightRecording(recording));
+        }
+        command.addAll(List.of("-cp", classpath, LimitPipeline.class.getName(), kafka.bootstrapServers(),
                 postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER, "orders", "bench-limit-" + run,
-                Long.toString(produced)), Map.of());
+                Long.toString(produced)));
+        Instant startedAt = Instant.now();
+        String output = command(command, Map.of());
         double seconds = (System.nanoTime() - start) / 1e9;
         Matcher m = Pattern.compile("LIMIT records=(\\d+) seconds=([0-9.]+) cpu_seconds=([0-9.]+) peak_rss_kb=(\\d+)")
                 .matcher(output);
@@ -372,6 +379,9 @@ public final class Benchmark {
         add("loop A peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
         log("loop A run %d: %d orders in %.1f s (%.0f/s), cpu %s s, peak RSS %d MiB", run, produced, seconds,
                 produced / seconds, m.group(3), Long.parseLong(m.group(4)) / 1024);
+        if (jfr.equals("all")) {
+            profile("loop A drain, run " + run, recording, startedAt, Instant.now());
+        }
     }
 
     /** Loop B, the same work as Readside: read models, outbox, and the outgoing records published. */
@@ -543,7 +553,8 @@ public final class Benchmark {
     }
 
     private static String format(double value) {
-        return value >= 100 ? String.format(Locale.ROOT, "%,.0f", value) : String.format(Locale.ROOT, "%.2f", value);
+        return value >= 100 || value == Math.rint(value) ? String.format(Locale.ROOT, "%,.0f", value)
+                : String.format(Locale.ROOT, "%.2f", value);
     }
 
     private void add(String figure, double value) {
