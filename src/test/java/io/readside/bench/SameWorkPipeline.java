@@ -173,6 +173,7 @@ public final class SameWorkPipeline {
     }
 
     public static void main(String[] args) throws Exception {
+        BenchLogging.info();
         String bootstrap = args[0];
         String topic = args[4];
         String group = args[5];
