@@ -282,6 +282,7 @@ public final class Benchmark {
             log("no flight recording at %s", recording);
             return;
         }
+        log("profile of %s: %s from %s to %s", title, recording, from, to);
         String summary = JfrSummary.summarize(recording, from, to, 25);
         profiles.put(title, summary);
         Files.writeString(WORK.resolve(recording.getFileName().toString().replace(".jfr", ".md")),
@@ -544,6 +545,9 @@ public final class Benchmark {
                     ratio));
         }
         for (Map.Entry<String, String> profile : profiles.entrySet()) {
+            if (!profile.getKey().endsWith(", run " + runs)) {
+                continue; // the last run's only; each run's is in target/bench/*.md
+            }
             out.append("\n### Flight recording: ").append(profile.getKey()).append("\n\n").append(profile.getValue());
         }
         System.out.println();
@@ -560,8 +564,10 @@ public final class Benchmark {
     }
 
     private static String format(double value) {
-        return value >= 100 || value == Math.rint(value) ? String.format(Locale.ROOT, "%,.0f", value)
-                : String.format(Locale.ROOT, "%.2f", value);
+        if (value >= 100 || value == Math.rint(value)) {
+            return String.format(Locale.ROOT, "%,.0f", value);
+        }
+        return String.format(Locale.ROOT, value < 1 ? "%.3f" : "%.2f", value);
     }
 
     private void add(String figure, double value) {

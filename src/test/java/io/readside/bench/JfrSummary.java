@@ -26,7 +26,8 @@ import jdk.jfr.consumer.RecordingFile;
  * {@code to} count, so that the service's start (class loading, Quarkus' boot) does not hide the drain's profile.
  * Read with JDK 17's own {@code jdk.jfr.consumer} API, so no {@code jfr} tool of another JDK is needed.
  *
- * <p>From the command line: {@code java -cp ... io.readside.bench.JfrSummary <recording.jfr> [top]}.
+ * <p>From the command line: {@code java -cp ... io.readside.bench.JfrSummary <recording.jfr> [from to]} (the
+ * benchmark logs each profiled drain's window).
  */
 public final class JfrSummary {
 
@@ -35,7 +36,12 @@ public final class JfrSummary {
     static {
         GROUPS.put("io.readside", List.of("io.readside."));
         GROUPS.put("io.vertx / io.netty", List.of("io.vertx.", "io.netty."));
-        GROUPS.put("io.smallrye / mutiny", List.of("io.smallrye."));
+        // context propagation wraps every Mutiny callback (capture, then restore: ArC's request context, JTA, ...)
+        GROUPS.put("context propagation (io.smallrye.context, ArC contexts)", List.of("io.smallrye.context.",
+                "io.smallrye.mutiny.context.", "io.quarkus.arc.", "com.arjuna."));
+        GROUPS.put("reactive messaging (io.smallrye.reactive.messaging, MicroProfile)", List.of(
+                "io.smallrye.reactive.messaging.", "org.eclipse.microprofile.reactive.messaging."));
+        GROUPS.put("io.smallrye / mutiny", List.of("io.smallrye.", "org.jctools."));
         GROUPS.put("org.apache.kafka", List.of("org.apache.kafka.", "kafka."));
         GROUPS.put("com.fasterxml.jackson", List.of("com.fasterxml.jackson."));
         GROUPS.put("java.* / jdk.* / sun.*", List.of("java.", "javax.", "jdk.", "sun.", "com.sun."));
@@ -49,9 +55,11 @@ public final class JfrSummary {
     private JfrSummary() {
     }
 
+    /** Arguments: the recording, then optionally the window's first and last instants (ISO-8601, as logged). */
     public static void main(String[] args) throws IOException {
-        int top = args.length > 1 ? Integer.parseInt(args[1]) : 25;
-        System.out.println(summarize(Path.of(args[0]), Instant.MIN, Instant.MAX, top));
+        Instant from = args.length > 1 ? Instant.parse(args[1]) : Instant.MIN;
+        Instant to = args.length > 2 ? Instant.parse(args[2]) : Instant.MAX;
+        System.out.println(summarize(Path.of(args[0]), from, to, 25));
     }
 
     public static String summarize(Path recording, Instant from, Instant to, int top) throws IOException {
