@@ -533,8 +533,9 @@ public final class Benchmark {
             String ratio = switch (figure.getKey()) {
                 case "readside records/s", "readside cpu-s per 1000", "readside peak rss MiB" -> {
                     String what = figure.getKey().substring("readside ".length());
-                    yield ratio(figure.getKey(), "loop A " + what, "loop A") + ", "
-                            + ratio(figure.getKey(), "loop B " + what, "loop B");
+                    yield String.join(", ", java.util.stream.Stream.of(
+                            ratio(figure.getKey(), "loop A " + what, "loop A"),
+                            ratio(figure.getKey(), "loop B " + what, "loop B")).filter(r -> !r.isEmpty()).toList());
                 }
                 case "GET /orders/{id} requests/s" -> ratio(figure.getKey(), "pgbench select-only tps", "pgbench");
                 default -> "";
