@@ -57,7 +57,7 @@ public final class EventJson {
             throw new InvalidRecordException(InvalidRecordException.OVERSIZED,
                     "the value is " + value.length + " bytes; an event may have at most " + MAX_VALUE_BYTES);
         }
-        if (Text.utf8(value) == null) {
+        if (!Text.isUtf8(value)) {
             throw new InvalidRecordException(InvalidRecordException.NOT_UTF8, "the value is not UTF-8 text");
         }
         // NUL bytes are UTF-8, but JSON has no raw NUL: they mean UTF-16 or UTF-32, which Jackson would detect and

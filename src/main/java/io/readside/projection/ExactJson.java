@@ -19,6 +19,7 @@ import com.fasterxml.jackson.core.JsonToken;
 public final class ExactJson {
 
     private static final JsonFactory FACTORY = new JsonFactory();
+    private static final java.util.regex.Pattern MEMBER_NAME = java.util.regex.Pattern.compile("[a-z_]+");
 
     private ExactJson() {
     }
@@ -73,7 +74,7 @@ public final class ExactJson {
 
     /** A member name of ours (plain ASCII letters and underscores) as a JSON string. */
     private static String quoted(String name) {
-        if (!name.matches("[a-z_]+")) {
+        if (!MEMBER_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("member names here are lower-case ASCII");
         }
         return "\"" + name + "\"";

@@ -2,26 +2,19 @@ package io.readside.projection;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -51,6 +44,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * at every lag measurement, and before records below the stored position are acknowledged as redeliveries
  * ({@link #confirm}). Only topics consumed from Kafka are guarded (not the in-memory channels of the fast test
  * tier).
+ *
+ * <p>The broker is asked by {@link TopicLogs}; whether its answer matches the stored identity and positions is
+ * {@link ObservedLog#mismatchWith}'s to say; this class keeps the fences (here and in {@code log_identities}).
  */
 @ApplicationScoped
 public class LogGuard {
@@ -114,7 +110,12 @@ public class LogGuard {
     private final Map<String, Mismatch> fenced = new ConcurrentHashMap<>();
     private final Map<String, Boolean> gauges = new ConcurrentHashMap<>();
     private volatile Set<String> guarded;
-    private Admin admin;
+    private TopicLogs logs;
+
+    @PostConstruct
+    void init() {
+        logs = new TopicLogs(bootstrapServers, CALL_TIMEOUT);
+    }
 
     /**
      * Fails with {@link LogMismatchException} when the topic is fenced. Projectors call it before they apply,
@@ -174,19 +175,8 @@ public class LogGuard {
             RowSet<Row> stored = pool.preparedQuery(IDENTITY).execute(Tuple.of(topic)).await().atMost(CALL_TIMEOUT);
             RowSet<Row> positions = pool.preparedQuery(POSITIONS).execute(Tuple.of(topic)).await()
                     .atMost(CALL_TIMEOUT);
-            Admin client = admin();
-            TopicDescription description = client.describeTopics(List.of(topic)).allTopicNames()
-                    .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
-            String clusterId = client.describeCluster().clusterId().get(CALL_TIMEOUT.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            String topicId = description.topicId().toString();
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            description.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()),
-                    OffsetSpec.latest()));
-            Map<Integer, Long> logEnds = new TreeMap<>();
-            client.listOffsets(latest).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .forEach((partition, info) -> logEnds.put(partition.partition(), info.offset()));
-            return compare(topic, topicId, clusterId, logEnds, stored, positions);
+            ObservedLog log = logs.describe(topic);
+            return compare(topic, log, stored, positions);
         } catch (ExecutionException e) {
             LOG.debugf("could not verify the log of %s: %s", topic, e.getCause());
         } catch (TimeoutException | RuntimeException e) {
@@ -197,39 +187,14 @@ public class LogGuard {
         return Verdict.UNKNOWN;
     }
 
-    private Verdict compare(String topic, String topicId, String clusterId, Map<Integer, Long> logEnds,
-            RowSet<Row> stored, RowSet<Row> positions) {
-        String reason = null;
+    private Verdict compare(String topic, ObservedLog log, RowSet<Row> stored, RowSet<Row> positions) {
         if (stored.size() == 0) {
             // first sight (a new deployment, the first start of this version, or a log just accepted): these
             // positions belong to this log unless one of them is beyond its end
-            pool.preparedQuery(RECORD_IDENTITY).execute(Tuple.of(topic, topicId, clusterId)).await()
+            pool.preparedQuery(RECORD_IDENTITY).execute(Tuple.of(topic, log.topicId(), log.clusterId())).await()
                     .atMost(CALL_TIMEOUT);
-        } else {
-            Row identity = stored.iterator().next();
-            if (identity.getString("fenced_reason") != null) {
-                reason = identity.getString("fenced_reason");
-            } else if (!identity.getString("cluster_id").equals(clusterId)) {
-                reason = "the positions were stored for cluster " + identity.getString("cluster_id")
-                        + ", the broker belongs to cluster " + clusterId + " (failed over or restored elsewhere?)";
-            } else if (!identity.getString("topic_id").equals(topicId)) {
-                reason = "the topic was deleted and created again: its topic id is " + topicId
-                        + ", the positions were stored for " + identity.getString("topic_id");
-            }
         }
-        if (reason == null) {
-            for (Row position : positions) {
-                Long end = logEnds.get(position.getInteger("kafka_partition"));
-                long next = position.getLong("next_offset");
-                if (end == null || next > end) {
-                    reason = "partition " + position.getInteger("kafka_partition") + " ends at offset "
-                            + (end == null ? "(no such partition)" : end) + " but group "
-                            + position.getString("consumer_group") + " stored position " + next
-                            + " (positions restored from a backup ahead of the log, or a log that lost records?)";
-                    break;
-                }
-            }
-        }
+        String reason = log.mismatchWith(stored.size() == 0 ? null : stored.iterator().next(), positions);
         if (reason != null) {
             // recorded for every instance, and kept when the log later grows past the positions: the records in
             // between were never applied
@@ -299,20 +264,8 @@ public class LogGuard {
         }
     }
 
-    private synchronized Admin admin() {
-        if (admin == null) {
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-log-guard"));
-        }
-        return admin;
-    }
-
     @PreDestroy
-    synchronized void close() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(2));
-        }
+    void close() {
+        logs.close();
     }
 }

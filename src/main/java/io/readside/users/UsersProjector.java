@@ -12,8 +12,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-import io.readside.projection.InvalidRecordException;
-import io.readside.projection.RecordApplier;
+import io.readside.projection.Batch;
+import io.readside.projection.Committed;
+import io.readside.projection.Projector;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -21,7 +22,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /** Projects topic {@code user-events} into table {@code users}. */
 @ApplicationScoped
-public class UsersProjector implements Replayable {
+public class UsersProjector implements Replayable<UserEvent> {
 
     public static final String CHANNEL = "user-events";
 
@@ -42,22 +43,43 @@ public class UsersProjector implements Replayable {
     static final String ERASE = "DELETE FROM users WHERE user_id = $1";
 
     @Inject
-    RecordApplier applier;
+    Projector engine;
 
     @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".group.id")
     String group;
     @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".topic")
     String topic;
 
+    /** A record of user-events: a batch of one (see {@link Projector}). */
     @Incoming(CHANNEL)
     public Uni<Void> apply(ConsumerRecord<byte[], byte[]> record) {
-        UserEvent event;
-        try {
-            event = UserEvent.parse(record.key(), record.value());
-        } catch (InvalidRecordException e) {
-            return applier.reject(CHANNEL, group, record, e).replaceWithVoid();
+        return engine.apply(this, record);
+    }
+
+    @Override
+    public UserEvent parse(ConsumerRecord<byte[], byte[]> record) {
+        return UserEvent.parse(record.key(), record.value());
+    }
+
+    /** Signups and email changes do not close anything: the topic has no stream time. */
+    @Override
+    public Instant eventTime(UserEvent event) {
+        return null;
+    }
+
+    /** The events one after the other, in offset order (a user's erasure and signup may follow each other). */
+    @Override
+    public Uni<Committed> write(SqlConnection conn, Batch<UserEvent> batch) {
+        Uni<Void> written = Uni.createFrom().voidItem();
+        for (Batch.Input<UserEvent> input : batch.inputs()) {
+            written = written.chain(() -> write(conn, input.event(), input.record()));
         }
-        return applier.applyOnce(CHANNEL, group, record, conn -> write(conn, event, record)).replaceWithVoid();
+        return written.replaceWith(Committed.NOTHING);
+    }
+
+    @Override
+    public String channel() {
+        return CHANNEL;
     }
 
     @Override
@@ -78,17 +100,6 @@ public class UsersProjector implements Replayable {
     @Override
     public List<String> tables() {
         return List.of("users");
-    }
-
-    @Override
-    public Uni<Boolean> replay(SqlConnection conn, ConsumerRecord<byte[], byte[]> record) {
-        UserEvent event;
-        try {
-            event = UserEvent.parse(record.key(), record.value());
-        } catch (InvalidRecordException e) {
-            return Uni.createFrom().item(false);
-        }
-        return write(conn, event, record).replaceWith(true);
     }
 
     private static Uni<Void> write(SqlConnection conn, UserEvent event, ConsumerRecord<?, ?> record) {

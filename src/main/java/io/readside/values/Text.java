@@ -46,6 +46,29 @@ public final class Text {
         return null;
     }
 
+    /** A decoder's output, reused per thread: {@link #isUtf8} checks without keeping the text. */
+    private static final ThreadLocal<java.nio.CharBuffer> SCRATCH = ThreadLocal
+            .withInitial(() -> java.nio.CharBuffer.allocate(4096));
+
+    /** Whether the bytes are UTF-8 (the JDK's decoder, reporting malformed input), without making a String of them. */
+    public static boolean isUtf8(byte[] bytes) {
+        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        java.nio.CharBuffer out = SCRATCH.get();
+        while (true) {
+            out.clear();
+            java.nio.charset.CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                return false;
+            }
+            if (result.isUnderflow()) {
+                out.clear();
+                return !decoder.flush(out).isError();
+            }
+        }
+    }
+
     /** The bytes as UTF-8 text, or null when they are not UTF-8 (nothing is replaced). */
     public static String utf8(byte[] bytes) {
         try {

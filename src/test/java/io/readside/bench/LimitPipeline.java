@@ -24,9 +24,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-import io.readside.orders.OrderBatch;
 import io.readside.orders.OrderEvent;
-import io.readside.orders.OrdersProjector;
 import io.readside.projection.InvalidRecordException;
 import io.readside.revenue.RevenueWindows;
 
@@ -42,24 +40,34 @@ import io.readside.revenue.RevenueWindows;
 public final class LimitPipeline {
 
     private static final String PREVIOUS = """
-            SELECT order_id, user_id, category, total, item_count, created_at, window_category, window_start,
-                   window_amount
-              FROM orders WHERE order_id = ANY(?) ORDER BY order_id FOR UPDATE""";
+            SELECT o.order_id, o.user_id, o.category, o.total, o.item_count, o.created_at,
+                   c.category AS window_category, c.window_start, c.amount AS window_amount
+              FROM orders o LEFT JOIN revenue_contributions c ON c.order_id = o.order_id
+             WHERE o.order_id = ANY(?) ORDER BY o.order_id FOR UPDATE OF o""";
     private static final String ORDERS = """
             INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
-                                     window_category, window_start, window_amount, source_partition, source_offset)
+                                     source_partition, source_offset, payment_requested_at, status_changed_at)
             SELECT r.order_id, r.user_id, r.category, r.total, r.item_count, r.created_at, 'PENDING', r.processed_at,
-                   r.window_category, r.window_start, r.window_amount, r.source_partition, r.source_offset
+                   r.source_partition, r.source_offset, r.processed_at, r.processed_at
               FROM unnest(?::text[], ?::bigint[], ?::text[], ?::numeric[], ?::int[], ?::timestamptz[], ?::timestamptz[],
-                          ?::text[], ?::timestamptz[], ?::numeric[], ?::int[], ?::bigint[])
-                   AS r(order_id, user_id, category, total, item_count, created_at, processed_at, window_category,
-                        window_start, window_amount, source_partition, source_offset)
+                          ?::int[], ?::bigint[])
+                   AS r(order_id, user_id, category, total, item_count, created_at, processed_at, source_partition,
+                        source_offset)
             ON CONFLICT (order_id) DO UPDATE
                 SET user_id = EXCLUDED.user_id, category = EXCLUDED.category, total = EXCLUDED.total,
                     item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
-                    processed_at = EXCLUDED.processed_at, window_category = EXCLUDED.window_category,
-                    window_start = EXCLUDED.window_start, window_amount = EXCLUDED.window_amount,
-                    source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""";
+                    processed_at = EXCLUDED.processed_at, source_partition = EXCLUDED.source_partition,
+                    source_offset = EXCLUDED.source_offset""";
+    /** Each changed order's revenue contribution (a null category: it counts nowhere, the row goes). */
+    private static final String CONTRIBUTIONS = """
+            WITH r AS (SELECT * FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::numeric[])
+                                 AS r(order_id, category, window_start, amount)),
+                 gone AS (DELETE FROM revenue_contributions c USING r
+                           WHERE c.order_id = r.order_id AND r.category IS NULL)
+            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount)
+            SELECT order_id, category, window_start, amount FROM r WHERE category IS NOT NULL
+            ON CONFLICT (order_id) DO UPDATE
+                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount""";
     private static final String TOTALS = """
             INSERT INTO user_order_totals AS t (user_id, order_count, total_spent)
             SELECT * FROM unnest(?::bigint[], ?::int[], ?::numeric[])
@@ -117,13 +125,13 @@ public final class LimitPipeline {
                 if (polled.isEmpty()) {
                     continue;
                 }
-                List<OrderBatch.Input> inputs = new ArrayList<>();
+                List<BenchFold.Input> inputs = new ArrayList<>();
                 Map<TopicPartition, OffsetAndMetadata> offsets = new TreeMap<>(
                         java.util.Comparator.comparing(TopicPartition::toString));
                 for (TopicPartition partition : polled.partitions()) {
                     for (ConsumerRecord<byte[], byte[]> record : polled.records(partition)) {
                         try {
-                            inputs.add(new OrderBatch.Input(OrderEvent.parse(record.key(), record.value(), limits),
+                            inputs.add(new BenchFold.Input(OrderEvent.parse(record.key(), record.value(), limits),
                                     record.partition(), record.offset()));
                         } catch (InvalidRecordException e) {
                             // not in the benchmark's data
@@ -131,8 +139,8 @@ public final class LimitPipeline {
                         offsets.put(partition, new OffsetAndMetadata(record.offset() + 1));
                     }
                 }
-                Map<String, OrdersProjector.Previous> previous = previous(db, inputs);
-                OrderBatch batch = new OrderBatch(windows, previous, streamTimes).apply(inputs, Instant.now());
+                Map<String, BenchFold.Previous> previous = previous(db, inputs);
+                BenchFold batch = new BenchFold(windows, previous, streamTimes).apply(inputs, Instant.now());
                 write(db, batch, windows);
                 for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : offsets.entrySet()) {
                     int partition = offset.getKey().partition();
@@ -166,16 +174,16 @@ public final class LimitPipeline {
                 cpuNanos / 1e9, peak);
     }
 
-    private static Map<String, OrdersProjector.Previous> previous(Connection db, List<OrderBatch.Input> inputs)
+    private static Map<String, BenchFold.Previous> previous(Connection db, List<BenchFold.Input> inputs)
             throws SQLException {
-        Map<String, OrdersProjector.Previous> previous = new HashMap<>();
+        Map<String, BenchFold.Previous> previous = new HashMap<>();
         String[] ids = inputs.stream().map(input -> input.order().orderId()).distinct().toArray(String[]::new);
         try (PreparedStatement read = db.prepareStatement(PREVIOUS)) {
             read.setArray(1, db.createArrayOf("text", ids));
             try (ResultSet rows = read.executeQuery()) {
                 while (rows.next()) {
                     String category = rows.getString("window_category");
-                    previous.put(rows.getString("order_id"), new OrdersProjector.Previous(rows.getLong("user_id"),
+                    previous.put(rows.getString("order_id"), new BenchFold.Previous(rows.getLong("user_id"),
                             rows.getString("category"), rows.getBigDecimal("total"),
                             (Integer) rows.getObject("item_count"), rows.getTimestamp("created_at").toInstant(),
                             category == null ? null : new RevenueWindows.Contribution(category,
@@ -186,11 +194,12 @@ public final class LimitPipeline {
         return previous;
     }
 
-    private static void write(Connection db, OrderBatch batch, RevenueWindows windows) throws SQLException {
+    private static void write(Connection db, BenchFold batch, RevenueWindows windows) throws SQLException {
         int n = batch.rows.size();
-        Object[][] o = new Object[12][n];
+        Object[][] o = new Object[9][n];
+        Object[][] c = new Object[4][n];
         int i = 0;
-        for (OrderBatch.Row row : batch.rows.values()) {
+        for (BenchFold.Row row : batch.rows.values()) {
             o[0][i] = row.order().orderId();
             o[1][i] = row.order().userId();
             o[2][i] = row.order().category();
@@ -198,19 +207,21 @@ public final class LimitPipeline {
             o[4][i] = row.order().itemCount();
             o[5][i] = Timestamp.from(row.order().createdAt());
             o[6][i] = Timestamp.from(row.processedAt());
-            o[7][i] = row.counted() == null ? null : row.counted().category();
-            o[8][i] = row.counted() == null ? null : Timestamp.from(row.counted().windowStart());
-            o[9][i] = row.counted() == null ? null : row.counted().amount();
-            o[10][i] = row.partition();
-            o[11][i++] = row.offset();
+            o[7][i] = row.partition();
+            o[8][i] = row.offset();
+            c[0][i] = row.order().orderId();
+            c[1][i] = row.counted() == null ? null : row.counted().category();
+            c[2][i] = row.counted() == null ? null : Timestamp.from(row.counted().windowStart());
+            c[3][i++] = row.counted() == null ? null : row.counted().amount();
         }
-        String[] types = { "text", "bigint", "text", "numeric", "int4", "timestamptz", "timestamptz", "text",
-                "timestamptz", "numeric", "int4", "bigint" };
+        String[] types = { "text", "bigint", "text", "numeric", "int4", "timestamptz", "timestamptz", "int4",
+                "bigint" };
         execute(db, ORDERS, o, types);
+        execute(db, CONTRIBUTIONS, c, new String[] { "text", "text", "timestamptz", "numeric" });
         int u = batch.userDeltas.size();
         Object[][] t = new Object[3][u];
         i = 0;
-        for (Map.Entry<Long, OrderBatch.UserDelta> delta : batch.userDeltas.entrySet()) {
+        for (Map.Entry<Long, BenchFold.UserDelta> delta : batch.userDeltas.entrySet()) {
             t[0][i] = delta.getKey();
             t[1][i] = delta.getValue().orders();
             t[2][i++] = delta.getValue().amount();

@@ -50,6 +50,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.revenue.RevenueByCategory;
 import io.readside.testing.GuideEvents;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
@@ -246,7 +247,7 @@ class OrdersAndRevenueEndToEndTest {
     void revenueByCategoryEndsAtEachWindowsState() throws Exception {
         Map<String, String> last = new TreeMap<>();
         for (ConsumerRecord<String, String> record : TopicReader.readAll(bootstrapServers,
-                OrdersProjector.REVENUE_BY_CATEGORY)) {
+                RevenueByCategory.REVENUE_BY_CATEGORY)) {
             if (!CATEGORIES.contains(record.key())) {
                 continue;
             }

@@ -1,6 +1,7 @@
 package io.readside.values;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,6 +38,17 @@ class ValuesTest {
         assertNull(Text.utf8(new byte[] { (byte) 0xc0, (byte) 0xaf }), "an overlong encoding is not UTF-8");
         assertNull(Text.utf8(new byte[] { (byte) 0xed, (byte) 0xa0, (byte) 0x80 }), "an encoded surrogate is not UTF-8");
         assertEquals("\u00e9", Text.utf8(new byte[] { (byte) 0xc3, (byte) 0xa9 }));
+    }
+
+    @Test
+    void checksUtf8WithoutTheTextAsTheDecoderDoesAtAnyLength() {
+        byte[] longText = "\u00e9\ud83d\udcda".repeat(5000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(Text.isUtf8(longText), "longer than the scratch buffer, a 4-byte character across its edge");
+        byte[] brokenAtTheEnd = java.util.Arrays.copyOf(longText, longText.length - 1);
+        assertFalse(Text.isUtf8(brokenAtTheEnd), "a character cut at the end");
+        assertFalse(Text.isUtf8(new byte[] { (byte) 0xc0, (byte) 0xaf }), "an overlong encoding");
+        assertFalse(Text.isUtf8(new byte[] { (byte) 0xed, (byte) 0xa0, (byte) 0x80 }), "an encoded surrogate");
+        assertTrue(Text.isUtf8(new byte[0]));
     }
 
     @Test

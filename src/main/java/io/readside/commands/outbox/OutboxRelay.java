@@ -1,52 +1,28 @@
 package io.readside.commands.outbox;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.context.Scope;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.tracing.BatchSpans;
-import io.readside.projection.tracing.TraceHeaders;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgSubscriber;
 
 /**
  * Publishes the outbox: the unpublished rows in id order, each to its topic with its key (acks=all, idempotent
@@ -58,6 +34,9 @@ import io.vertx.pgclient.pubsub.PgSubscriber;
  * nothing; a cancel carries its event id). Woken at commit by LISTEN/NOTIFY, and it polls in case a notification is
  * missed. Each row's record carries the trace context the row was written in ({@code traceparent}, {@code tracestate}
  * headers), and a batch is one span ({@link BatchSpans#published}).
+ *
+ * <p>This class runs the relay (its thread, the lock, the relay's session, the clean-up of expired rows); the batch
+ * itself is {@link OutboxPublisher}'s, the LISTEN session {@link OutboxListener}'s.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -95,7 +74,7 @@ public class OutboxRelay {
     private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(60);
     private static final long MIN_BACK_OFF_MILLIS = 100;
-    private static final long MAX_BACK_OFF_MILLIS = 5_000;
+    static final long MAX_BACK_OFF_MILLIS = 5_000;
     private static final Duration CLEAN_EVERY = Duration.ofMinutes(1);
 
     @Inject
@@ -130,19 +109,12 @@ public class OutboxRelay {
     Optional<Long> haltAfter;
 
     private final Semaphore wake = new Semaphore(0);
-    private final AtomicLong oldestUnpublishedMillis = new AtomicLong();
-    private final AtomicBoolean listenFailing = new AtomicBoolean();
     private volatile boolean running;
-    private volatile long batchAwaitingBroker;
     private Thread thread;
-    private KafkaProducer<String, byte[]> producer;
-    private PgSubscriber subscriber;
-    private volatile long listenRetryTimer = -1;
+    private OutboxPublisher publisher;
+    private OutboxListener listener;
     /** The relay thread's own session (the advisory lock's); null until needed and after a failure. */
     private PgConnection connection;
-    private Counter published;
-    private Timer delay;
-    private long publishedTotal;
     private Instant lastClean = Instant.EPOCH;
 
     void start(@Observes StartupEvent event) {
@@ -150,26 +122,11 @@ public class OutboxRelay {
             LOG.info("the outbox relay is off (readside.outbox.enabled=false)");
             return;
         }
-        published = Counter.builder("readside.outbox.published").description("Outbox rows published")
-                .register(registry);
-        delay = Timer.builder("readside.outbox.delay")
-                .description("From an outbox row's commit to the broker's acknowledgement")
-                .publishPercentileHistogram().register(registry);
-        Gauge.builder("readside.outbox.oldest.unpublished.seconds", oldestUnpublishedMillis, ms -> ms.get() / 1000.0)
-                .description("Age of the oldest outbox row not yet published (0: none)").register(registry);
-        producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, "readside-outbox-relay",
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-                ProducerConfig.LINGER_MS_CONFIG, 1,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000),
-                new StringSerializer(), new ByteArraySerializer());
+        publisher = new OutboxPublisher(bootstrapServers, registry, spans, batchSize, haltAfter);
         running = true;
-        listen();
+        listener = new OutboxListener(vertx, connectOptions(LISTEN_APPLICATION_NAME), wake::release, () -> running,
+                pollInterval);
+        listener.listen();
         thread = new Thread(this::run, "readside-outbox-relay");
         thread.setDaemon(true);
         thread.start();
@@ -185,75 +142,11 @@ public class OutboxRelay {
                 Thread.currentThread().interrupt();
             }
         }
-        if (subscriber != null) {
-            vertx.cancelTimer(listenRetryTimer);
-            subscriber.close();
+        if (listener != null) {
+            listener.close();
         }
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(5));
-        }
-    }
-
-    // --- LISTEN ---------------------------------------------------------------------------------------------------
-
-    private void listen() {
-        subscriber = PgSubscriber.subscriber(vertx, connectOptions(LISTEN_APPLICATION_NAME))
-                .reconnectPolicy(this::reconnectAfterLoss);
-        subscriber.channel(CHANNEL).subscribeHandler(v -> listening()).handler(payload -> wake.release());
-        connectListener(0);
-    }
-
-    /**
-     * The first connection. PgSubscriber applies its reconnect policy only to a connection it had: a failed first
-     * connect() is not retried, and the subscriber stays open without a connection (a second connect() does nothing
-     * until close()). So a failed first attempt closes it and tries again, on the same back-off as a reconnection.
-     */
-    private void connectListener(int attempt) {
-        if (!running) {
-            return;
-        }
-        subscriber.connect().onFailure(e -> {
-            listenFailed("LISTEN %s cannot connect (%s): retrying with back-off up to %d ms, polling every %s meanwhile",
-                    e.getMessage());
-            subscriber.close();
-            if (running) {
-                listenRetryTimer = vertx.setTimer(backOffMillis(attempt), id -> connectListener(attempt + 1));
-            }
-        });
-    }
-
-    /** PgSubscriber's reconnect policy (a connection it had was lost): how long to wait, or -1 to stop at shutdown. */
-    private long reconnectAfterLoss(int retries) {
-        if (!running) {
-            return -1;
-        }
-        if (retries == 0) {
-            listenFailed("LISTEN %s lost its connection (%s): reconnecting with back-off up to %d ms, polling every %s "
-                    + "meanwhile", "closed by the server or the network");
-        }
-        return backOffMillis(retries);
-    }
-
-    /** LISTEN is in place, after the first connection or a reconnection. */
-    private void listening() {
-        if (!running) { // connected after close(): PgSubscriber does not check; its connection goes, with no retry
-            io.vertx.pgclient.PgConnection late = subscriber.actualConnection();
-            if (late != null) {
-                late.close();
-            }
-            return;
-        }
-        listenFailing.set(false);
-        LOG.infof("LISTEN %s in place: the relay is woken at commit", CHANNEL);
-        wake.release(); // rows committed while nothing listened are published now, not at the next poll
-    }
-
-    /** WARN once per streak of failures, DEBUG for the rest of it. */
-    private void listenFailed(String format, String cause) {
-        if (listenFailing.compareAndSet(false, true)) {
-            LOG.warnf(format, CHANNEL, cause, MAX_BACK_OFF_MILLIS, pollInterval);
-        } else {
-            LOG.debugf(format, CHANNEL, cause, MAX_BACK_OFF_MILLIS, pollInterval);
+        if (publisher != null) {
+            publisher.close();
         }
     }
 
@@ -315,7 +208,7 @@ public class OutboxRelay {
             if (!sql(conn.query(ONE_RELAY_AT_A_TIME).execute()).iterator().next().getBoolean(0)) {
                 return 0;
             }
-            int count = publishHoldingTheLock(conn);
+            int count = publisher.publishHoldingTheLock(conn);
             sql(conn.query(NEXT_RELAY).execute());
             return count;
         } catch (RuntimeException | InterruptedException e) {
@@ -324,89 +217,10 @@ public class OutboxRelay {
         }
     }
 
-    private int publishHoldingTheLock(PgConnection conn) throws InterruptedException {
-        RowSet<Row> rows = sql(conn.preparedQuery(UNPUBLISHED).execute(Tuple.of(batchSize)));
-        if (rows.size() == 0) {
-            oldestUnpublishedMillis.set(0);
-            return 0;
-        }
-        Span span = publishSpan(rows);
-        try (Scope current = span.makeCurrent(); BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
-            return publish(conn, rows);
-        } catch (RuntimeException | InterruptedException e) {
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR);
-            throw e;
-        } finally {
-            span.end();
-        }
-    }
-
-    /** {@code publish <topic>} (or {@code publish} when the rows go to several), linked to each row's trace. */
-    private Span publishSpan(RowSet<Row> rows) {
-        List<String> traceparents = new ArrayList<>(rows.size());
-        String topic = null;
-        boolean oneTopic = true;
-        for (Row row : rows) {
-            traceparents.add(row.getString("traceparent"));
-            oneTopic &= topic == null || topic.equals(row.getString("topic"));
-            topic = row.getString("topic");
-        }
-        return spans.published(oneTopic ? topic : null, traceparents);
-    }
-
-    private int publish(PgConnection conn, RowSet<Row> rows) throws InterruptedException {
-        List<Long> ids = new ArrayList<>(rows.size());
-        List<Instant> created = new ArrayList<>(rows.size());
-        List<Future<RecordMetadata>> sends = new ArrayList<>(rows.size());
-        Integer[] partitions = new Integer[rows.size()];
-        Long[] offsets = new Long[rows.size()];
-        batchAwaitingBroker = rows.iterator().next().getLong("id");
-        try {
-            for (Row row : rows) {
-                ids.add(row.getLong("id"));
-                created.add(row.getOffsetDateTime("created_at").toInstant());
-                ProducerRecord<String, byte[]> record = new ProducerRecord<>(row.getString("topic"),
-                        row.getString("message_key"), row.getString("payload").getBytes(StandardCharsets.UTF_8));
-                record.headers().add("readside-outbox-id",
-                        Long.toString(row.getLong("id")).getBytes(StandardCharsets.UTF_8));
-                // the trace context of the command that wrote the row, so that its consumer continues that trace
-                String traceparent = row.getString("traceparent");
-                if (traceparent != null) {
-                    record.headers().add(TraceHeaders.TRACEPARENT, traceparent.getBytes(StandardCharsets.US_ASCII));
-                    String tracestate = row.getString("tracestate");
-                    if (tracestate != null) {
-                        record.headers().add(TraceHeaders.TRACESTATE, tracestate.getBytes(StandardCharsets.US_ASCII));
-                    }
-                }
-                sends.add(producer.send(record));
-            }
-            oldestUnpublishedMillis.set(Math.max(0, System.currentTimeMillis() - created.get(0).toEpochMilli()));
-            for (int i = 0; i < sends.size(); i++) {
-                RecordMetadata at = acknowledged(sends.get(i));
-                partitions[i] = at.partition();
-                offsets[i] = at.offset();
-            }
-        } finally {
-            batchAwaitingBroker = 0;
-        }
-        publishedTotal += ids.size();
-        if (haltAfter.isPresent() && publishedTotal >= haltAfter.get()) {
-            LOG.warnf("fault injection: halting with %d rows on the broker and not marked published", ids.size());
-            Runtime.getRuntime().halt(99);
-        }
-        sql(conn.preparedQuery(MARK_PUBLISHED).execute(Tuple.of(ids.toArray(new Long[0]), partitions, offsets)));
-        Instant now = Instant.now();
-        published.increment(ids.size());
-        for (Instant at : created) {
-            delay.record(Duration.between(at, now).toNanos(), TimeUnit.NANOSECONDS);
-        }
-        return ids.size();
-    }
-
     /** The first outbox id of the batch whose acknowledgements the relay is waiting for; 0 when it is not waiting. */
     long batchAwaitingBroker() {
-        return batchAwaitingBroker;
+        OutboxPublisher current = publisher;
+        return current == null ? 0 : current.batchAwaitingBroker();
     }
 
     private PgConnection connection() {
@@ -427,16 +241,9 @@ public class OutboxRelay {
         }
     }
 
-    private static <T> T sql(Uni<T> statement) {
+    /** A statement on the relay's session, awaited at most 30 s. */
+    static <T> T sql(Uni<T> statement) {
         return statement.await().atMost(QUERY_TIMEOUT);
-    }
-
-    private static RecordMetadata acknowledged(Future<RecordMetadata> send) throws InterruptedException {
-        try {
-            return send.get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("the broker did not take an outbox row", e.getCause());
-        }
     }
 
     /** Published rows and idempotency keys past their retention go, once a minute. */

@@ -122,7 +122,7 @@ public class PaymentSaga {
         });
     }
 
-    /** The anomaly counters at zero from the start (see RecordApplier.registerMeters). */
+    /** The anomaly counters at zero from the start (see ProjectionMetrics.registerMeters). */
     void registerMeters(@Observes StartupEvent start) {
         for (SagaStep.Event event : SagaStep.Event.values()) {
             registry.counter("readside.saga.anomalies", "event", event.type);

@@ -1,5 +1,7 @@
 package io.readside.commands.saga;
 
+import java.time.Instant;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -8,48 +10,85 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-import io.readside.projection.InvalidRecordException;
-import io.readside.projection.RecordApplier;
+import io.readside.projection.Batch;
+import io.readside.projection.Changelog;
+import io.readside.projection.Committed;
+import io.readside.projection.Projector;
 import io.readside.projection.RecordLogContext;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
  * Projects topic {@code payments} onto the orders' status (the saga's replies): each result moves the order in the
- * same transaction as the record's position, so a redelivered result changes nothing.
+ * same transaction as the record's position, so a redelivered result changes nothing. Not rebuilt on its own: the
+ * saga's state is carried over when orders is rebuilt.
  */
 @ApplicationScoped
-public class PaymentsProjector {
+public class PaymentsProjector implements Changelog<PaymentResult> {
 
     private static final Logger LOG = Logger.getLogger(PaymentsProjector.class);
 
     public static final String CHANNEL = "payments";
 
     @Inject
-    RecordApplier applier;
+    Projector engine;
     @Inject
     PaymentSaga saga;
 
     @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".group.id")
     String group;
+    @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".topic")
+    String topic;
 
+    /** A payment result: a batch of one (see {@link Projector}). */
     @Incoming(CHANNEL)
     public Uni<Void> apply(ConsumerRecord<byte[], byte[]> record) {
-        PaymentResult result;
-        try {
-            result = PaymentResult.parse(record.key(), record.value());
-        } catch (InvalidRecordException e) {
-            return applier.reject(CHANNEL, group, record, e).replaceWithVoid();
+        return engine.apply(this, record);
+    }
+
+    @Override
+    public PaymentResult parse(ConsumerRecord<byte[], byte[]> record) {
+        return PaymentResult.parse(record.key(), record.value());
+    }
+
+    @Override
+    public Instant eventTime(PaymentResult event) {
+        return null;
+    }
+
+    /** The results one after the other, in offset order: each is a saga step of its order. */
+    @Override
+    public Uni<Committed> write(SqlConnection conn, Batch<PaymentResult> batch) {
+        Uni<Committed> written = Uni.createFrom().item(Committed.NOTHING);
+        for (Batch.Input<PaymentResult> input : batch.inputs()) {
+            PaymentResult result = input.event();
+            written = written.flatMap(before -> saga.apply(conn, result.orderId(), result.event(), null, input.record())
+                    .map(step -> before.and(Committed.counting(() -> counted(result, step, input.record())))));
         }
-        return applier.applyOnce(CHANNEL, group, record,
-                conn -> saga.apply(conn, result.orderId(), result.event(), null, record))
-                .invoke(step -> {
-                    saga.counted(result.event(), step);
-                    if (step != null && step.anomaly() != null) {
-                        try (RecordLogContext context = RecordLogContext.of(record)) {
-                            LOG.warnf("order %s: %s", result.orderId(), step.anomaly());
-                        }
-                    }
-                })
-                .replaceWithVoid();
+        return written;
+    }
+
+    private void counted(PaymentResult result, SagaStep step, ConsumerRecord<?, ?> record) {
+        saga.counted(result.event(), step);
+        if (step != null && step.anomaly() != null) {
+            try (RecordLogContext context = RecordLogContext.of(record)) {
+                LOG.warnf("order %s: %s", result.orderId(), step.anomaly());
+            }
+        }
+    }
+
+    @Override
+    public String channel() {
+        return CHANNEL;
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public String group() {
+        return group;
     }
 }

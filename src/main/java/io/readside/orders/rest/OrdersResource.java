@@ -12,7 +12,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
-import io.readside.commands.saga.PaymentsProjector;
 import io.readside.orders.OrderStatus;
 import io.readside.orders.OrdersProjector;
 import io.readside.orders.repository.OrderRepository;
@@ -26,7 +25,9 @@ import io.readside.web.ProblemException;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 
-@ConsistentReads({OrdersProjector.CHANNEL, PaymentsProjector.CHANNEL})
+// the saga's payment results (channel "payments", commands.saga.PaymentsProjector) move an order's status; named by
+// value, as the saga depends on orders and not the other way round
+@ConsistentReads({OrdersProjector.CHANNEL, "payments"})
 @Path("/orders")
 @Produces(MediaType.APPLICATION_JSON)
 public class OrdersResource {

@@ -1,4 +1,4 @@
-package io.readside.orders;
+package io.readside.bench;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -10,14 +10,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.readside.orders.OrderEvent;
 import io.readside.revenue.RevenueWindows;
 
 /**
- * What a batch of orders does to the read models, folded in memory in offset order exactly as one record after
- * the other would (same stream time, same previous versions, same window plans), so that the batch is written with
- * one statement per table. Pure logic, no I/O.
+ * The hand-written loops' own fold of a poll of orders (the fold Readside had before its engine was split into read
+ * models, kept here as a plain single class): every table's change in offset order exactly as one record after the
+ * other would (same stream time, same previous versions, same window plans), so that the batch is written with one
+ * statement per table. Pure logic, no I/O.
  */
-public final class OrderBatch {
+public final class BenchFold {
+
+    /** The version of an order in the tables, with the revenue it has counted (null: none). */
+    public record Previous(long userId, String category, BigDecimal total, Integer itemCount, Instant createdAt,
+            RevenueWindows.Contribution counted) {
+
+        boolean sameAs(OrderEvent order) {
+            return userId == order.userId() && category.equals(order.category())
+                    && total.compareTo(order.total()) == 0 && java.util.Objects.equals(itemCount, order.itemCount())
+                    && createdAt.equals(order.createdAt());
+        }
+    }
 
     /** An order of the batch and where it came from. */
     public record Input(OrderEvent order, int partition, long offset) {
@@ -33,7 +46,7 @@ public final class OrderBatch {
     }
 
     private final RevenueWindows windows;
-    private final Map<String, OrdersProjector.Previous> current;
+    private final Map<String, Previous> current;
     private final Map<Integer, Instant> streamTime;
 
     public final Map<String, Row> rows = new LinkedHashMap<>();
@@ -58,18 +71,18 @@ public final class OrderBatch {
      * @param previous the orders of the batch as the database has them (absent: new)
      * @param streamTime each partition's stream time before the batch (absent: none yet)
      */
-    public OrderBatch(RevenueWindows windows, Map<String, OrdersProjector.Previous> previous, Map<Integer, Instant> streamTime) {
+    public BenchFold(RevenueWindows windows, Map<String, Previous> previous, Map<Integer, Instant> streamTime) {
         this.windows = windows;
         this.current = new HashMap<>(previous);
         this.streamTime = new HashMap<>(streamTime);
     }
 
     /** Applies the inputs, which must be in offset order within each partition. */
-    public OrderBatch apply(List<Input> inputs, Instant processedAt) {
+    public BenchFold apply(List<Input> inputs, Instant processedAt) {
         for (Input input : inputs) {
             OrderEvent order = input.order();
             Instant now = streamTime.merge(input.partition(), order.createdAt(), (a, b) -> a.isAfter(b) ? a : b);
-            OrdersProjector.Previous before = current.get(order.orderId());
+            Previous before = current.get(order.orderId());
             if (before != null && before.sameAs(order)) {
                 continue;
             }
@@ -88,7 +101,7 @@ public final class OrderBatch {
             } else if (before.total().compareTo(order.total()) != 0) {
                 addToUser(order.userId(), 0, order.total().subtract(before.total()));
             }
-            current.put(order.orderId(), new OrdersProjector.Previous(order.userId(), order.category(), order.total(),
+            current.put(order.orderId(), new Previous(order.userId(), order.category(), order.total(),
                     order.itemCount(), order.createdAt(), plan.counted()));
             rows.put(order.orderId(), new Row(order, processedAt, plan.counted(), input.partition(), input.offset()));
             changes.add(new Change(order, processedAt, input, plan.late()));

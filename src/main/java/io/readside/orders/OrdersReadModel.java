@@ -1,0 +1,49 @@
+package io.readside.orders;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import io.readside.projection.Batch;
+import io.readside.projection.Committed;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+
+/**
+ * A read model derived from the orders changelog (a CDI bean; the orders projection finds every one). In the
+ * transaction that writes a batch's orders, each one folds the batch's {@link OrderChange}s (an adder for
+ * {@code after}, a subtractor for {@code before}) and writes its rows with set-based statements; once it committed,
+ * it publishes what its contract says. It depends on the orders package only through these types.
+ */
+public interface OrdersReadModel {
+
+    /** A short name; read models write in the order of their names (one lock order between writers). */
+    String name();
+
+    /** Its tables, replaced with the orders table when orders is rebuilt. */
+    List<String> tables();
+
+    /**
+     * Folds and writes the changes (offset order within each partition; none is an identical copy) on {@code conn}.
+     * {@code batch} says whether this is live (false: a rebuild's replay, which publishes and requests nothing), when
+     * it was processed and in which trace.
+     */
+    Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch);
+
+    /** Orders whose latest version was delivered again: publish again what a crash may have kept from the broker. */
+    default Uni<Committed> republish(List<OrderEvent> latest) {
+        return Uni.createFrom().item(Committed.NOTHING);
+    }
+
+    /** A cancel request on the orders topic (the payment saga's); the order's advisory lock is held. */
+    default Uni<Committed> cancelRequested(SqlConnection conn, CancelRequested cancel, ConsumerRecord<?, ?> source,
+            boolean live) {
+        return Uni.createFrom().item(Committed.NOTHING);
+    }
+
+    /** See {@link io.readside.projection.replay.Replayable#carryOver}. */
+    default Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
+        return Uni.createFrom().voidItem();
+    }
+}

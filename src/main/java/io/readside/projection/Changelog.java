@@ -1,0 +1,61 @@
+package io.readside.projection;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+
+/**
+ * A topic read as a changelog into read models: what the engine ({@link Projector}) asks of the topic's projection.
+ * The engine does the delivery (positions, fencing, stream time, dead letters, retries, publishing after the commit,
+ * acknowledgement, rebuild replays); an implementation says how a record becomes an event and what a batch of events
+ * writes.
+ *
+ * @param <E> what a valid record of the topic is (immutable)
+ */
+public interface Changelog<E> {
+
+    /** The SmallRye channel that consumes the topic (metrics, logs and spans are labelled with it). */
+    String channel();
+
+    String topic();
+
+    /** The consumer group whose positions the changes commit with. */
+    String group();
+
+    /**
+     * Reads a record. Depends on the record alone (never on the clock or the database), so that every retry and
+     * every rebuild decides the same.
+     *
+     * @throws InvalidRecordException with the reason when the record cannot be applied (it is set aside)
+     */
+    E parse(ConsumerRecord<byte[], byte[]> record);
+
+    /** The event's time for the partition's stream time; null when the event does not move it. */
+    Instant eventTime(E event);
+
+    /**
+     * True for an event that must be written in a batch of its own (a command between versions, say): the engine
+     * splits the batch around it, all in the same transaction and in offset order.
+     */
+    default boolean alone(E event) {
+        return false;
+    }
+
+    /**
+     * Writes a batch of valid events (in offset order within each partition, claimed in this transaction) with
+     * set-based statements on {@code conn}; returns what to do once the transaction committed.
+     */
+    Uni<Committed> write(SqlConnection conn, Batch<E> batch);
+
+    /**
+     * Records below the stored position, delivered again (after a crash or a rebalance): what to publish again so
+     * that a crash between commit and publish loses nothing. Runs outside any transaction.
+     */
+    default Uni<Committed> republish(List<Batch.Input<E>> redelivered) {
+        return Uni.createFrom().item(Committed.NOTHING);
+    }
+}

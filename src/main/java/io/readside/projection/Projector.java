@@ -1,0 +1,282 @@
+package io.readside.projection;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import io.opentelemetry.api.trace.Span;
+import io.readside.projection.ProjectionMetrics.Outcome;
+import io.readside.projection.tracing.BatchSpans;
+import io.readside.projection.tracing.TraceHeaders;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordBatchMetadata;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.pgclient.PgException;
+
+/**
+ * The projection engine: the one path by which a topic's records reach its read models. A poll (or a single record:
+ * a batch of one) is parsed, its partitions' positions are locked and read in one PostgreSQL transaction, records
+ * below them are redeliveries, invalid ones go to {@code <topic>.dlq} (and, when the letter could not carry them, to
+ * {@code set_aside_records}), the valid ones are written by the {@link Changelog} with the partitions' stream time,
+ * the positions move, the transaction commits once; then what the read models publish is sent, and only when the
+ * broker has it all does the returned {@code Uni} complete (the batch is acknowledged). A batch the database refuses
+ * is applied again in two halves, down to the single record that is set aside. A failure of the database or broker
+ * is retried with back-off (nothing is acknowledged meanwhile); a fenced log applies nothing until accepted.
+ */
+@ApplicationScoped
+public class Projector {
+
+    private static final Logger LOG = Logger.getLogger(Projector.class);
+
+    @Inject
+    Pool pool;
+    @Inject
+    DeadLetters deadLetters;
+    @Inject
+    LogGuard guard;
+    @Inject
+    BatchSpans spans;
+    @Inject
+    ProjectionMetrics metrics;
+    @Inject
+    Publisher publisher;
+
+    /**
+     * A poll of a batch channel whose acknowledgement is the engine's, pipelined: the returned {@code Uni} completes
+     * once the poll is committed and the previous poll's records are published, so that poll N+1 is folded and
+     * written while poll N's records are on their way to the broker. Each poll is published after the one before it
+     * (in poll order) and acknowledged once the broker has its records.
+     */
+    public <E> Uni<Void> apply(Changelog<E> log, KafkaRecordBatch<byte[], byte[]> batch) {
+        ConsumerRecords<byte[], byte[]> polled = batch.getMetadata(IncomingKafkaRecordBatchMetadata.class)
+                .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
+                .getRecords();
+        return commit(log, inOrder(polled)).flatMap(publication -> {
+            // the invocations of a channel's method are sequential: so are the changes of its tail
+            CompletableFuture<Void> before = published.getOrDefault(log.channel(),
+                    CompletableFuture.completedFuture(null));
+            CompletableFuture<Void> mine = before.thenCompose(done -> publication.subscribeAsCompletionStage())
+                    .thenCompose(done -> batch.ack())
+                    .exceptionally(e -> { // not acknowledged: the records come again and are published again
+                        LOG.warnf("%s: acknowledging a poll failed: %s", log.channel(), e.toString());
+                        return null;
+                    }).toCompletableFuture();
+            published.put(log.channel(), mine);
+            return Uni.createFrom().completionStage(before);
+        });
+    }
+
+    /** Per batch channel: the publication of its latest poll (each one starts when the one before it is done). */
+    private final Map<String, CompletableFuture<Void>> published = new ConcurrentHashMap<>();
+
+    /** A poll of a batch channel; completes when its records are committed and published. */
+    public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecords<byte[], byte[]> polled) {
+        return commit(log, inOrder(polled)).flatMap(publication -> publication);
+    }
+
+    /** A single record: a batch of one; completes when it is committed and what it changed published. */
+    public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecord<byte[], byte[]> record) {
+        return commit(log, List.of(record)).flatMap(publication -> publication);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> inOrder(ConsumerRecords<byte[], byte[]> polled) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>(polled.count());
+        for (TopicPartition partition : polled.partitions()) {
+            records.addAll(polled.records(partition));
+        }
+        return records;
+    }
+
+    /** Commits the records; the item is their publication (lazy: nothing is sent until it is subscribed). */
+    private <E> Uni<Uni<Void>> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records) {
+        if (records.isEmpty()) {
+            return Uni.createFrom().item(Uni.createFrom().voidItem());
+        }
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> byTopic = new LinkedHashMap<>();
+        records.forEach(record -> byTopic.computeIfAbsent(record.topic(), t -> new ArrayList<>()).add(record));
+        if (byTopic.size() > 1) { // a channel on several topics: each topic's records are a batch of their own
+            Uni<Uni<Void>> all = Uni.createFrom().item(Uni.createFrom().voidItem());
+            for (List<ConsumerRecord<byte[], byte[]>> ofTopic : byTopic.values()) {
+                all = all.flatMap(before -> commit(log, ofTopic).map(mine -> before.chain(() -> mine)));
+            }
+            return all;
+        }
+        // one span for the poll, linked to each record's trace (the child of it, for a batch of one)
+        Span span = spans.consumed(records.get(0).topic(), log.group(), records);
+        // kept across retries and halves: a dead letter is sent once per delivery
+        Map<String, DeadLetters.Letter> deadLettered = new HashMap<>();
+        return BatchSpans.ended(commitOrHalve(log, records, deadLettered, span), span);
+    }
+
+    private <E> Uni<Uni<Void>> commitOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+            Map<String, DeadLetters.Letter> deadLettered, Span span) {
+        Uni<Uni<Void>> attempt = Uni.createFrom().deferred(() -> attempt(log, records, null, deadLettered, span))
+                .onFailure(Projector::refusedData).recoverWithUni(e -> {
+                    if (records.size() == 1) { // this record is what the database refuses: it is set aside
+                        InvalidRecordException refused = new InvalidRecordException(
+                                InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e);
+                        return Uni.createFrom().deferred(() -> attempt(log, records, refused, deadLettered, span));
+                    }
+                    try (BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
+                        LOG.warnf("%s: batch of %d refused by the database (%s); applying it in two halves",
+                                log.channel(), records.size(), e.getMessage());
+                    }
+                    int half = records.size() / 2;
+                    return commitOrHalve(log, records.subList(0, half), deadLettered, span)
+                            .flatMap(first -> commitOrHalve(log, records.subList(half, records.size()), deadLettered,
+                                    span).map(second -> first.chain(() -> second)));
+                });
+        String what = records.size() == 1 ? ProjectionMetrics.where(records.get(0))
+                : "a batch of " + records.size() + " records";
+        return publisher.retrying(attempt, e -> metrics.failed(log.channel(), what, e));
+    }
+
+    /**
+     * One transaction for the records ({@code refused}: the one record, set aside as the database refused it); once
+     * committed, they are counted, and the item is what to publish.
+     */
+    private <E> Uni<Uni<Void>> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+            InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span) {
+        String topic = records.get(0).topic(); // the positions are the records' (the same topic throughout)
+        guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
+        long start = System.nanoTime();
+        List<Parsed<E>> parsed = Parsed.all(log, records, refused);
+        return spans.transaction(span, log.channel() + " transaction", () -> pool.withTransaction(conn -> Positions
+                .lock(conn, log.group(), topic, partitions(records))
+                .flatMap(stored -> {
+                    Sorted<E> sorted = new Sorted<>(log, parsed, stored);
+                    // redeliveries, or the first records of a recreated topic? asked of the broker first
+                    Uni<Void> confirmed = sorted.redelivered.isEmpty() ? Uni.createFrom().voidItem()
+                            : guard.confirm(topic);
+                    return confirmed.chain(() -> sendDeadLetters(log, sorted, deadLettered))
+                            .chain(() -> write(conn, log, topic, sorted, true, TraceHeaders.of(span)))
+                            .call(() -> setAside(conn, log, sorted, deadLettered))
+                            .map(committed -> new Done<>(sorted, committed));
+                })))
+                .map(done -> {
+                    Sorted<E> sorted = done.sorted();
+                    metrics.counted(log.channel(), Outcome.APPLIED, sorted.validRecords(), start);
+                    metrics.counted(log.channel(), Outcome.DUPLICATE, sorted.redeliveredRecords(), start);
+                    sorted.invalid.forEach((record, e) -> metrics.rejected(log.channel(), record, e,
+                            deadLettered.get(ProjectionMetrics.where(record))));
+                    done.committed().counted().forEach(Runnable::run);
+                    Uni<Void> publication = publisher.send(log.channel(), done.committed().sends());
+                    return sorted.redelivered.isEmpty() ? publication
+                            : publication.chain(() -> publisher.retrying(Uni.createFrom().deferred(
+                                    () -> log.republish(sorted.redelivered)),
+                                    e -> metrics.failed(log.channel(), "publishing again", e))
+                                    .flatMap(again -> {
+                                        again.counted().forEach(Runnable::run);
+                                        return publisher.send(log.channel(), again.sends());
+                                    }));
+                });
+    }
+
+    private record Done<E>(Sorted<E> sorted, Committed committed) {
+    }
+
+    /**
+     * Replays records into a rebuild's shadow tables ({@code conn}'s transaction, its search path the shadow
+     * schema): the same positions, stream time and writes as live, without locks, dead letters or publishing.
+     *
+     * @return how many of the records were valid (the others were set aside by the live pass)
+     */
+    public <E> Uni<Long> replay(Changelog<E> log, SqlConnection conn, List<ConsumerRecord<byte[], byte[]>> records) {
+        if (records.isEmpty()) {
+            return Uni.createFrom().item(0L);
+        }
+        List<Parsed<E>> parsed = Parsed.all(log, records, null);
+        String topic = records.get(0).topic();
+        return Positions.lock(conn, log.group(), topic, partitions(records))
+                .flatMap(stored -> {
+                    Sorted<E> sorted = new Sorted<>(log, parsed, stored);
+                    return write(conn, log, topic, sorted, false, null)
+                            .map(committed -> (long) (records.size() - sorted.invalid.size()));
+                });
+    }
+
+    /** Moves a rebuild's position past a record the database refuses, as the live pass set it aside. */
+    public <E> Uni<Void> skip(Changelog<E> log, SqlConnection conn, ConsumerRecord<byte[], byte[]> record) {
+        List<Parsed<E>> parsed = Parsed.all(log, List.of(record), new InvalidRecordException(
+                InvalidRecordException.REJECTED_BY_DATABASE, "refused by the database"));
+        return Positions.lock(conn, log.group(), record.topic(), List.of(record.partition()))
+                .flatMap(stored -> write(conn, log, record.topic(), new Sorted<>(log, parsed, stored), false, null))
+                .replaceWithVoid();
+    }
+
+    /** Claims the fresh records' positions, writes the valid ones (split around those written alone), moves time. */
+    private <E> Uni<Committed> write(SqlConnection conn, Changelog<E> log, String topic, Sorted<E> sorted,
+            boolean live, TraceHeaders trace) {
+        Uni<Void> claimed = Uni.createFrom().voidItem();
+        for (Map.Entry<Integer, long[]> range : sorted.ranges.entrySet()) {
+            claimed = claimed.chain(() -> Positions.claim(conn, log.group(), topic, range.getKey(),
+                    range.getValue()[0], range.getValue()[1]));
+        }
+        Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        List<Committed> parts = new ArrayList<>();
+        Uni<Void> written = claimed;
+        for (List<Batch.Input<E>> segment : sorted.segments(log)) {
+            Batch<E> batch = new Batch<>(segment, live, processedAt, trace);
+            written = written.chain(() -> log.write(conn, batch).invoke(parts::add).replaceWithVoid());
+        }
+        for (Map.Entry<Integer, Instant> moved : sorted.streamTimesMoved().entrySet()) {
+            written = written.chain(() -> Positions.advanceStreamTime(conn, log.group(), topic,
+                    moved.getKey(), moved.getValue()));
+        }
+        return written.map(done -> Committed.all(parts));
+    }
+
+    /** The dead letters of the batch's fresh invalid records, each sent once per delivery (before the claim). */
+    private <E> Uni<Void> sendDeadLetters(Changelog<E> log, Sorted<E> sorted,
+            Map<String, DeadLetters.Letter> deadLettered) {
+        List<Uni<Void>> letters = new ArrayList<>();
+        sorted.invalid.forEach((record, e) -> {
+            String where = ProjectionMetrics.where(record);
+            if (!deadLettered.containsKey(where)) {
+                letters.add(deadLetters.send(log.channel(), record, e)
+                        .invoke(letter -> deadLettered.put(where, letter)).replaceWithVoid());
+            }
+        });
+        return letters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(letters).andFailFast().replaceWithVoid();
+    }
+
+    /** Invalid records whose dead letter did not carry them keep their bytes in the batch's transaction. */
+    private <E> Uni<Void> setAside(SqlConnection conn, Changelog<E> log, Sorted<E> sorted,
+            Map<String, DeadLetters.Letter> letters) {
+        Uni<Void> stored = Uni.createFrom().voidItem();
+        for (Map.Entry<ConsumerRecord<byte[], byte[]>, InvalidRecordException> entry : sorted.invalid.entrySet()) {
+            stored = stored.chain(() -> SetAside.store(conn, log.group(), entry.getKey(), entry.getValue(),
+                    letters.get(ProjectionMetrics.where(entry.getKey()))));
+        }
+        return stored;
+    }
+
+    private static TreeSet<Integer> partitions(List<ConsumerRecord<byte[], byte[]>> records) {
+        TreeSet<Integer> partitions = new TreeSet<>();
+        records.forEach(record -> partitions.add(record.partition()));
+        return partitions;
+    }
+
+    /** SQLSTATE class 22 (data exception) or 23 (integrity): the record itself is at fault, retrying won't help. */
+    public static boolean refusedData(Throwable e) {
+        return e instanceof PgException pg && pg.getSqlState() != null
+                && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
+    }
+}

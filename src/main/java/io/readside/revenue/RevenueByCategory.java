@@ -1,0 +1,239 @@
+package io.readside.revenue;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.readside.orders.OrderChange;
+import io.readside.orders.OrderEvent;
+import io.readside.orders.OrdersReadModel;
+import io.readside.projection.Batch;
+import io.readside.projection.Committed;
+import io.readside.revenue.RevenueWindows.Contribution;
+import io.readside.revenue.RevenueWindows.Delta;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Read model {@code revenue_windows}: revenue and order count per category per tumbling event-time window, folded
+ * from the orders changelog ({@link RevenueFold}) with each order's contribution kept in
+ * {@code revenue_contributions}. Each window a batch changed goes to {@code revenue-by-category} at its state after
+ * the batch; an order past its window's grace is counted in {@code readside_orders_late_total}, not added.
+ */
+@ApplicationScoped
+public class RevenueByCategory implements OrdersReadModel {
+
+    private static final Logger LOG = Logger.getLogger(RevenueByCategory.class);
+
+    public static final String REVENUE_BY_CATEGORY = "revenue-by-category";
+
+    static final String PREVIOUS_CONTRIBUTIONS = """
+            SELECT order_id, category, window_start, amount FROM revenue_contributions WHERE order_id = ANY($1)""";
+
+    static final String SAVE_CONTRIBUTIONS = """
+            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount)
+            SELECT r.order_id, r.category, r.window_start, r.amount::numeric
+              FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS r(order_id, category, window_start, amount)
+            ON CONFLICT (order_id) DO UPDATE
+                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount""";
+
+    static final String DROP_CONTRIBUTIONS = "DELETE FROM revenue_contributions WHERE order_id = ANY($1)";
+
+    /** Additive: exact with any number of partitions and instances, because PostgreSQL does the sum. */
+    static final String ADD_TO_WINDOWS = """
+            INSERT INTO revenue_windows AS w (category, window_start, window_end, revenue, order_count)
+            SELECT d.category, d.window_start, d.window_end, d.revenue::numeric, d.order_count
+              FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::int[])
+                   AS d(category, window_start, window_end, revenue, order_count)
+            ON CONFLICT (category, window_start) DO UPDATE
+                SET revenue = w.revenue + EXCLUDED.revenue,
+                    order_count = w.order_count + EXCLUDED.order_count
+            RETURNING category, window_start, window_end, revenue, order_count""";
+
+    /** For orders delivered again: the window each one's revenue is in now. */
+    static final String WINDOWS_OF = """
+            SELECT DISTINCT w.category, w.window_start, w.window_end, w.revenue, w.order_count
+              FROM revenue_contributions c
+              JOIN revenue_windows w ON w.category = c.category AND w.window_start = c.window_start
+             WHERE c.order_id = ANY($1)""";
+
+    @Inject
+    Pool pool;
+    @Inject
+    MeterRegistry registry;
+    @Inject
+    ObjectMapper mapper;
+    @Inject
+    @Channel(REVENUE_BY_CATEGORY)
+    MutinyEmitter<String> revenueByCategory;
+
+    @ConfigProperty(name = "readside.revenue.window-size")
+    Duration windowSize;
+    @ConfigProperty(name = "readside.revenue.grace")
+    Duration grace;
+
+    private RevenueWindows windows;
+
+    @PostConstruct
+    void init() {
+        windows = new RevenueWindows(windowSize, grace);
+    }
+
+    /** At zero from the start (see ProjectionMetrics.registerMeters). */
+    void registerMeters(@Observes StartupEvent start) {
+        registry.counter("readside.orders.late");
+    }
+
+    /** The state of a window after a change, as published on revenue-by-category. */
+    public record WindowState(String category, Instant windowStart, Instant windowEnd, BigDecimal revenue,
+            int orderCount) {
+
+        static WindowState of(Row row) {
+            return new WindowState(row.getString("category"), row.getOffsetDateTime("window_start").toInstant(),
+                    row.getOffsetDateTime("window_end").toInstant(), row.getBigDecimal("revenue"),
+                    row.getInteger("order_count"));
+        }
+    }
+
+    /** A value of revenue-by-category; the revenue is a string so that no consumer reads it as a double. */
+    @RegisterForReflection
+    public record RevenueUpdate(String category, Instant windowStart, Instant windowEnd, String revenue,
+            int orderCount) {
+    }
+
+    @Override
+    public String name() {
+        return "revenue";
+    }
+
+    @Override
+    public List<String> tables() {
+        return List.of("revenue_windows", "revenue_contributions");
+    }
+
+    @Override
+    public Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch) {
+        String[] ids = changes.stream().map(OrderChange::orderId).distinct().toArray(String[]::new);
+        return conn.preparedQuery(PREVIOUS_CONTRIBUTIONS).execute(Tuple.of(ids)).flatMap(rows -> {
+            Map<String, Contribution> previous = new HashMap<>();
+            for (Row row : rows) {
+                previous.put(row.getString("order_id"), new Contribution(row.getString("category"),
+                        row.getOffsetDateTime("window_start").toInstant(), row.getBigDecimal("amount")));
+            }
+            RevenueFold.Folded folded = RevenueFold.fold(windows, previous, changes);
+            return saveContributions(conn, folded.counted())
+                    .chain(() -> addToWindows(conn, folded.deltas().values()))
+                    .map(states -> new Committed(folded.late().isEmpty() ? List.of() : List.of(() -> countLate(folded.late())),
+                            batch.live() ? states.stream().map(this::send).toList() : List.of()));
+        });
+    }
+
+    @Override
+    public Uni<Committed> republish(List<OrderEvent> latest) {
+        String[] ids = latest.stream().map(OrderEvent::orderId).toArray(String[]::new);
+        return pool.preparedQuery(WINDOWS_OF).execute(Tuple.of(ids)).map(rows -> {
+            List<Uni<Void>> sends = new ArrayList<>();
+            rows.forEach(row -> sends.add(send(WindowState.of(row))));
+            return Committed.sending(sends);
+        });
+    }
+
+    private Uni<Void> saveContributions(SqlConnection conn, Map<String, Contribution> counted) {
+        List<String> dropped = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        List<String> categories = new ArrayList<>();
+        List<OffsetDateTime> starts = new ArrayList<>();
+        List<String> amounts = new ArrayList<>();
+        counted.forEach((orderId, contribution) -> {
+            if (contribution == null) {
+                dropped.add(orderId);
+            } else {
+                ids.add(orderId);
+                categories.add(contribution.category());
+                starts.add(utc(contribution.windowStart()));
+                amounts.add(contribution.amount().toPlainString());
+            }
+        });
+        Uni<Void> saved = ids.isEmpty() ? Uni.createFrom().voidItem()
+                : conn.preparedQuery(SAVE_CONTRIBUTIONS).execute(Tuple.of(ids.toArray(new String[0]),
+                        categories.toArray(new String[0]), starts.toArray(new OffsetDateTime[0]),
+                        amounts.toArray(new String[0]))).replaceWithVoid();
+        return dropped.isEmpty() ? saved : saved.chain(() -> conn.preparedQuery(DROP_CONTRIBUTIONS)
+                .execute(Tuple.of(dropped.toArray(new String[0]))).replaceWithVoid());
+    }
+
+    /** Adds the summed deltas, one row per window, in the fold's order (a fixed lock order between writers). */
+    private Uni<List<WindowState>> addToWindows(SqlConnection conn, java.util.Collection<Delta> deltas) {
+        if (deltas.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        int n = deltas.size();
+        String[] categories = new String[n];
+        OffsetDateTime[] starts = new OffsetDateTime[n];
+        OffsetDateTime[] ends = new OffsetDateTime[n];
+        String[] revenues = new String[n];
+        Integer[] counts = new Integer[n];
+        int i = 0;
+        for (Delta delta : deltas) {
+            categories[i] = delta.category();
+            starts[i] = utc(delta.windowStart());
+            ends[i] = utc(windows.windowEnd(delta.windowStart()));
+            revenues[i] = delta.revenue().toPlainString();
+            counts[i++] = delta.orderCount();
+        }
+        return conn.preparedQuery(ADD_TO_WINDOWS).execute(Tuple.of(categories, starts, ends, revenues, counts))
+                .map(rows -> {
+                    List<WindowState> states = new ArrayList<>(n);
+                    rows.forEach(row -> states.add(WindowState.of(row)));
+                    return states;
+                });
+    }
+
+    private void countLate(List<OrderChange> late) {
+        registry.counter("readside.orders.late").increment(late.size());
+        for (OrderChange change : late) {
+            LOG.debugf("order %s at %s came after its window closed: not added to revenue", change.orderId(),
+                    change.after().createdAt());
+        }
+    }
+
+    private Uni<Void> send(WindowState window) {
+        RevenueUpdate update = new RevenueUpdate(window.category(), window.windowStart(), window.windowEnd(),
+                window.revenue().toPlainString(), window.orderCount());
+        try {
+            return revenueByCategory.sendMessage(KafkaRecord.of(window.category(), mapper.writeValueAsString(update)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static OffsetDateTime utc(Instant instant) {
+        return instant.atOffset(ZoneOffset.UTC);
+    }
+}
