@@ -14,18 +14,15 @@ import java.util.Map;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-import io.readside.orders.OrderBatch;
 import io.readside.orders.OrderEvent;
-import io.readside.orders.OrdersProjector;
 import io.readside.projection.ExactJson;
 import io.readside.projection.InvalidRecordException;
 import io.readside.revenue.RevenueWindows;
 
 /**
- * The only place where loop B ({@link SameWorkPipeline}) names Readside's classes: the parser, the pure fold of a
- * poll ({@code OrderBatch} with {@code RevenueWindows}) and the byte-preserving JSON copy of processed-orders. They
- * are being moved and renamed by the engine refactor; whoever moves them re-points this class, and loop B itself
- * only sees the plain records below. Same settings as the service's defaults (application.properties).
+ * The only place where loop B ({@link SameWorkPipeline}) names Readside's classes: the parser, the window rules
+ * ({@code RevenueWindows}) and the byte-preserving JSON copy of processed-orders; the fold of a poll is the loops'
+ * own ({@link BenchFold}). Loop B itself only sees the plain records below. Same settings as the service's defaults (application.properties).
  */
 final class ReadsideFold {
 
@@ -60,15 +57,15 @@ final class ReadsideFold {
 
     /** A poll being folded: parse, then the previous versions, then {@link #fold}. */
     final class Poll {
-        private final List<OrderBatch.Input> inputs = new ArrayList<>();
-        private final Map<String, OrdersProjector.Previous> previous = new HashMap<>();
+        private final List<BenchFold.Input> inputs = new ArrayList<>();
+        private final Map<String, BenchFold.Previous> previous = new HashMap<>();
 
         /** Parses as the service does (event time at most max-clock-skew past the record's timestamp). */
         void add(ConsumerRecord<byte[], byte[]> record) {
             Instant latest = record.timestamp() < 0 ? null
                     : Instant.ofEpochMilli(record.timestamp()).plus(maxClockSkew);
             try {
-                inputs.add(new OrderBatch.Input(OrderEvent.parse(record.key(), record.value(),
+                inputs.add(new BenchFold.Input(OrderEvent.parse(record.key(), record.value(),
                         new OrderEvent.Limits(maxTotal, latest)), record.partition(), record.offset()));
             } catch (InvalidRecordException e) {
                 // not in the benchmark's data (Readside would dead-letter it)
@@ -82,7 +79,7 @@ final class ReadsideFold {
         /** One row of {@code SELECT order_id, user_id, category, total, item_count, created_at, window_*}. */
         void previous(ResultSet row) throws SQLException {
             String category = row.getString("window_category");
-            previous.put(row.getString("order_id"), new OrdersProjector.Previous(row.getLong("user_id"),
+            previous.put(row.getString("order_id"), new BenchFold.Previous(row.getLong("user_id"),
                     row.getString("category"), row.getBigDecimal("total"), (Integer) row.getObject("item_count"),
                     row.getTimestamp("created_at").toInstant(),
                     category == null ? null : new RevenueWindows.Contribution(category,
@@ -90,10 +87,10 @@ final class ReadsideFold {
         }
 
         Folded fold(Map<Integer, Instant> streamTimes, Instant processedAt) {
-            OrderBatch batch = new OrderBatch(windows, previous, streamTimes).apply(inputs, processedAt);
+            BenchFold batch = new BenchFold(windows, previous, streamTimes).apply(inputs, processedAt);
             List<OrderRow> rows = new ArrayList<>(batch.rows.size());
             List<Created> created = new ArrayList<>();
-            for (OrderBatch.Row row : batch.rows.values()) {
+            for (BenchFold.Row row : batch.rows.values()) {
                 OrderEvent order = row.order();
                 RevenueWindows.Contribution counted = row.counted();
                 rows.add(new OrderRow(order.orderId(), order.userId(), order.category(), order.total(),
@@ -105,7 +102,7 @@ final class ReadsideFold {
                 }
             }
             List<Change> changes = new ArrayList<>(batch.changes.size());
-            for (OrderBatch.Change change : batch.changes) {
+            for (BenchFold.Change change : batch.changes) {
                 changes.add(new Change(change.order().orderId(), change.order().value(), change.processedAt()));
             }
             List<UserDelta> users = new ArrayList<>(batch.userDeltas.size());

@@ -93,30 +93,38 @@ public final class SameWorkPipeline {
               FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest(?::text[]) AS id ORDER BY k) AS ids""";
     /** OrdersProjector.PREVIOUS_VERSIONS. */
     private static final String PREVIOUS_VERSIONS = """
-            SELECT order_id, user_id, category, total, item_count, created_at, window_category, window_start,
-                   window_amount
-              FROM orders WHERE order_id = ANY(?)
-             ORDER BY order_id
-               FOR UPDATE""";
+            SELECT o.order_id, o.user_id, o.category, o.total, o.item_count, o.created_at,
+                   c.category AS window_category, c.window_start, c.amount AS window_amount
+              FROM orders o LEFT JOIN revenue_contributions c ON c.order_id = o.order_id
+             WHERE o.order_id = ANY(?)
+             ORDER BY o.order_id
+               FOR UPDATE OF o""";
     /** OrdersProjector.UPSERT_ALL (with REPLACE_VERSION). */
     private static final String UPSERT_ALL = """
             INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
-                                     window_category, window_start, window_amount, source_partition, source_offset,
-                                     payment_requested_at, status_changed_at)
+                                     source_partition, source_offset, payment_requested_at, status_changed_at)
             SELECT r.order_id, r.user_id, r.category, r.total::numeric, r.item_count, r.created_at, 'PENDING',
-                   r.processed_at, r.window_category, r.window_start, r.window_amount::numeric, r.source_partition,
-                   r.source_offset, r.processed_at, r.processed_at
+                   r.processed_at, r.source_partition, r.source_offset, r.processed_at, r.processed_at
               FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::int[], ?::timestamptz[],
-                          ?::timestamptz[], ?::text[], ?::timestamptz[], ?::text[], ?::int[], ?::bigint[])
-                   AS r(order_id, user_id, category, total, item_count, created_at, processed_at, window_category,
-                        window_start, window_amount, source_partition, source_offset)
+                          ?::timestamptz[], ?::int[], ?::bigint[])
+                   AS r(order_id, user_id, category, total, item_count, created_at, processed_at, source_partition,
+                        source_offset)
              ORDER BY r.order_id
             ON CONFLICT (order_id) DO UPDATE
                 SET user_id = EXCLUDED.user_id, category = EXCLUDED.category, total = EXCLUDED.total,
                     item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
-                    processed_at = EXCLUDED.processed_at, window_category = EXCLUDED.window_category,
-                    window_start = EXCLUDED.window_start, window_amount = EXCLUDED.window_amount,
-                    source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""";
+                    processed_at = EXCLUDED.processed_at, source_partition = EXCLUDED.source_partition,
+                    source_offset = EXCLUDED.source_offset""";
+    /** Each changed order's revenue contribution, RevenueByCategory's state (a null category: the row goes). */
+    private static final String CONTRIBUTIONS = """
+            WITH r AS (SELECT * FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::numeric[])
+                                 AS r(order_id, category, window_start, amount)),
+                 gone AS (DELETE FROM revenue_contributions c USING r
+                           WHERE c.order_id = r.order_id AND r.category IS NULL)
+            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount)
+            SELECT order_id, category, window_start, amount FROM r WHERE category IS NOT NULL
+            ON CONFLICT (order_id) DO UPDATE
+                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount""";
     /** Outbox.ADD_ALL, returning the ids (the relay reads them back instead; this loop publishes them itself). */
     private static final String OUTBOX_ADD_ALL = """
             INSERT INTO outbox (topic, message_key, event_type, payload, trace_context)
@@ -305,7 +313,8 @@ public final class SameWorkPipeline {
         if (n == 0) {
             return;
         }
-        Object[][] c = new Object[12][n];
+        Object[][] c = new Object[9][n];
+        Object[][] counted = new Object[4][n];
         for (int i = 0; i < n; i++) {
             ReadsideFold.OrderRow row = rows.get(i);
             c[0][i] = row.orderId();
@@ -315,14 +324,15 @@ public final class SameWorkPipeline {
             c[4][i] = row.itemCount();
             c[5][i] = Timestamp.from(row.createdAt());
             c[6][i] = Timestamp.from(row.processedAt());
-            c[7][i] = row.windowCategory();
-            c[8][i] = row.windowStart() == null ? null : Timestamp.from(row.windowStart());
-            c[9][i] = row.windowAmount() == null ? null : row.windowAmount().toPlainString();
-            c[10][i] = row.partition();
-            c[11][i] = row.offset();
+            c[7][i] = row.partition();
+            c[8][i] = row.offset();
+            counted[0][i] = row.orderId();
+            counted[1][i] = row.windowCategory();
+            counted[2][i] = row.windowStart() == null ? null : Timestamp.from(row.windowStart());
+            counted[3][i] = row.windowAmount();
         }
-        execute(UPSERT_ALL, c, "text", "int8", "text", "text", "int4", "timestamptz", "timestamptz", "text",
-                "timestamptz", "text", "int4", "int8");
+        execute(UPSERT_ALL, c, "text", "int8", "text", "text", "int4", "timestamptz", "timestamptz", "int4", "int8");
+        execute(CONTRIBUTIONS, counted, "text", "text", "timestamptz", "numeric");
     }
 
     /** PaymentSaga.requestPayments: a payment.requested command per new order, in the outbox. */
