@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -44,9 +45,12 @@ import io.readside.testing.ServiceProcess;
 import io.readside.testing.Tokens;
 
 /**
- * Readside beside the hand-written limit on one machine, in one run (bench/run.sh): a Kafka broker and a PostgreSQL,
+ * Readside beside two hand-written loops on one machine, in one run (bench/run.sh): a Kafka broker and a PostgreSQL,
  * a seeded backlog of orders over 4 partitions, then each measurement {@code runs} times, medians reported with
- * their spread. Not a test: figures are printed, nothing is asserted.
+ * their spread. Loop A ({@link LimitPipeline}) writes the orders' read models only; loop B ({@link SameWorkPipeline})
+ * does the same work as Readside (outbox, outgoing records). {@code -Dbench.parts} chooses the parts (drain,
+ * latency, query, ready; default all); {@code -Dbench.jfr-drain=readside|all} records the drains with Java Flight
+ * Recorder and prints where the time went ({@link JfrSummary}). Not a test: figures are printed, nothing is asserted.
  */
 public final class Benchmark {
 
@@ -64,6 +68,12 @@ public final class Benchmark {
     private final int queryConnections = 32;
     private final int querySeconds = Integer.getInteger("bench.query-seconds", 30);
     private final String classpath = System.getProperty("java.class.path");
+    /** Which parts run: drain (Readside, loop A, loop B), latency, query (wrk, pgbench), ready (start to readiness). */
+    private final List<String> parts = List.of(System.getProperty("bench.parts", "drain,latency,query,ready")
+            .toLowerCase(Locale.ROOT).replace(" ", "").split(","));
+    /** readside: flight recordings of Readside's drains; all: of loop B's too; absent: none. */
+    private final String jfr = System.getProperty("bench.jfr-drain", "");
+    private final Map<String, String> profiles = new LinkedHashMap<>();
 
     private EmbeddedKafka kafka;
     private EmbeddedPostgresql postgres;
@@ -81,8 +91,15 @@ public final class Benchmark {
         kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, PARTITIONS);
         postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false);
         try (Admin admin = admin()) {
-            admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1),
-                    new NewTopic("user-events", PARTITIONS, (short) 1))).all().get();
+            // the service's outgoing and other incoming topics too: auto-created by the first send of a measured
+            // drain, they cost it metadata retries, and the relay's first batches NOT_LEADER_OR_FOLLOWER and
+            // OUT_OF_ORDER_SEQUENCE_NUMBER retries (416 payment requests published twice in the first 300,000 run)
+            List<NewTopic> topics = new ArrayList<>();
+            for (String topic : List.of("orders", "user-events", "processed-orders", "revenue-by-category",
+                    "payment-requests", "refund-requests", "payments")) {
+                topics.add(new NewTopic(topic, PARTITIONS, (short) 1));
+            }
+            admin.createTopics(topics).all().get();
         }
         if (System.getProperty("bench.latency-rate") != null) { // one latency run alone, e.g. to profile it
             latency(0, Integer.getInteger("bench.latency-rate"), 1);
@@ -94,21 +111,42 @@ public final class Benchmark {
             printTable(0);
             return;
         }
-        long start = System.nanoTime();
-        produceBacklog();
-        log("backlog: %d orders (%d distinct) and %d signups produced in %.0f s", produced, distinctOrders, USERS,
-                (System.nanoTime() - start) / 1e9);
-
-        for (int i = 1; i <= runs; i++) {
-            readsideDrain(i, i == runs);
+        boolean drain = parts.contains("drain");
+        boolean query = parts.contains("query");
+        boolean latency = parts.contains("latency");
+        boolean ready = parts.contains("ready");
+        log("parts: %s; %d orders, %d runs%s", parts, orders, runs, jfr.isEmpty() ? "" : "; flight recording: " + jfr);
+        if (drain || query || latency) {
+            long start = System.nanoTime();
+            produceBacklog();
+            log("backlog: %d orders (%d distinct) and %d signups produced in %.0f s", produced, distinctOrders, USERS,
+                    (System.nanoTime() - start) / 1e9);
         }
-        pgbench();
-        for (int i = 1; i <= runs; i++) {
-            limitDrain(i);
+        if (drain) {
+            // interleaved, so that a slow stretch of the shared machine does not fall on one side only
+            for (int i = 1; i <= runs; i++) {
+                readsideDrain(i, query && i == runs);
+                if (query && i == runs) {
+                    pgbench(); // on the table that drain filled
+                }
+                limitDrain(i);
+                sameWorkDrain(i);
+            }
+        } else if (query || latency) { // one drain: it fills the table and gives the rate the latency runs are set at
+            readsideDrain(1, query);
+            if (query) {
+                pgbench();
+            }
         }
-        double readsideRate = median("readside records/s");
-        latencies(readsideRate);
-        printTable(readsideRate);
+        if (ready && !drain) {
+            for (int i = 1; i <= runs; i++) {
+                readyOnly(i);
+            }
+        }
+        if (latency) {
+            latencies(median("readside records/s"));
+        }
+        printTable(0);
         kafka.close();
         postgres.close();
     }
@@ -159,11 +197,13 @@ public final class Benchmark {
     private void readsideDrain(int run, boolean thenQueries) throws Exception {
         resetDatabase(false);
         String group = "bench-readside-" + run;
-        long before = endOffsets("processed-orders") + endOffsets("revenue-by-category");
+        long[] before = outgoing();
         int port = LocalHost.freePort();
+        Path recording = WORK.resolve("readside-drain-" + run + ".jfr");
+        List<String> jvm = jfr.isEmpty() ? List.of() : flightRecording(recording);
         long start = System.nanoTime();
         ServiceProcess service = ServiceProcess.start("readside-" + run, port, serviceProperties(group, "orders"),
-                WORK);
+                WORK, jvm);
         while (service.managementStatus("/q/health/ready") != 200) {
             LockSupport.parkNanos(20_000_000);
             if (!service.alive()) {
@@ -171,26 +211,107 @@ public final class Benchmark {
             }
         }
         double ready = (System.nanoTime() - start) / 1e9;
+        Instant readyAt = Instant.now();
+        // drained = every order and signup applied (positions in PostgreSQL = end offsets), as before issue 16
         while (applied(group, "orders") < produced || applied(group, "user-events") < USERS) {
             LockSupport.parkNanos(100_000_000);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        Instant drainedAt = Instant.now();
         long[] cpuAndPeak = cpuTicksAndPeakRss(service.pid());
-        long outgoing = endOffsets("processed-orders") + endOffsets("revenue-by-category") - before;
+        long[] sent = minus(outgoing(), before);
+        long unpublished = unpublishedOutbox();
+        // the relay publishes the payment requests after their transactions: how long until it has them all
+        while (unpublishedOutbox() > 0 && (System.nanoTime() - start) / 1e9 < seconds + 300) {
+            LockSupport.parkNanos(100_000_000);
+        }
+        double withRelay = (System.nanoTime() - start) / 1e9;
+        long[] sentWithRelay = minus(outgoing(), before);
         add("readside ready s", ready);
         add("readside records/s", produced / seconds);
         add("readside cpu-s per 1000", cpuAndPeak[0] / 100.0 / (produced / 1000.0));
         add("readside peak rss MiB", cpuAndPeak[1] / 1024.0);
-        add("readside outgoing records", outgoing);
-        log("readside run %d: ready in %.2f s, %d orders applied in %.1f s (%.0f/s), %d outgoing records, cpu %.1f s,"
-                + " peak RSS %d MiB", run, ready, produced, seconds, produced / seconds, outgoing,
-                cpuAndPeak[0] / 100.0, cpuAndPeak[1] / 1024);
+        add("readside processed-orders published", sent[0]);
+        add("readside revenue-by-category published", sent[1]);
+        add("readside payment-requests published", sent[2]);
+        add("readside outbox rows unpublished when drained", unpublished);
+        add("readside records/s until the outbox is published too", produced / withRelay);
+        log("readside run %d: ready in %.2f s, %d orders applied in %.1f s (%.0f/s), cpu %.1f s, peak RSS %d MiB;"
+                + " published %,d processed-orders, %,d revenue-by-category, %,d payment-requests (%,d outbox rows"
+                + " left, all published after %.1f s: %,d)", run, ready, produced, seconds, produced / seconds,
+                cpuAndPeak[0] / 100.0, cpuAndPeak[1] / 1024, sent[0], sent[1], sent[2], unpublished, withRelay,
+                sentWithRelay[2]);
         if (thenQueries) {
             for (int i = 1; i <= runs; i++) {
                 wrk(port, i);
             }
         }
         service.terminate(Duration.ofSeconds(60));
+        if (!jfr.isEmpty()) {
+            // from readiness to drained: the drain's steady state, without the start's class loading and boot
+            profile("Readside drain, run " + run, recording, readyAt, drainedAt);
+        }
+    }
+
+    /** Readiness only (part "ready" without "drain"): start on an empty database, stop once ready. */
+    private void readyOnly(int run) throws Exception {
+        resetDatabase(false);
+        long start = System.nanoTime();
+        ServiceProcess service = ServiceProcess.start("readside-ready-" + run, LocalHost.freePort(),
+                serviceProperties("bench-ready-" + run, "orders"), WORK);
+        while (service.managementStatus("/q/health/ready") != 200) {
+            LockSupport.parkNanos(20_000_000);
+            if (!service.alive()) {
+                throw new IllegalStateException("Readside exited; see " + WORK.resolve("readside-ready-" + run
+                        + ".log"));
+            }
+        }
+        double ready = (System.nanoTime() - start) / 1e9;
+        service.terminate(Duration.ofSeconds(60));
+        add("readside ready s", ready);
+        log("readside run %d: ready in %.2f s", run, ready);
+    }
+
+    /** A recording from the start, written when the process exits (the summary keeps the window it is given). */
+    private static List<String> flightRecording(Path file) {
+        return List.of("-XX:StartFlightRecording=filename=" + file + ",dumponexit=true,settings=profile");
+    }
+
+    private void profile(String title, Path recording, Instant from, Instant to) throws IOException {
+        if (!Files.exists(recording)) {
+            log("no flight recording at %s", recording);
+            return;
+        }
+        log("profile of %s: %s from %s to %s", title, recording, from, to);
+        String summary = JfrSummary.summarize(recording, from, to, 25);
+        profiles.put(title, summary);
+        Files.writeString(WORK.resolve(recording.getFileName().toString().replace(".jfr", ".md")),
+                "## " + title + "\n\n" + summary);
+    }
+
+    /** Records on processed-orders, revenue-by-category and payment-requests (end offsets, all partitions). */
+    private long[] outgoing() throws Exception {
+        return new long[] { endOffsets("processed-orders"), endOffsets("revenue-by-category"),
+                endOffsets("payment-requests") };
+    }
+
+    private static long[] minus(long[] after, long[] before) {
+        long[] difference = new long[after.length];
+        for (int i = 0; i < after.length; i++) {
+            difference[i] = after[i] - before[i];
+        }
+        return difference;
+    }
+
+    private long unpublishedOutbox() throws Exception {
+        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER); Statement statement = db.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT count(*) FROM outbox WHERE published_at IS NULL")) {
+            rows.next();
+            return rows.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return 0; // not migrated yet
+        }
     }
 
     private Map<String, String> serviceProperties(String group, String topic) {
@@ -238,26 +359,74 @@ public final class Benchmark {
         }
     }
 
-    // --- the hand-written limit ---------------------------------------------------------------------------------
+    // --- the hand-written loops ----------------------------------------------------------------------------------
 
+    /** Loop A, the orders-only limit: the read models of orders, nothing published. */
     private void limitDrain(int run) throws Exception {
         resetDatabase(true);
         long start = System.nanoTime();
-        String output = command(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", classpath, LimitPipeline.class.getName(), kafka.bootstrapServers(),
+        Path recording = WORK.resolve("loop-a-drain-" + run + ".jfr");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m"));
+        if (jfr.equals("all")) { // recorded like the others, so that all three carry the recorder's cost
+            command.addAll(flightRecording(recording));
+        }
+        command.addAll(List.of("-cp", classpath, LimitPipeline.class.getName(), kafka.bootstrapServers(),
                 postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER, "orders", "bench-limit-" + run,
-                Long.toString(produced)), Map.of());
+                Long.toString(produced)));
+        Instant startedAt = Instant.now();
+        String output = command(command, Map.of());
         double seconds = (System.nanoTime() - start) / 1e9;
         Matcher m = Pattern.compile("LIMIT records=(\\d+) seconds=([0-9.]+) cpu_seconds=([0-9.]+) peak_rss_kb=(\\d+)")
                 .matcher(output);
         if (!m.find()) {
             throw new IllegalStateException("the limit pipeline said: " + output);
         }
-        add("limit records/s", produced / seconds);
-        add("limit cpu-s per 1000", Double.parseDouble(m.group(3)) / (produced / 1000.0));
-        add("limit peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
-        log("limit run %d: %d orders in %.1f s (%.0f/s), cpu %s s, peak RSS %d MiB", run, produced, seconds,
+        add("loop A records/s", produced / seconds);
+        add("loop A cpu-s per 1000", Double.parseDouble(m.group(3)) / (produced / 1000.0));
+        add("loop A peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
+        log("loop A run %d: %d orders in %.1f s (%.0f/s), cpu %s s, peak RSS %d MiB", run, produced, seconds,
                 produced / seconds, m.group(3), Long.parseLong(m.group(4)) / 1024);
+        if (jfr.equals("all")) {
+            profile("loop A drain, run " + run, recording, startedAt, Instant.now());
+        }
+    }
+
+    /** Loop B, the same work as Readside: read models, outbox, and the outgoing records published. */
+    private void sameWorkDrain(int run) throws Exception {
+        resetDatabase(true);
+        long[] before = outgoing();
+        Path recording = WORK.resolve("loop-b-drain-" + run + ".jfr");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m"));
+        if (jfr.equals("all")) {
+            command.addAll(flightRecording(recording));
+        }
+        command.addAll(List.of("-cp", classpath, SameWorkPipeline.class.getName(), kafka.bootstrapServers(),
+                postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER, "orders", "bench-loop-b-" + run,
+                Long.toString(produced)));
+        Instant startedAt = Instant.now();
+        long start = System.nanoTime();
+        String output = command(command, Map.of());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Matcher m = Pattern.compile("SAMEWORK records=(\\d+) seconds=([0-9.]+) cpu_seconds=([0-9.]+)"
+                + " peak_rss_kb=(\\d+)").matcher(output);
+        if (!m.find()) {
+            throw new IllegalStateException("loop B said: " + output);
+        }
+        long[] sent = minus(outgoing(), before);
+        add("loop B records/s", produced / seconds);
+        add("loop B cpu-s per 1000", Double.parseDouble(m.group(3)) / (produced / 1000.0));
+        add("loop B peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
+        add("loop B processed-orders published", sent[0]);
+        add("loop B revenue-by-category published", sent[1]);
+        add("loop B payment-requests published", sent[2]);
+        log("loop B run %d: %d orders in %.1f s (%.0f/s), cpu %s s, peak RSS %d MiB; published %,d processed-orders,"
+                + " %,d revenue-by-category, %,d payment-requests", run, produced, seconds, produced / seconds,
+                m.group(3), Long.parseLong(m.group(4)) / 1024, sent[0], sent[1], sent[2]);
+        if (jfr.equals("all")) {
+            profile("loop B drain, run " + run, recording, startedAt, Instant.now());
+        }
     }
 
     // --- end-to-end latency, open loop ----------------------------------------------------------------------------
@@ -352,37 +521,54 @@ public final class Benchmark {
 
     // --- the table ------------------------------------------------------------------------------------------------
 
-    private void printTable(double readsideRate) throws IOException {
+    private void printTable(double unused) throws IOException {
         StringBuilder out = new StringBuilder();
         out.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
                 .append(memTotalGib()).append(" GiB, ").append(System.getProperty("java.vm.name")).append(' ')
                 .append(System.getProperty("java.version")).append("; ").append(LocalDate.now()).append("; ")
-                .append(orders).append(" orders over ").append(PARTITIONS).append(" partitions; median of ")
-                .append(runs).append(" runs [min - max]\n\n");
-        out.append("| figure | median [min - max] | Readside / limit |\n|---|---|---|\n");
+                .append(orders).append(" orders over ").append(PARTITIONS).append(" partitions; parts ")
+                .append(String.join(",", parts)).append("; median of ").append(runs).append(" runs [min - max]\n\n");
+        out.append("| figure | median [min - max] | ratio |\n|---|---|---|\n");
         for (Map.Entry<String, List<Double>> figure : figures.entrySet()) {
-            String ratio = "";
-            if (figure.getKey().equals("readside records/s")) {
-                ratio = String.format(Locale.ROOT, "%.2f", median("readside records/s") / median("limit records/s"));
-            } else if (figure.getKey().equals("readside cpu-s per 1000")) {
-                ratio = String.format(Locale.ROOT, "%.2f",
-                        median("readside cpu-s per 1000") / median("limit cpu-s per 1000"));
-            } else if (figure.getKey().equals("GET /orders/{id} requests/s")) {
-                ratio = String.format(Locale.ROOT, "%.2f (of pgbench)",
-                        median("GET /orders/{id} requests/s") / median("pgbench select-only tps"));
-            }
+            String ratio = switch (figure.getKey()) {
+                case "readside records/s", "readside cpu-s per 1000", "readside peak rss MiB" -> {
+                    String what = figure.getKey().substring("readside ".length());
+                    yield String.join(", ", java.util.stream.Stream.of(
+                            ratio(figure.getKey(), "loop A " + what, "loop A"),
+                            ratio(figure.getKey(), "loop B " + what, "loop B")).filter(r -> !r.isEmpty()).toList());
+                }
+                case "GET /orders/{id} requests/s" -> ratio(figure.getKey(), "pgbench select-only tps", "pgbench");
+                default -> "";
+            };
             List<Double> values = figure.getValue();
             out.append(String.format(Locale.ROOT, "| %s | %s [%s - %s] | %s |%n", figure.getKey(),
                     format(median(figure.getKey())), format(Collections.min(values)), format(Collections.max(values)),
                     ratio));
+        }
+        for (Map.Entry<String, String> profile : profiles.entrySet()) {
+            if (!profile.getKey().endsWith(", run " + runs)) {
+                continue; // the last run's only; each run's is in target/bench/*.md
+            }
+            out.append("\n### Flight recording: ").append(profile.getKey()).append("\n\n").append(profile.getValue());
         }
         System.out.println();
         System.out.println(out);
         Files.writeString(WORK.resolve("results.md"), out);
     }
 
+    /** "0.50 × loop A", or "" when either figure was not measured. */
+    private String ratio(String figure, String of, String name) {
+        if (!figures.containsKey(figure) || !figures.containsKey(of)) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%.2f × %s", median(figure) / median(of), name);
+    }
+
     private static String format(double value) {
-        return value >= 100 ? String.format(Locale.ROOT, "%,.0f", value) : String.format(Locale.ROOT, "%.2f", value);
+        if (value >= 100 || value == Math.rint(value)) {
+            return String.format(Locale.ROOT, "%,.0f", value);
+        }
+        return String.format(Locale.ROOT, value < 1 ? "%.3f" : "%.2f", value);
     }
 
     private void add(String figure, double value) {

@@ -90,6 +90,7 @@ public final class LimitPipeline {
             SELECT kafka_partition, stream_time FROM projection_positions WHERE consumer_group = ? AND topic = ?""";
 
     public static void main(String[] args) throws Exception {
+        BenchLogging.info();
         String bootstrap = args[0];
         String topic = args[4];
         String group = args[5];
