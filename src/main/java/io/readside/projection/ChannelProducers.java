@@ -14,6 +14,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.config.Config;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaProducer;
@@ -67,11 +69,14 @@ public class ChannelProducers {
                     acknowledged.complete(null);
                 }
             };
-            return producer.runOnSendingThread(kafkaProducer -> {
+            // the acknowledgements come on the producer's network thread: the caller's work goes on where it began
+            Context caller = Vertx.currentContext();
+            Uni<Void> sent = producer.runOnSendingThread(kafkaProducer -> {
                 for (Keyed<V> record : records) {
                     kafkaProducer.send(new ProducerRecord<>(topic, record.key(), record.value()), callback);
                 }
             }).chain(() -> Uni.createFrom().completionStage(acknowledged));
+            return caller == null ? sent : sent.emitOn(task -> caller.runOnContext(ignored -> task.run()));
         });
     }
 }
