@@ -105,7 +105,7 @@ public final class LimitPipeline {
                         ConsumerConfig.GROUP_ID_CONFIG, group,
                         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500),
+                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), // as Readside's orders channel (max.poll.records)
                         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             db.setAutoCommit(false);
             consumer.subscribe(List.of(topic));

@@ -196,7 +196,7 @@ public final class SameWorkPipeline {
                         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500),
+                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), // as Readside's orders channel (max.poll.records)
                         new ByteArrayDeserializer(), new ByteArrayDeserializer());
                 // the settings of Readside's outgoing channels: acks=all, idempotent, lz4, no linger
                 KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
