@@ -87,11 +87,11 @@ public final class SameWorkPipeline {
                                             AS f(kafka_partition, first_offset)
                                          WHERE f.kafka_partition = p.kafka_partition)
             RETURNING kafka_partition, stream_time""";
-    /** OrdersProjector.LOCK_ORDER_IDS. */
+    /** OrderTable.LOCK_ORDER_IDS. */
     private static final String LOCK_ORDER_IDS = """
             SELECT pg_advisory_xact_lock(?, k)
               FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest(?::text[]) AS id ORDER BY k) AS ids""";
-    /** OrdersProjector.PREVIOUS_VERSIONS. */
+    /** OrderTable.PREVIOUS_VERSIONS, with RevenueByCategory.PREVIOUS_CONTRIBUTIONS joined. */
     private static final String PREVIOUS_VERSIONS = """
             SELECT o.order_id, o.user_id, o.category, o.total, o.item_count, o.created_at,
                    c.category AS window_category, c.window_start, c.amount AS window_amount
@@ -99,7 +99,7 @@ public final class SameWorkPipeline {
              WHERE o.order_id = ANY(?)
              ORDER BY o.order_id
                FOR UPDATE OF o""";
-    /** OrdersProjector.UPSERT_ALL (with REPLACE_VERSION). */
+    /** OrderTable.UPSERT_ALL. */
     private static final String UPSERT_ALL = """
             INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
                                      source_partition, source_offset, payment_requested_at, status_changed_at)
@@ -506,7 +506,7 @@ public final class SameWorkPipeline {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    /** OrdersProjector.RevenueUpdate as the service writes it; the revenue is a string. */
+    /** RevenueByCategory.RevenueUpdate as the service writes it; the revenue is a string. */
     private static byte[] revenueUpdate(String category, Instant start, Instant end, BigDecimal revenue, int count) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);
         try (JsonGenerator json = JSON.createGenerator(out)) {

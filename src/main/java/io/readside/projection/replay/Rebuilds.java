@@ -25,7 +25,6 @@ import org.jboss.logging.Logger;
 import io.readside.projection.AdvisoryLocks;
 import io.readside.projection.LogGuard;
 import io.readside.projection.Projector;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
