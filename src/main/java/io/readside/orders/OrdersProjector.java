@@ -146,13 +146,18 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
         });
     }
 
-    /** Redelivered records that are still their order's latest version are published again (see the class). */
+    /**
+     * Redelivered records that are still their order's latest version are published again (see the class): an
+     * order's row names the record it was last written from, which may be followed by identical copies in the same
+     * redelivery. The read models are given every redelivered version of those orders (revenue publishes again each
+     * window any of them moved).
+     */
     @Override
     public Uni<Committed> republish(List<Batch.Input<OrdersTopicEvent>> redelivered) {
-        Map<String, Batch.Input<OrdersTopicEvent>> byOrder = new LinkedHashMap<>();
+        Map<String, List<Batch.Input<OrdersTopicEvent>>> byOrder = new LinkedHashMap<>();
         for (Batch.Input<OrdersTopicEvent> input : redelivered) {
             if (input.event() instanceof OrderEvent order) {
-                byOrder.put(order.orderId(), input);
+                byOrder.computeIfAbsent(order.orderId(), id -> new ArrayList<>()).add(input);
             }
         }
         if (byOrder.isEmpty()) {
@@ -160,20 +165,22 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
         }
         return OrderTable.latest(pool, byOrder.keySet().toArray(new String[0])).flatMap(rows -> {
             List<ChannelProducers.Keyed<byte[]>> again = new ArrayList<>();
-            List<OrderEvent> latest = new ArrayList<>();
+            List<OrderEvent> versions = new ArrayList<>();
             for (Row row : rows) {
-                Batch.Input<OrdersTopicEvent> input = byOrder.get(row.getString("order_id"));
-                if (row.getInteger("source_partition") != input.partition()
-                        || row.getLong("source_offset") != input.offset()) {
-                    continue; // superseded (or an identical copy): nothing to publish again
-                }
-                OrderEvent order = (OrderEvent) input.event();
-                latest.add(order);
-                again.add(processed(order, row.getOffsetDateTime("processed_at").toInstant()));
+                List<Batch.Input<OrdersTopicEvent>> inputs = byOrder.get(row.getString("order_id"));
+                for (Batch.Input<OrdersTopicEvent> input : inputs) {
+                    if (row.getInteger("source_partition") == input.partition()
+                            && row.getLong("source_offset") == input.offset()) {
+                        again.add(processed((OrderEvent) input.event(),
+                                row.getOffsetDateTime("processed_at").toInstant()));
+                        inputs.forEach(each -> versions.add((OrderEvent) each.event()));
+                        break;
+                    }
+                } // none: superseded by a later record, which published it
             }
             Committed published = Committed.sending(List.of(send(again)));
-            return latest.isEmpty() ? Uni.createFrom().item(published)
-                    : inOrder(readModels, model -> model.republish(latest)).map(published::and);
+            return versions.isEmpty() ? Uni.createFrom().item(published)
+                    : inOrder(readModels, model -> model.republish(versions)).map(published::and);
         });
     }
 

@@ -31,8 +31,11 @@ public interface OrdersReadModel {
      */
     Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch);
 
-    /** Orders whose latest version was delivered again: publish again what a crash may have kept from the broker. */
-    default Uni<Committed> republish(List<OrderEvent> latest) {
+    /**
+     * Orders whose latest version was delivered again, with every version of them in that redelivery (offset order):
+     * publish again what a crash between the commit and the broker may have kept from it.
+     */
+    default Uni<Committed> republish(List<OrderEvent> redelivered) {
         return Uni.createFrom().item(Committed.NOTHING);
     }
 

@@ -76,12 +76,19 @@ public class RevenueByCategory implements OrdersReadModel {
                     order_count = w.order_count + EXCLUDED.order_count
             RETURNING category, window_start, window_end, revenue, order_count""";
 
-    /** For orders delivered again: the window each one's revenue is in now. */
+    /**
+     * For orders delivered again: the window each one's revenue is in now, and each window one of the redelivered
+     * versions would be in (a correction took the order out of one of those).
+     */
     static final String WINDOWS_OF = """
-            SELECT DISTINCT w.category, w.window_start, w.window_end, w.revenue, w.order_count
-              FROM revenue_contributions c
-              JOIN revenue_windows w ON w.category = c.category AND w.window_start = c.window_start
-             WHERE c.order_id = ANY($1)""";
+            SELECT w.category, w.window_start, w.window_end, w.revenue, w.order_count
+              FROM revenue_windows w
+             WHERE (w.category, w.window_start) IN (
+                       SELECT c.category, c.window_start FROM revenue_contributions c WHERE c.order_id = ANY($1)
+                       UNION
+                       SELECT v.category, v.window_start FROM unnest($2::text[], $3::timestamptz[])
+                                                          AS v(category, window_start))
+             ORDER BY w.category, w.window_start""";
 
     @Inject
     Pool pool;
@@ -157,9 +164,12 @@ public class RevenueByCategory implements OrdersReadModel {
     }
 
     @Override
-    public Uni<Committed> republish(List<OrderEvent> latest) {
-        String[] ids = latest.stream().map(OrderEvent::orderId).toArray(String[]::new);
-        return pool.preparedQuery(WINDOWS_OF).execute(Tuple.of(ids)).map(rows -> {
+    public Uni<Committed> republish(List<OrderEvent> redelivered) {
+        String[] ids = redelivered.stream().map(OrderEvent::orderId).distinct().toArray(String[]::new);
+        String[] categories = redelivered.stream().map(OrderEvent::category).toArray(String[]::new);
+        OffsetDateTime[] starts = redelivered.stream()
+                .map(order -> utc(windows.windowStart(order.createdAt()))).toArray(OffsetDateTime[]::new);
+        return pool.preparedQuery(WINDOWS_OF).execute(Tuple.of(ids, categories, starts)).map(rows -> {
             List<WindowState> states = new ArrayList<>();
             rows.forEach(row -> states.add(WindowState.of(row)));
             return Committed.sending(List.of(send(states)));

@@ -23,6 +23,15 @@ import io.vertx.mutiny.sqlclient.Tuple;
 class ShadowSchema {
 
     static final String HOLD_LIVE_POSITIONS = Rebuilds.LIVE_POSITIONS + " FOR UPDATE";
+    /**
+     * A position row (next offset 0: nothing applied, as no row) for each partition that has none yet, inserted by
+     * the switch's transaction so that it holds those partitions' writers too: a writer's claim of a partition without
+     * a row would otherwise insert one, not wait, and apply its records to the table the switch moves away.
+     */
+    static final String ROWS_FOR_EVERY_PARTITION = """
+            INSERT INTO projection_positions (consumer_group, topic, kafka_partition, next_offset, updated_at)
+            SELECT $1, $2, p, 0, now() FROM unnest($3::int[]) AS p
+            ON CONFLICT (consumer_group, topic, kafka_partition) DO NOTHING""";
     static final String SHADOW_POSITIONS = """
             SELECT kafka_partition, next_offset FROM readside_rebuild.projection_positions
              WHERE consumer_group = $1 AND topic = $2""";
@@ -67,6 +76,8 @@ class ShadowSchema {
             Transaction tx = conn.begin().await().indefinitely();
             long held = System.nanoTime();
             try {
+                conn.preparedQuery(ROWS_FOR_EVERY_PARTITION).execute(Tuple.of(model.group(), model.topic(),
+                        run.logStarts.keySet().toArray(new Integer[0]))).await().indefinitely();
                 Map<Integer, Long> live = Rebuilds.positions(conn, HOLD_LIVE_POSITIONS, model);
                 run.live = live;
                 catchUp.accept(live);
