@@ -24,11 +24,12 @@ public final class Positions {
         static final Position NONE = new Position(0, null);
     }
 
-    /** Locks the partitions' position rows for the transaction (rows not there yet are claimed by insert). */
-    static final String LOCK = """
+    static final String READ = """
             SELECT kafka_partition, next_offset, stream_time FROM projection_positions
-             WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = ANY($3)
-               FOR UPDATE""";
+             WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = ANY($3)""";
+
+    /** Locks the partitions' position rows for the transaction (rows not there yet are claimed by insert). */
+    static final String LOCK = READ + "\n   FOR UPDATE";
 
     /**
      * Takes, for each partition, the offsets {@code first..next-1} for this transaction, provided nothing at or after
@@ -66,7 +67,18 @@ public final class Positions {
     /** The partitions' positions, locked until the transaction ends (absent: none applied yet). */
     static Uni<Map<Integer, Position>> lock(SqlConnection conn, String group, String topic,
             Collection<Integer> partitions) {
-        return conn.preparedQuery(LOCK).execute(Tuple.of(group, topic, partitions.toArray(new Integer[0])))
+        return read(conn, LOCK, group, topic, partitions);
+    }
+
+    /** The partitions' positions as committed now, not locked (absent: none applied yet). */
+    static Uni<Map<Integer, Position>> read(io.vertx.mutiny.sqlclient.SqlClient client, String group, String topic,
+            Collection<Integer> partitions) {
+        return read(client, READ, group, topic, partitions);
+    }
+
+    private static Uni<Map<Integer, Position>> read(io.vertx.mutiny.sqlclient.SqlClient client, String sql,
+            String group, String topic, Collection<Integer> partitions) {
+        return client.preparedQuery(sql).execute(Tuple.of(group, topic, partitions.toArray(new Integer[0])))
                 .map(rows -> {
                     Map<Integer, Position> positions = new HashMap<>();
                     rows.forEach(row -> {

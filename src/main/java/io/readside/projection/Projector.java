@@ -158,7 +158,17 @@ public class Projector {
         guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
         long start = System.nanoTime();
         List<Parsed<E>> parsed = Parsed.all(log, records, refused);
-        return spans.transaction(span, log.channel() + " transaction", () -> pool.withTransaction(conn -> Positions
+        // dead letters (and the broker's word on redeliveries) before the transaction: a slow broker must not keep
+        // the position rows locked (a rebuild's switch and accept-new-log wait on them); the transaction repeats the
+        // sort and sends only what this missed (a position that moved meanwhile)
+        Uni<Void> before = parsed.stream().noneMatch(each -> each.invalid() != null) ? Uni.createFrom().voidItem()
+                : Positions.read(pool, log.group(), topic, partitions(records)).flatMap(stored -> {
+                    Sorted<E> sorted = new Sorted<>(log, parsed, stored);
+                    Uni<Void> confirmed = sorted.redelivered.isEmpty() ? Uni.createFrom().voidItem()
+                            : guard.confirm(topic);
+                    return confirmed.chain(() -> sendDeadLetters(log, sorted, deadLettered));
+                });
+        return before.chain(() -> spans.transaction(span, log.channel() + " transaction", () -> pool.withTransaction(conn -> Positions
                 .lock(conn, log.group(), topic, partitions(records))
                 .flatMap(stored -> {
                     Sorted<E> sorted = new Sorted<>(log, parsed, stored);
@@ -169,7 +179,7 @@ public class Projector {
                             .chain(() -> write(conn, log, topic, sorted, true, TraceHeaders.of(span)))
                             .call(() -> setAside(conn, log, sorted, deadLettered))
                             .map(committed -> new Done<>(sorted, committed));
-                })))
+                }))))
                 .map(done -> {
                     Sorted<E> sorted = done.sorted();
                     metrics.counted(log.channel(), Outcome.APPLIED, sorted.validRecords(), start);
