@@ -86,11 +86,6 @@ public class Projector {
     /** Per batch channel: the publication of its latest poll (each one starts when the one before it is done). */
     private final Map<String, CompletableFuture<Void>> published = new ConcurrentHashMap<>();
 
-    /** A poll of a batch channel; completes when its records are committed and published. */
-    public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecords<byte[], byte[]> polled) {
-        return commit(log, inOrder(polled)).flatMap(publication -> publication);
-    }
-
     /** A single record: a batch of one; completes when it is committed and what it changed published. */
     public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecord<byte[], byte[]> record) {
         return commit(log, List.of(record)).flatMap(publication -> publication);
