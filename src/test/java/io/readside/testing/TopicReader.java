@@ -37,6 +37,17 @@ public final class TopicReader {
         }
     }
 
+    /** As {@link #readAll}, keys and values as bytes (as sent), records of up to 2 MiB. */
+    public static List<ConsumerRecord<byte[], byte[]>> readAllRaw(String bootstrapServers, String topic) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * 1024 * 1024),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            return read(consumer, topic, 0, Long.MAX_VALUE);
+        }
+    }
+
     /** How many partitions the topic has. */
     public static int partitions(String bootstrapServers, String topic) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
@@ -72,14 +83,14 @@ public final class TopicReader {
         }
     }
 
-    private static <V> List<ConsumerRecord<String, V>> read(KafkaConsumer<String, V> consumer, String topic,
+    private static <K, V> List<ConsumerRecord<K, V>> read(KafkaConsumer<K, V> consumer, String topic,
             long from, long to) {
         List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                 .map(info -> new TopicPartition(topic, info.partition())).toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-        List<ConsumerRecord<String, V>> records = new ArrayList<>();
+        List<ConsumerRecord<K, V>> records = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))
                 && System.nanoTime() < deadline) {
