@@ -58,16 +58,6 @@ public final class LimitPipeline {
                     item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
                     processed_at = EXCLUDED.processed_at, source_partition = EXCLUDED.source_partition,
                     source_offset = EXCLUDED.source_offset""";
-    /** Each changed order's revenue contribution (a null category: it counts nowhere, the row goes). */
-    private static final String CONTRIBUTIONS = """
-            WITH r AS (SELECT * FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::numeric[])
-                                 AS r(order_id, category, window_start, amount)),
-                 gone AS (DELETE FROM revenue_contributions c USING r
-                           WHERE c.order_id = r.order_id AND r.category IS NULL)
-            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount)
-            SELECT order_id, category, window_start, amount FROM r WHERE category IS NOT NULL
-            ON CONFLICT (order_id) DO UPDATE
-                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount""";
     private static final String TOTALS = """
             INSERT INTO user_order_totals AS t (user_id, order_count, total_spent)
             SELECT * FROM unnest(?::bigint[], ?::int[], ?::numeric[])
@@ -217,7 +207,7 @@ public final class LimitPipeline {
         String[] types = { "text", "bigint", "text", "numeric", "int4", "timestamptz", "timestamptz", "int4",
                 "bigint" };
         execute(db, ORDERS, o, types);
-        execute(db, CONTRIBUTIONS, c, new String[] { "text", "text", "timestamptz", "numeric" });
+        execute(db, BenchFold.CONTRIBUTIONS, c, new String[] { "text", "text", "timestamptz", "numeric" });
         int u = batch.userDeltas.size();
         Object[][] t = new Object[3][u];
         i = 0;

@@ -115,16 +115,6 @@ public final class SameWorkPipeline {
                     item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
                     processed_at = EXCLUDED.processed_at, source_partition = EXCLUDED.source_partition,
                     source_offset = EXCLUDED.source_offset""";
-    /** Each changed order's revenue contribution, RevenueByCategory's state (a null category: the row goes). */
-    private static final String CONTRIBUTIONS = """
-            WITH r AS (SELECT * FROM unnest(?::text[], ?::text[], ?::timestamptz[], ?::numeric[])
-                                 AS r(order_id, category, window_start, amount)),
-                 gone AS (DELETE FROM revenue_contributions c USING r
-                           WHERE c.order_id = r.order_id AND r.category IS NULL)
-            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount)
-            SELECT order_id, category, window_start, amount FROM r WHERE category IS NOT NULL
-            ON CONFLICT (order_id) DO UPDATE
-                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount""";
     /** Outbox.ADD_ALL, returning the ids (the relay reads them back instead; this loop publishes them itself). */
     private static final String OUTBOX_ADD_ALL = """
             INSERT INTO outbox (topic, message_key, event_type, payload, trace_context)
@@ -332,7 +322,7 @@ public final class SameWorkPipeline {
             counted[3][i] = row.windowAmount();
         }
         execute(UPSERT_ALL, c, "text", "int8", "text", "text", "int4", "timestamptz", "timestamptz", "int4", "int8");
-        execute(CONTRIBUTIONS, counted, "text", "text", "timestamptz", "numeric");
+        execute(BenchFold.CONTRIBUTIONS, counted, "text", "text", "timestamptz", "numeric");
     }
 
     /** PaymentSaga.requestPayments: a payment.requested command per new order, in the outbox. */
