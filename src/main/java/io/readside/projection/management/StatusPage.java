@@ -5,6 +5,8 @@ import java.util.Locale;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+
+import io.readside.projection.outbox.ParkedOutputs;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 
@@ -26,6 +28,8 @@ import io.smallrye.health.SmallRyeHealthReporter;
 @ApplicationScoped
 public class StatusPage {
 
+    @Inject
+    ParkedOutputs parked;
     @Inject
     LagMonitor monitor;
     @Inject
@@ -63,11 +67,19 @@ public class StatusPage {
                 .append("). <code>POST /admin/topics/").append(esc(topic))
                 .append("/accept-new-log</code> accepts the new log.</p>\n"));
 
+        parked.latest().forEach(waiting -> html.append("<p class=down><b>").append(waiting.waiting())
+                .append(" records for topic ").append(esc(waiting.topic()))
+                .append(" were refused by the broker for good and are parked</b> (oldest ")
+                .append(esc(String.valueOf(waiting.oldest()))).append("; last reason: ")
+                .append(esc(waiting.lastReason())).append("). <code>GET /admin/parked-outputs</code> lists them, "
+                        + "<code>POST /admin/parked-outputs/resend</code> re-sends them once the topic is fixed.</p>\n"));
+
         html.append("<h2>Health</h2>\n<table><tr><th class=l>check</th><th class=l>kind</th><th class=l>status</th>"
                 + "<th class=l>details</th></tr>\n");
         appendHealth(html, "liveness", health.getLiveness());
         appendHealth(html, "readiness", health.getReadiness());
         appendHealth(html, "startup", health.getStartup());
+        appendHealth(html, "wellness", health.getWellness());
         html.append("</table>\n");
 
         html.append("<h2>Consumer lag</h2>\n<p>total <b>").append(lag.totalLagRecords())
