@@ -21,8 +21,10 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.management.ManagementRoutes;
 import io.readside.projection.replay.Rebuilds.State;
 import io.readside.testing.GuideEvents;
+import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
 import io.vertx.mutiny.core.Vertx;
@@ -34,7 +36,8 @@ import io.vertx.pgclient.PgConnectOptions;
 
 /**
  * Any replica answers for the cluster: the status of a rebuild lives in PostgreSQL, so an instance that did not run
- * it (another replica, or the same one after a restart) answers with its progress; and a rebuild whose instance died
+ * it (another replica, or the same one after a restart) answers with its progress, on the admin API and on the status
+ * page; and a rebuild whose instance died
  * (its session, and with it the one-rebuild lock, gone) reads as abandoned, not as running for ever. "Another
  * replica" here is a PostgreSQL session of its own that takes the rebuild lock and writes its run with the same
  * writer the runner uses; its crash is that session closing.
@@ -105,6 +108,8 @@ class RebuildStatusOnEveryReplicaTest {
                     .body("error", nullValue());
             given().post("/admin/rebuilds/users").then().statusCode(409)
                     .body("detail", containsString("running on another instance"));
+            Management.given().get(ManagementRoutes.STATUS).then().statusCode(200)
+                    .body(containsString("<td class=l>replica-b (pid 7)</td>"));
         } finally {
             otherReplica.close().await().atMost(Duration.ofSeconds(30)); // the replica dies: its session ends
         }
@@ -115,6 +120,8 @@ class RebuildStatusOnEveryReplicaTest {
                 .body("error", containsString("abandoned in state REPLAYING"))
                 .body("error", containsString("replica-b (pid 7)"))
                 .body("replayed_records", equalTo(1234)));
+        Management.given().get(ManagementRoutes.STATUS).then().statusCode(200)
+                .body(containsString("FAILED (abandoned)"));
         // nothing holds the lock any more: a new rebuild may start, and replaces the abandoned one
         given().post("/admin/rebuilds/users").then().statusCode(202);
         awaitEnded("users");
