@@ -134,12 +134,12 @@ class RebuildRunner {
 
     /** Writes the run's status now (a state change), on the recorder's thread; waits at most a bounded time. */
     private void record(Run run) {
-        Future<?> written = recorder.submit(() -> write(run));
         try {
+            Future<?> written = recorder.submit(() -> write(run));
             written.get(RebuildStatuses.CALL_TIMEOUT.toMillis() + 1_000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (Exception e) {
+        } catch (Exception e) { // also the recorder stopped (shutting down): a reader then sees it abandoned
             LOG.warnf("the status of the rebuild of %s (%s) could not be written: %s", run.model.readModel(),
                     run.state, e);
         }
