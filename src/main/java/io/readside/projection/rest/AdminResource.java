@@ -71,12 +71,13 @@ public class AdminResource {
         }
     }
 
+    /** The latest rebuild of a read model, whichever instance runs or ran it (kept in PostgreSQL). */
     @GET
     @Path("/rebuilds/{readModel}")
     public RebuildStatus rebuildStatus(@PathParam("readModel") String readModel) {
         known(readModel);
         return rebuilds.status(readModel).orElseThrow(() -> ProblemException.notFound(
-                "no rebuild of " + Quote.of(readModel) + " has run on this instance since it started"));
+                "no rebuild of " + Quote.of(readModel) + " has been started"));
     }
 
     public record Redrove(String topic, String deadLetterTopic, int partition, long from, long to,
