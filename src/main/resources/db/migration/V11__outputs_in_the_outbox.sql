@@ -1,11 +1,11 @@
 -- Everything Readside publishes is decided in the transaction that applies its input (issue 21): the engine writes
 -- a poll's outputs as one outbox row per topic (column records: the poll's records for that topic, in commit order,
--- encoded by OutboxRecords), and the one relay per cluster publishes the rows in id order. A row holds either one
--- message (payload, message_key: commands and saga requests, as before) or a batch of records.
+-- encoded by OutboxRecords, at most 4 MiB a row), and the one relay per cluster publishes the rows in id order. A row
+-- holds either one message (payload, message_key: commands and saga requests, as before) or a batch of records
+-- (event_type 'records'; 'resent' for parked records an operator re-sent).
 ALTER TABLE outbox ALTER COLUMN message_key DROP NOT NULL;
 ALTER TABLE outbox ALTER COLUMN payload DROP NOT NULL;
 ALTER TABLE outbox ADD COLUMN records bytea;
-ALTER TABLE outbox ADD COLUMN record_count integer;  -- how many records: a relay batch is bounded by their sum
 ALTER TABLE outbox ADD CONSTRAINT outbox_message_or_records CHECK ((payload IS NULL) <> (records IS NULL));
 
 -- A window's revision: 1 when the row is made, +1 at every change. Published with the window's state, so that a
@@ -19,6 +19,7 @@ ALTER TABLE revenue_windows ADD COLUMN revision bigint NOT NULL DEFAULT 1;
 CREATE TABLE parked_outputs (
     id            bigserial   PRIMARY KEY,
     outbox_id     bigint      NOT NULL,
+    record_index  integer     NOT NULL,    -- its place in the outbox row's records (-1: the whole row, unreadable)
     topic         text        NOT NULL,
     message_key   bytea,
     entity        bytea,        -- whose state the record carries (a window: category@start); null: the key's
@@ -29,3 +30,8 @@ CREATE TABLE parked_outputs (
     resent_at     timestamptz
 );
 CREATE INDEX parked_outputs_waiting ON parked_outputs (topic, id) WHERE resent_at IS NULL;
+-- a batch published again after a crash parks nothing twice
+CREATE UNIQUE INDEX parked_outputs_once ON parked_outputs (outbox_id, record_index);
+-- the relay marks superseded the waiting records of the entities it publishes
+CREATE INDEX parked_outputs_supersedable ON parked_outputs (topic, (coalesce(entity, message_key)))
+    WHERE resent_at IS NULL AND superseded_at IS NULL;

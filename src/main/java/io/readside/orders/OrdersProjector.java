@@ -129,8 +129,8 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
             if (folded.changes().isEmpty()) {
                 return Uni.createFrom().item(Committed.NOTHING);
             }
-            Committed published = batch.live() ? Committed.publishing(folded.changes().stream()
-                    .map(change -> processed(change.after(), change.processedAt())).toList()) : Committed.NOTHING;
+            Committed published = Committed.publishing(folded.changes().stream()
+                    .map(change -> processed(change.after(), change.processedAt())).toList());
             return OrderTable.upsert(conn, folded.rows().values())
                     .chain(() -> inOrder(readModels, model -> model.apply(conn, folded.changes(), batch)))
                     .map(published::and);

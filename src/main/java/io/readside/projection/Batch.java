@@ -12,7 +12,7 @@ import io.readside.projection.tracing.TraceHeaders;
  *
  * @param inputs the events with their records and stream time
  * @param live false in a rebuild's replay: no order locks are needed (the shadow has one writer) and nothing is
- *        published or requested of other services
+ *        requested of other services (what the read models publish is dropped by the engine)
  * @param processedAt when the batch was folded (microseconds), the {@code processed_at} of what it changes
  * @param trace the trace context the batch's writes carry on (null: none)
  */

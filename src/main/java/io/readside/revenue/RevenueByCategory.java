@@ -30,6 +30,7 @@ import io.readside.orders.OrdersReadModel;
 import io.readside.projection.Batch;
 import io.readside.projection.Committed;
 import io.readside.projection.Output;
+import io.readside.projection.outbox.Outbox;
 import io.readside.revenue.RevenueWindows.Contribution;
 import io.readside.revenue.RevenueWindows.Delta;
 import io.smallrye.mutiny.Uni;
@@ -74,11 +75,28 @@ public class RevenueByCategory implements OrdersReadModel {
                     revision = w.revision + 1
             RETURNING category, window_start, window_end, revenue, order_count, revision""";
 
-    /** A rebuilt window never goes below the revision its consumers have seen (its next change publishes above it). */
+    /**
+     * A rebuild's switch: a rebuilt window the rebuild left as it was keeps the revision its consumers have seen; one
+     * the rebuild changed goes one above it and is published (with the windows the live table did not have), in the
+     * switch's transaction.
+     */
     static final String KEEP_REVISIONS = """
-            UPDATE %2$s.revenue_windows r SET revision = GREATEST(r.revision, l.revision)
+            UPDATE %2$s.revenue_windows r SET revision = l.revision
               FROM %1$s.revenue_windows l
-             WHERE l.category = r.category AND l.window_start = r.window_start""";
+             WHERE l.category = r.category AND l.window_start = r.window_start AND r.revision <> l.revision
+               AND r.revenue = l.revenue AND r.order_count = l.order_count""";
+    static final String CHANGED_BY_THE_REBUILD = """
+            UPDATE %2$s.revenue_windows r SET revision = l.revision + 1
+              FROM %1$s.revenue_windows l
+             WHERE l.category = r.category AND l.window_start = r.window_start
+               AND (r.revenue <> l.revenue OR r.order_count <> l.order_count)
+            RETURNING r.category, r.window_start, r.window_end, r.revenue, r.order_count, r.revision""";
+    static final String NEW_IN_THE_REBUILD = """
+            SELECT r.category, r.window_start, r.window_end, r.revenue, r.order_count, r.revision
+              FROM %2$s.revenue_windows r
+             WHERE NOT EXISTS (SELECT 1 FROM %1$s.revenue_windows l
+                                WHERE l.category = r.category AND l.window_start = r.window_start)
+             ORDER BY r.category, r.window_start"""; 
 
     @Inject
     MeterRegistry registry;
@@ -147,13 +165,19 @@ public class RevenueByCategory implements OrdersReadModel {
             return saveContributions(conn, folded.counted())
                     .chain(() -> addToWindows(conn, folded.deltas().values()))
                     .map(states -> new Committed(folded.late().isEmpty() ? List.of() : List.of(() -> countLate(folded.late())),
-                            batch.live() ? published(states) : List.of()));
+                            published(states)));
         });
     }
 
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
-        return conn.query(KEEP_REVISIONS.formatted(live, rebuilt)).execute().replaceWithVoid();
+        List<WindowState> changed = new ArrayList<>();
+        return conn.query(KEEP_REVISIONS.formatted(live, rebuilt)).execute()
+                .chain(() -> conn.query(CHANGED_BY_THE_REBUILD.formatted(live, rebuilt)).execute())
+                .invoke(rows -> rows.forEach(row -> changed.add(WindowState.of(row))))
+                .chain(() -> conn.query(NEW_IN_THE_REBUILD.formatted(live, rebuilt)).execute())
+                .invoke(rows -> rows.forEach(row -> changed.add(WindowState.of(row))))
+                .chain(() -> Outbox.addRecords(conn, published(changed), null));
     }
 
     private Uni<Void> saveContributions(SqlConnection conn, Map<String, Contribution> counted) {

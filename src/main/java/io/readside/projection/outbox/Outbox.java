@@ -31,32 +31,47 @@ public final class Outbox {
              ORDER BY r.n""";
 
     static final String ADD_RECORDS = """
-            INSERT INTO outbox (topic, event_type, records, record_count, trace_context)
-            SELECT r.topic, 'records', r.records, r.record_count, $4
-              FROM unnest($1::text[], $2::bytea[], $3::int[]) WITH ORDINALITY AS r(topic, records, record_count, n)
+            INSERT INTO outbox (topic, event_type, records, trace_context)
+            SELECT r.topic, $3, r.records, $4
+              FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS r(topic, records, n)
              ORDER BY r.n""";
+
+    /** A row of records: a projection's outputs. */
+    static final String RECORDS = "records";
+    /** A row of records re-sent by an operator (parked before): they supersede no parked record. */
+    static final String RESENT = "resent";
+    /** A row of records holds at most this many bytes (past its first record): the relay reads rows whole. */
+    static final int MAX_ROW_BYTES = 4 << 20;
 
     private Outbox() {
     }
 
     /**
      * What a transaction publishes ({@code outputs}, in order): one row per topic, in the order of each topic's first
-     * output, written in {@code trace} (null for none). The caller's locks decide the order between transactions: a
-     * row is written after every lock its transaction takes on what it publishes, so for one key a later commit
-     * always has a higher id.
+     * output (split into rows of at most {@value #MAX_ROW_BYTES} bytes, in order), written in {@code trace} (null for
+     * none). The caller's locks decide the order between transactions: a row is written after every lock its
+     * transaction takes on what it publishes, so for one key a later commit always has a higher id.
      */
     public static Uni<Void> addRecords(SqlConnection conn, List<Output> outputs, TraceHeaders trace) {
+        return addRecords(conn, outputs, trace, RECORDS);
+    }
+
+    static Uni<Void> addRecords(SqlConnection conn, List<Output> outputs, TraceHeaders trace, String type) {
         if (outputs.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         Map<String, List<Output>> byTopic = new LinkedHashMap<>();
         outputs.forEach(output -> byTopic.computeIfAbsent(output.topic(), t -> new ArrayList<>()).add(output));
-        String[] topics = byTopic.keySet().toArray(new String[0]);
-        Buffer[] records = byTopic.values().stream().map(OutboxRecords::encode).map(Buffer::buffer)
-                .toArray(Buffer[]::new);
-        Integer[] counts = byTopic.values().stream().map(List::size).toArray(Integer[]::new);
-        return conn.preparedQuery(ADD_RECORDS).execute(Tuple.of(topics, records, counts, json(trace)))
-                .replaceWithVoid();
+        List<String> topics = new ArrayList<>();
+        List<Buffer> rows = new ArrayList<>();
+        byTopic.forEach((topic, ofTopic) -> {
+            for (List<Output> row : OutboxRecords.rows(ofTopic, MAX_ROW_BYTES)) {
+                topics.add(topic);
+                rows.add(Buffer.buffer(OutboxRecords.encode(row)));
+            }
+        });
+        return conn.preparedQuery(ADD_RECORDS).execute(Tuple.of(topics.toArray(new String[0]),
+                rows.toArray(new Buffer[0]), type, json(trace))).replaceWithVoid();
     }
 
     /**

@@ -48,38 +48,50 @@ final class OutboxPublisher {
 
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
 
-    private final KafkaProducer<byte[], byte[]> producer;
-    private final KafkaProducer<byte[], byte[]> oneByOne;
-    private final RelaySends sends;
+    private final String bootstrapServers;
+    private final BooleanSupplier running;
+    private KafkaProducer<byte[], byte[]> producer;
+    private KafkaProducer<byte[], byte[]> oneByOne;
+    private RelaySends sends;
     private final BatchSpans spans;
     private final MeterRegistry registry;
     private final int batchSize;
-    private final int batchRecords;
+    private final int batchBytes;
     /** Fault injection for the delivery tests only: halt the JVM once this many rows are on the broker, unmarked. */
     private final Optional<Long> haltAfter;
-    private final AtomicLong oldestUnpublishedMillis = new AtomicLong();
     private final Counter published;
     private final Timer delay;
     private volatile long batchAwaitingBroker;
     private long publishedTotal;
 
     OutboxPublisher(String bootstrapServers, MeterRegistry registry, BatchSpans spans, int batchSize,
-            int batchRecords, BooleanSupplier running, Optional<Long> haltAfter) {
+            int batchBytes, BooleanSupplier running, Optional<Long> haltAfter) {
+        this.bootstrapServers = bootstrapServers;
+        this.running = running;
         this.spans = spans;
         this.registry = registry;
         this.batchSize = batchSize;
-        this.batchRecords = batchRecords;
+        this.batchBytes = batchBytes;
         this.haltAfter = haltAfter;
         published = Counter.builder("readside.outbox.published").description("Outbox rows published")
                 .register(registry);
         delay = Timer.builder("readside.outbox.delay")
                 .description("From an outbox row's commit to the broker's acknowledgement")
                 .publishPercentileHistogram().register(registry);
-        Gauge.builder("readside.outbox.oldest.unpublished.seconds", oldestUnpublishedMillis, ms -> ms.get() / 1000.0)
-                .description("Age of the oldest outbox row not yet published (0: none)").register(registry);
+        producers();
+    }
+
+    private void producers() {
         producer = producer(bootstrapServers, "readside-outbox-relay", 65536);
         oneByOne = producer(bootstrapServers, "readside-outbox-relay-one-by-one", 0);
-        sends = new RelaySends(producer, oneByOne, running);
+        sends = new RelaySends(producer, oneByOne);
+    }
+
+    /** Drops what the producers hold (a failed batch's sends) at once, and makes new ones. */
+    void abandon() {
+        producer.close(Duration.ZERO);
+        oneByOne.close(Duration.ZERO);
+        producers();
     }
 
     /**
@@ -119,9 +131,8 @@ final class OutboxPublisher {
      */
     int publishHoldingTheLock(PgConnection conn) throws InterruptedException {
         RowSet<Row> rows = OutboxRelay.sql(conn.preparedQuery(OutboxRelay.UNPUBLISHED)
-                .execute(Tuple.of(batchSize, batchRecords)));
+                .execute(Tuple.of(batchSize, batchBytes)));
         if (rows.size() == 0) {
-            oldestUnpublishedMillis.set(0);
             return 0;
         }
         Span span = publishSpan(rows);
@@ -154,28 +165,27 @@ final class OutboxPublisher {
         Long[] ids = new Long[n];
         List<Instant> created = new ArrayList<>(n);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        List<byte[]> entities = new ArrayList<>(); // per record: the entity whose state it carries
-        List<Long> recordRows = new ArrayList<>(); // per record: its row's id
+        List<RelayParking.Origin> origins = new ArrayList<>(); // per record: its row, and the entity it carries
+        List<RelayParking.Unreadable> unreadable = new ArrayList<>();
         int[] messageRecord = new int[n]; // per row: the index of its record when it is one message, else -1
         int r = 0;
         for (Row row : rows) {
             ids[r] = row.getLong("id");
             created.add(row.getOffsetDateTime("created_at").toInstant());
-            messageRecord[r] = -1;
-            if (row.getValue("records") == null) {
-                messageRecord[r] = records.size();
-            }
-            records(row, records, entities);
-            while (recordRows.size() < records.size()) {
-                recordRows.add(ids[r]);
+            messageRecord[r] = row.getValue("records") == null ? records.size() : -1;
+            try {
+                records(row, records, origins);
+            } catch (IllegalArgumentException e) {
+                unreadable.add(new RelayParking.Unreadable(ids[r], row.getString("topic"),
+                        row.getBuffer("records").getBytes(), "undecodable outbox row: " + e.getMessage()));
             }
             r++;
         }
-        oldestUnpublishedMillis.set(Math.max(0, System.currentTimeMillis() - created.get(0).toEpochMilli()));
         RelaySends.Outcome outcome;
         batchAwaitingBroker = ids[0];
         try {
-            outcome = sends.sendAll(records);
+            // between attempts: is this still the relay? (its session, which holds the lock, may have ended)
+            outcome = sends.sendAll(records, () -> running.getAsBoolean() && holdsTheLock(conn));
         } finally {
             batchAwaitingBroker = 0;
         }
@@ -184,7 +194,7 @@ final class OutboxPublisher {
             LOG.warnf("fault injection: halting with %d rows on the broker and not marked published", n);
             Runtime.getRuntime().halt(99);
         }
-        RelayParking.park(conn, records, entities, recordRows, outcome, registry);
+        RelayParking.park(conn, records, origins, unreadable, outcome, registry);
         Integer[] partitions = new Integer[n];
         Long[] offsets = new Long[n];
         for (int i = 0; i < n; i++) {
@@ -201,18 +211,37 @@ final class OutboxPublisher {
         return n;
     }
 
+    /** The relay's session answers: it still holds the lock (a session's advisory lock ends only with it). */
+    private static boolean holdsTheLock(PgConnection conn) {
+        try {
+            OutboxRelay.sql(conn.query("SELECT 1").execute());
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warnf("the relay's session no longer answers (%s): another relay may have taken over; abandoning the "
+                    + "batch", e.toString());
+            return false;
+        }
+    }
+
     /**
      * The row's records with the trace context it was written in: its message (topic, key and payload as UTF-8, its
      * outbox id in a header) or its batch of records for one topic (key and value as written), added to
-     * {@code records}, and the entity each carries to {@code entities}.
+     * {@code records}, and where each came from to {@code origins}.
+     *
+     * @throws IllegalArgumentException when the row's records cannot be read (nothing is added then)
      */
-    private static void records(Row row, List<ProducerRecord<byte[], byte[]>> all, List<byte[]> entities) {
+    private static void records(Row row, List<ProducerRecord<byte[], byte[]>> all,
+            List<RelayParking.Origin> origins) {
         String topic = row.getString("topic");
+        long id = row.getLong("id");
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         if (row.getValue("records") != null) {
-            for (OutboxRecords.KeyValue record : OutboxRecords.decode(row.getBuffer("records").getBytes())) {
+            boolean supersedes = !Outbox.RESENT.equals(row.getString("event_type"));
+            List<OutboxRecords.KeyValue> decoded = OutboxRecords.decode(row.getBuffer("records").getBytes());
+            for (int i = 0; i < decoded.size(); i++) {
+                OutboxRecords.KeyValue record = decoded.get(i);
                 records.add(new ProducerRecord<>(topic, record.key(), record.value()));
-                entities.add(record.entity() != null ? record.entity() : record.key());
+                origins.add(new RelayParking.Origin(id, i, record.entity(), supersedes));
             }
         } else {
             String key = row.getString("message_key");
@@ -222,7 +251,7 @@ final class OutboxPublisher {
             record.headers().add("readside-outbox-id",
                     Long.toString(row.getLong("id")).getBytes(StandardCharsets.UTF_8));
             records.add(record);
-            entities.add(record.key());
+            origins.add(new RelayParking.Origin(id, 0, null, true));
         }
         // the trace context of what wrote the row, so that its consumer continues that trace
         String traceparent = row.getString("traceparent");

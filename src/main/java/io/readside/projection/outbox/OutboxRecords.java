@@ -34,6 +34,27 @@ public final class OutboxRecords {
         return buffer.array();
     }
 
+    /** {@code outputs} in order, cut into rows of at most {@code maxBytes} encoded bytes (past each row's first). */
+    static List<List<Output>> rows(List<Output> outputs, int maxBytes) {
+        List<List<Output>> rows = new ArrayList<>();
+        List<Output> row = new ArrayList<>();
+        long bytes = 0;
+        for (Output output : outputs) {
+            long size = 12L + length(output.key()) + length(output.value()) + length(output.entity());
+            if (!row.isEmpty() && bytes + size > maxBytes) {
+                rows.add(row);
+                row = new ArrayList<>();
+                bytes = 0;
+            }
+            row.add(output);
+            bytes += size;
+        }
+        if (!row.isEmpty()) {
+            rows.add(row);
+        }
+        return rows;
+    }
+
     /** @throws IllegalArgumentException when the bytes are not a batch this class wrote */
     public static List<KeyValue> decode(byte[] records) {
         ByteBuffer buffer = ByteBuffer.wrap(records);

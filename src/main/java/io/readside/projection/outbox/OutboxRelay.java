@@ -59,13 +59,17 @@ public class OutboxRelay {
     // each other, so relays of the previous version, during a rolling upgrade, still take turns with these.
     static final String ONE_RELAY_AT_A_TIME = "SELECT pg_try_advisory_lock(hashtext('readside-outbox-relay'))";
     static final String NEXT_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
-    /** At most $1 rows and, past the first, $2 records (a projection's row holds record_count records). */
+    /**
+     * At most $1 rows and, past the first, $2 bytes (a projection's row holds up to Outbox.MAX_ROW_BYTES of records;
+     * octet_length reads a stored value's size without reading the value).
+     */
     static final String UNPUBLISHED = """
-            SELECT id, topic, message_key, payload, records, created_at, traceparent, tracestate
-              FROM (SELECT id, topic, message_key, payload, records, created_at,
+            SELECT id, topic, message_key, payload, records, event_type, created_at, traceparent, tracestate
+              FROM (SELECT id, topic, message_key, payload, records, event_type, created_at,
                            trace_context ->> 'traceparent' AS traceparent,
                            trace_context ->> 'tracestate' AS tracestate,
-                           sum(coalesce(record_count, 1)) OVER (ORDER BY id) - coalesce(record_count, 1) AS preceding
+                           sum(coalesce(octet_length(records), octet_length(payload), 0)) OVER (ORDER BY id)
+                               - coalesce(octet_length(records), octet_length(payload), 0) AS preceding
                       FROM outbox
                      WHERE published_at IS NULL ORDER BY id LIMIT $1) o
              WHERE preceding < $2
@@ -109,8 +113,8 @@ public class OutboxRelay {
     boolean enabled;
     @ConfigProperty(name = "readside.outbox.batch-size")
     int batchSize;
-    @ConfigProperty(name = "readside.outbox.batch-records")
-    int batchRecords;
+    @ConfigProperty(name = "readside.outbox.batch-bytes")
+    int batchBytes;
     @ConfigProperty(name = "readside.outbox.poll-interval")
     Duration pollInterval;
     @ConfigProperty(name = "readside.outbox.retention")
@@ -137,7 +141,7 @@ public class OutboxRelay {
             LOG.info("the outbox relay is off (readside.outbox.enabled=false)");
             return;
         }
-        publisher = new OutboxPublisher(bootstrapServers, registry, spans, batchSize, batchRecords, () -> running,
+        publisher = new OutboxPublisher(bootstrapServers, registry, spans, batchSize, batchBytes, () -> running,
                 haltAfter);
         running = true;
         listener = new OutboxListener(vertx, connectOptions(LISTEN_APPLICATION_NAME), wake::release, () -> running,
@@ -182,6 +186,7 @@ public class OutboxRelay {
         try {
             publishUntilStopped();
         } finally {
+            publisher.close(); // what it still holds goes (or is dropped) before the lock is released
             closeConnection();
         }
     }
@@ -192,10 +197,10 @@ public class OutboxRelay {
             try {
                 int count = publishBatch();
                 failures = 0;
+                cleanUp(); // once a minute, busy or not
                 if (count > 0) {
                     continue; // more may be waiting
                 }
-                cleanUp();
                 wake.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
                 wake.drainPermits();
             } catch (InterruptedException e) {
@@ -228,6 +233,9 @@ public class OutboxRelay {
             sql(conn.query(NEXT_RELAY).execute());
             return count;
         } catch (RuntimeException | InterruptedException e) {
+            // records of the failed batch may still be in the producers: they go before the lock does, so that no
+            // send of this relay lands after the next relay's
+            publisher.abandon();
             closeConnection(); // whatever state it is in, the end of the session releases the lock
             throw e;
         }

@@ -38,17 +38,38 @@ public class ParkedOutputs {
     private static final Duration REFRESH_EVERY = Duration.ofSeconds(5);
 
     static final String WAITING = """
-            SELECT topic, count(*) AS waiting, count(superseded_at) AS superseded, min(parked_at) AS oldest,
-                   (array_agg(reason ORDER BY id DESC))[1] AS last_reason
-              FROM parked_outputs WHERE resent_at IS NULL GROUP BY topic ORDER BY topic""";
+            SELECT w.topic, w.waiting, w.superseded, w.oldest,
+                   (SELECT p.reason FROM parked_outputs p WHERE p.resent_at IS NULL AND p.topic = w.topic
+                     ORDER BY p.id DESC LIMIT 1) AS last_reason
+              FROM (SELECT topic, count(*) AS waiting, count(superseded_at) AS superseded, min(parked_at) AS oldest
+                      FROM parked_outputs WHERE resent_at IS NULL GROUP BY topic) w
+             ORDER BY w.topic""";
+    /** Seconds since the oldest unpublished outbox row was written (0: none), measured on every instance. */
+    static final String OLDEST_UNPUBLISHED = """
+            SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM (
+                SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1) o""";
+    /** The relay's lock, for a re-send's transaction: it runs between two relay batches. */
+    static final String BETWEEN_RELAY_BATCHES = """
+            SELECT set_config('lock_timeout', '20s', true), pg_advisory_xact_lock(hashtext('readside-outbox-relay'))""";
+    /** Rows not yet published (a re-send waits for the relay to catch up; it reads their entities). */
+    static final String PENDING = """
+            SELECT topic, records FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
+               AND ($1::text IS NULL OR topic = $1) ORDER BY id LIMIT $2"""; 
     static final String LIST = """
             SELECT id, outbox_id, topic, message_key, octet_length(payload) AS value_bytes, reason, parked_at,
                    superseded_at, resent_at
               FROM parked_outputs WHERE $1::text IS NULL OR topic = $1 ORDER BY id DESC LIMIT $2""";
     static final String TAKE_WAITING = """
             SELECT id, topic, message_key, entity, payload, superseded_at IS NOT NULL AS superseded
-              FROM parked_outputs WHERE resent_at IS NULL AND ($1::text IS NULL OR topic = $1) ORDER BY id FOR UPDATE""";
+              FROM parked_outputs WHERE resent_at IS NULL AND ($1::text IS NULL OR topic = $1)
+             ORDER BY id LIMIT $2 FOR UPDATE""";
+    /** A re-send takes at most this many parked records (the answer says how many remain). */
+    static final int RESEND_AT_MOST = 10_000;
+    /** A re-send waits while the relay has more unpublished rows of the topic than this. */
+    static final int PENDING_AT_MOST = 50;
     static final String MARK_RESENT = "UPDATE parked_outputs SET resent_at = now() WHERE id = ANY($1)";
+    static final String REMAINING = """
+            SELECT count(*) FROM parked_outputs WHERE resent_at IS NULL AND ($1::text IS NULL OR topic = $1)""";
 
     /** Parked records not yet re-sent, per topic. */
     public record Waiting(String topic, long waiting, long superseded, Instant oldest, String lastReason) {
@@ -59,8 +80,15 @@ public class ParkedOutputs {
             Instant parkedAt, Instant supersededAt, Instant resentAt) {
     }
 
-    /** What a re-send did. */
-    public record Resent(long resent, long superseded) {
+    /** What a re-send did; {@code remaining}: parked records still waiting (a re-send takes at most 10,000). */
+    public record Resent(long resent, long superseded, long remaining) {
+    }
+
+    /** The relay has too many unpublished rows of the topic to tell what a parked record would overtake. */
+    public static class RelayBusy extends RuntimeException {
+        RelayBusy(String message) {
+            super(message);
+        }
     }
 
     @Inject
@@ -73,6 +101,7 @@ public class ParkedOutputs {
     List<String> topics;
 
     private final AtomicReference<List<Waiting>> latest = new AtomicReference<>(List.of());
+    private final java.util.concurrent.atomic.AtomicReference<Double> oldestUnpublished = new AtomicReference<>(0.0);
 
     void start(@Observes StartupEvent event) {
         Gauge.builder("readside.outputs.parked.waiting", latest,
@@ -80,6 +109,9 @@ public class ParkedOutputs {
                 .description("Records the broker refused for good, parked and not yet re-sent (cluster-wide)")
                 .register(registry);
         topics.forEach(topic -> registry.counter("readside.outputs.parked", "topic", topic));
+        Gauge.builder("readside.outbox.oldest.unpublished.seconds", oldestUnpublished, AtomicReference::get)
+                .description("Age of the oldest outbox row not yet published (0: none), read from PostgreSQL")
+                .register(registry);
         refresh();
         vertx.setPeriodic(REFRESH_EVERY.toMillis(), id -> refresh());
     }
@@ -92,6 +124,9 @@ public class ParkedOutputs {
     private void refresh() {
         waiting().subscribe().with(latest::set,
                 e -> LOG.debugf("counting the parked outputs failed: %s", e.getMessage()));
+        pool.query(OLDEST_UNPUBLISHED).execute().subscribe().with(
+                rows -> oldestUnpublished.set(rows.iterator().next().getDouble(0)),
+                e -> LOG.debugf("measuring the outbox's backlog failed: %s", e.getMessage()));
     }
 
     public Uni<List<Waiting>> waiting() {
@@ -122,33 +157,66 @@ public class ParkedOutputs {
     }
 
     /**
-     * Re-sends the waiting records (of {@code topic}, or all when null) through the outbox in one transaction: those
-     * not superseded go back in their original order; every one of them is marked re-sent.
+     * Re-sends the waiting records (of {@code topic}, or all when null; at most {@value #RESEND_AT_MOST}) through the
+     * outbox in one transaction, between two relay batches: those whose entity had a later record published since,
+     * or has one waiting in the outbox, are not sent (superseded: they would move it backwards); the others go back
+     * in their original order, after everything the outbox holds; every one taken is marked re-sent.
+     *
+     * @throws RelayBusy (as the item's failure) when the relay has a backlog of the topic or holds its lock too long
      */
     public Uni<Resent> resend(String topic) {
-        return pool.withTransaction(conn -> conn.preparedQuery(TAKE_WAITING).execute(Tuple.of(topic)).flatMap(rows -> {
-            List<Long> ids = new ArrayList<>();
-            List<Output> again = new ArrayList<>();
-            long superseded = 0;
-            for (Row row : rows) {
-                ids.add(row.getLong("id"));
-                if (row.getBoolean("superseded")) {
-                    superseded++;
-                } else {
-                    again.add(new Output(row.getString("topic"), bytes(row, "message_key"), bytes(row, "payload"),
-                            bytes(row, "entity")));
-                }
+        return pool.withTransaction(conn -> conn.query(BETWEEN_RELAY_BATCHES).execute()
+                .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
+                .transform(e -> new RelayBusy("the outbox relay kept its lock for 20 s (publishing a batch, or "
+                        + "waiting for the broker); try again"))
+                .chain(() -> conn.preparedQuery(PENDING).execute(Tuple.of(topic, PENDING_AT_MOST + 1)))
+                .flatMap(pending -> {
+                    if (pending.size() > PENDING_AT_MOST) {
+                        throw new RelayBusy("the outbox relay has more than " + PENDING_AT_MOST + " unpublished rows"
+                                + (topic == null ? "" : " of " + topic) + "; re-send once it has caught up");
+                    }
+                    java.util.Set<String> waitingInOutbox = new java.util.HashSet<>();
+                    for (Row row : pending) {
+                        for (OutboxRecords.KeyValue record : OutboxRecords.decode(bytes(row, "records"))) {
+                            waitingInOutbox.add(entity(row.getString("topic"),
+                                    record.entity() != null ? record.entity() : record.key()));
+                        }
+                    }
+                    return conn.preparedQuery(TAKE_WAITING).execute(Tuple.of(topic, RESEND_AT_MOST))
+                            .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox));
+                })).invoke(done -> refresh());
+    }
+
+    private Uni<Resent> requeue(io.vertx.mutiny.sqlclient.SqlConnection conn, String topic,
+            io.vertx.mutiny.sqlclient.RowSet<Row> rows, java.util.Set<String> waitingInOutbox) {
+        List<Long> ids = new ArrayList<>();
+        List<Output> again = new ArrayList<>();
+        long superseded = 0;
+        for (Row row : rows) {
+            ids.add(row.getLong("id"));
+            byte[] key = bytes(row, "message_key");
+            byte[] entity = bytes(row, "entity");
+            if (row.getBoolean("superseded")
+                    || waitingInOutbox.contains(entity(row.getString("topic"), entity != null ? entity : key))) {
+                superseded++;
+            } else {
+                again.add(new Output(row.getString("topic"), key, bytes(row, "payload"), entity));
             }
-            Resent resent = new Resent(again.size(), superseded);
-            if (ids.isEmpty()) {
-                return Uni.createFrom().item(resent);
-            }
-            return Outbox.addRecords(conn, again, null)
-                    .chain(() -> conn.preparedQuery(MARK_RESENT).execute(Tuple.of(ids.toArray(new Long[0]))))
-                    .invoke(() -> LOG.infof("parked outputs%s: %d re-sent through the outbox, %d superseded (not sent)",
-                            topic == null ? "" : " of " + topic, resent.resent(), resent.superseded()))
-                    .replaceWith(resent);
-        })).invoke(done -> refresh());
+        }
+        long resent = again.size();
+        long skipped = superseded;
+        return Outbox.addRecords(conn, again, null, Outbox.RESENT)
+                .chain(() -> conn.preparedQuery(MARK_RESENT).execute(Tuple.of(ids.toArray(new Long[0]))))
+                .chain(() -> conn.preparedQuery(REMAINING).execute(Tuple.of(topic)))
+                .map(left -> new Resent(resent, skipped, left.iterator().next().getLong(0)))
+                .invoke(done -> LOG.infof("parked outputs%s: %d re-sent through the outbox, %d superseded (not sent), "
+                        + "%d still waiting", topic == null ? "" : " of " + topic, done.resent(), done.superseded(),
+                        done.remaining()));
+    }
+
+    /** An entity of a topic as a set member (bytes as hex: any bytes compare exactly). */
+    private static String entity(String topic, byte[] entity) {
+        return topic + '/' + (entity == null ? "-" : java.util.HexFormat.of().formatHex(entity));
     }
 
     private static byte[] bytes(Row row, String column) {

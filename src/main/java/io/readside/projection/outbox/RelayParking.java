@@ -2,10 +2,8 @@ package io.readside.projection.outbox;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jboss.logging.Logger;
@@ -15,101 +13,129 @@ import io.readside.projection.DeadLetters;
 import io.readside.projection.outbox.RelaySends.TopicKey;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.pgclient.PgConnection;
-import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * After a relay batch: the records the broker refused for good go to {@code parked_outputs} with their bytes and the
  * reason (an ERROR line each, without the record's content; counter {@code readside.outputs.parked} per topic), and
  * a parked record of an entity ({@link io.readside.projection.Output#entity}: an order, a window) this batch published
- * later is marked superseded (a re-send would move that entity backwards). On the relay's session, before the batch's rows are marked published: a failure in between publishes
- * the batch again, and parks its refused records again.
+ * later is marked superseded (a re-send would move that entity backwards). On the relay's session, before the
+ * batch's rows are marked published: a failure in between publishes the batch again, and parks nothing twice.
  */
 final class RelayParking {
 
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
 
-    static final String WAITING_KEYS = """
-            SELECT DISTINCT topic, coalesce(entity, message_key) AS entity FROM parked_outputs
-             WHERE resent_at IS NULL AND superseded_at IS NULL AND coalesce(entity, message_key) IS NOT NULL""";
+    static final String ANY_SUPERSEDABLE = """
+            SELECT EXISTS (SELECT 1 FROM parked_outputs WHERE resent_at IS NULL AND superseded_at IS NULL)""";
     static final String SUPERSEDE = """
             UPDATE parked_outputs p SET superseded_at = now()
-              FROM unnest($1::text[], $2::bytea[]) AS k(topic, entity)
+              FROM (SELECT DISTINCT topic, entity FROM unnest($1::text[], $2::bytea[]) AS k(topic, entity)) k
              WHERE p.resent_at IS NULL AND p.superseded_at IS NULL AND p.topic = k.topic
                AND coalesce(p.entity, p.message_key) = k.entity""";
+    /** Once per record of an outbox row: a batch published again after a crash parks nothing twice. */
     static final String PARK = """
-            INSERT INTO parked_outputs (outbox_id, topic, message_key, entity, payload, reason, superseded_at)
-            SELECT r.outbox_id, r.topic, r.message_key, r.entity, r.payload, r.reason,
+            INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, entity, payload, reason,
+                                        superseded_at)
+            SELECT r.outbox_id, r.record_index, r.topic, r.message_key, r.entity, r.payload, r.reason,
                    CASE WHEN r.superseded THEN now() END
-              FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[], $7::bool[])
-                   WITH ORDINALITY AS r(outbox_id, topic, message_key, entity, payload, reason, superseded, n)
-             ORDER BY r.n""";
+              FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[], $7::text[],
+                          $8::bool[]) WITH ORDINALITY
+                   AS r(outbox_id, record_index, topic, message_key, entity, payload, reason, superseded, n)
+             ORDER BY r.n
+            ON CONFLICT (outbox_id, record_index) DO NOTHING""";
+
+    /** Where a record of the batch came from, and whose state it carries. */
+    record Origin(long outboxId, int index, byte[] entity, boolean supersedes) {
+    }
+
+    /** An outbox row whose records cannot be read: parked whole (not re-sendable), so the relay goes on. */
+    record Unreadable(long outboxId, String topic, byte[] bytes, String reason) {
+    }
 
     private RelayParking() {
     }
 
-    static void park(PgConnection conn, List<ProducerRecord<byte[], byte[]>> records, List<byte[]> entities,
-            List<Long> recordRows, RelaySends.Outcome outcome, MeterRegistry registry) {
-        Set<TopicKey> waiting = new HashSet<>();
-        for (Row row : OutboxRelay.sql(conn.query(WAITING_KEYS).execute())) {
-            waiting.add(new TopicKey(row.getString("topic"), row.getBuffer("entity").getBytes()));
-        }
+    /**
+     * Parks the batch's refused records and unreadable rows, and marks superseded the waiting parked records of the
+     * entities the batch published (records re-sent by an operator supersede nothing).
+     */
+    static void park(PgConnection conn, List<ProducerRecord<byte[], byte[]>> records, List<Origin> origins,
+            List<Unreadable> unreadable, RelaySends.Outcome outcome, MeterRegistry registry) {
         Map<Integer, Exception> refused = outcome.refused();
-        if (waiting.isEmpty() && refused.isEmpty()) {
+        boolean anyWaiting = OutboxRelay.sql(conn.query(ANY_SUPERSEDABLE).execute()).iterator().next().getBoolean(0);
+        if (!anyWaiting && refused.isEmpty() && unreadable.isEmpty()) {
             return; // the usual case: one query
         }
-        // earlier parked records of keys this batch published: superseded
-        Set<TopicKey> superseded = new HashSet<>();
         Map<TopicKey, Integer> lastPublished = new HashMap<>();
         for (int i = 0; i < records.size(); i++) {
-            TopicKey key = entity(records.get(i), entities.get(i));
-            if (key != null && !refused.containsKey(i)) {
-                lastPublished.put(key, i);
-                if (waiting.contains(key)) {
-                    superseded.add(key);
-                }
+            TopicKey entity = entity(records.get(i), origins.get(i));
+            if (entity != null && !refused.containsKey(i)) {
+                lastPublished.put(entity, i);
             }
         }
-        if (!superseded.isEmpty()) {
+        if (anyWaiting && !lastPublished.isEmpty()) { // before this batch's own are parked
             OutboxRelay.sql(conn.preparedQuery(SUPERSEDE).execute(Tuple.of(
-                    superseded.stream().map(TopicKey::topic).toArray(String[]::new),
-                    superseded.stream().map(key -> Buffer.buffer(key.key())).toArray(Buffer[]::new))));
+                    lastPublished.keySet().stream().map(TopicKey::topic).toArray(String[]::new),
+                    lastPublished.keySet().stream().map(key -> Buffer.buffer(key.key())).toArray(Buffer[]::new))));
         }
-        if (refused.isEmpty()) {
-            return;
-        }
-        List<Long> outboxIds = new ArrayList<>();
-        List<String> topics = new ArrayList<>();
-        List<Buffer> keys = new ArrayList<>();
-        List<Buffer> entityBytes = new ArrayList<>();
-        List<Buffer> values = new ArrayList<>();
-        List<String> reasons = new ArrayList<>();
-        List<Boolean> supersededHere = new ArrayList<>();
+        Parked parked = new Parked();
         refused.forEach((i, error) -> {
             ProducerRecord<byte[], byte[]> record = records.get(i);
+            Origin origin = origins.get(i);
             String reason = DeadLetters.describe(error);
-            outboxIds.add(recordRows.get(i));
-            topics.add(record.topic());
-            keys.add(record.key() == null ? null : Buffer.buffer(record.key()));
-            entityBytes.add(entities.get(i) == null ? null : Buffer.buffer(entities.get(i)));
-            values.add(record.value() == null ? null : Buffer.buffer(record.value()));
-            reasons.add(reason);
-            TopicKey key = entity(record, entities.get(i));
-            supersededHere.add(key != null && lastPublished.getOrDefault(key, -1) > i);
+            TopicKey entity = entity(record, origin);
+            parked.add(origin.outboxId(), origin.index(), record.topic(), record.key(), origin.entity(),
+                    record.value(), reason, entity != null && lastPublished.getOrDefault(entity, -1) > i);
             registry.counter("readside.outputs.parked", "topic", record.topic()).increment();
             LOG.errorf("%s: the broker refused a record for good (outbox row %d, key of %d bytes, value of %d bytes): "
                     + "%s; parked in parked_outputs, the relay goes on (re-send it with POST "
-                    + "/admin/parked-outputs/resend once the topic is fixed)", record.topic(), recordRows.get(i),
+                    + "/admin/parked-outputs/resend once the topic is fixed)", record.topic(), origin.outboxId(),
                     record.key() == null ? 0 : record.key().length, record.value() == null ? 0 : record.value().length,
                     reason);
         });
-        OutboxRelay.sql(conn.preparedQuery(PARK).execute(Tuple.from(List.<Object> of(outboxIds.toArray(new Long[0]),
-                topics.toArray(new String[0]), keys.toArray(new Buffer[0]), entityBytes.toArray(new Buffer[0]),
-                values.toArray(new Buffer[0]),
-                reasons.toArray(new String[0]), supersededHere.toArray(new Boolean[0])))));
+        for (Unreadable row : unreadable) {
+            parked.add(row.outboxId(), -1, row.topic(), null, null, row.bytes(), row.reason(), true);
+            registry.counter("readside.outputs.parked", "topic", row.topic()).increment();
+            LOG.errorf("%s: outbox row %d cannot be read (%s); parked whole in parked_outputs (not re-sendable), the "
+                    + "relay goes on", row.topic(), row.outboxId(), row.reason());
+        }
+        if (!parked.outboxIds.isEmpty()) {
+            OutboxRelay.sql(conn.preparedQuery(PARK).execute(Tuple.from(List.<Object> of(
+                    parked.outboxIds.toArray(new Long[0]), parked.indexes.toArray(new Integer[0]),
+                    parked.topics.toArray(new String[0]), parked.keys.toArray(new Buffer[0]),
+                    parked.entities.toArray(new Buffer[0]), parked.values.toArray(new Buffer[0]),
+                    parked.reasons.toArray(new String[0]), parked.superseded.toArray(new Boolean[0])))));
+        }
     }
 
-    private static TopicKey entity(ProducerRecord<byte[], byte[]> record, byte[] entity) {
-        return entity == null ? null : new TopicKey(record.topic(), entity);
+    /** The columns of the parked rows, one list each. */
+    private static final class Parked {
+        final List<Long> outboxIds = new ArrayList<>();
+        final List<Integer> indexes = new ArrayList<>();
+        final List<String> topics = new ArrayList<>();
+        final List<Buffer> keys = new ArrayList<>();
+        final List<Buffer> entities = new ArrayList<>();
+        final List<Buffer> values = new ArrayList<>();
+        final List<String> reasons = new ArrayList<>();
+        final List<Boolean> superseded = new ArrayList<>();
+
+        void add(long outboxId, int index, String topic, byte[] key, byte[] entity, byte[] value, String reason,
+                boolean isSuperseded) {
+            outboxIds.add(outboxId);
+            indexes.add(index);
+            topics.add(topic);
+            keys.add(key == null ? null : Buffer.buffer(key));
+            entities.add(entity == null ? null : Buffer.buffer(entity));
+            values.add(value == null ? null : Buffer.buffer(value));
+            reasons.add(reason);
+            superseded.add(isSuperseded);
+        }
+    }
+
+    /** The entity a record carries, when it supersedes (null: none, or a re-sent record). */
+    private static TopicKey entity(ProducerRecord<byte[], byte[]> record, Origin origin) {
+        byte[] entity = origin.entity() != null ? origin.entity() : record.key();
+        return entity == null || !origin.supersedes() ? null : new TopicKey(record.topic(), entity);
     }
 }

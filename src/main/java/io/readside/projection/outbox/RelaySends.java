@@ -16,6 +16,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidTopicException;
 import org.jboss.logging.Logger;
 
 import io.readside.projection.DeadLetters;
@@ -25,8 +26,9 @@ import io.readside.projection.DeadLetters;
  * refuses for good ({@link DeadLetters#isFinal}: too large for the topic, not authorized, invalid) is returned as
  * refused, to be parked; the others go on. A transient failure (broker down, a time-out, not enough replicas) is
  * retried with back-off, re-sending only the records that failed and, to keep each key's order, every later record of
- * the same topic and key. Stops with {@link InterruptedException} when the relay stops (nothing is marked then: the
- * batch is published again by the next relay, at least once).
+ * the same topic and key. Stops with {@link InterruptedException} when the relay stops or its session (which holds
+ * the one-relay lock) no longer answers: nothing is marked then, the caller drops what the producers still hold before
+ * the lock goes, and the next relay publishes the batch again (at least once).
  *
  * <p>Re-sends, and every send to a topic that refused a record in the last {@value #CAREFUL_MINUTES} minutes, go
  * through a second producer that puts each record in a request of its own ({@code batch.size=0}). A topic whose
@@ -38,6 +40,8 @@ final class RelaySends {
 
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
     static final int CAREFUL_MINUTES = 10;
+    /** A topic the broker does not know for this long: its records are refused for good (parked). */
+    static final long MISSING_TOPIC_MILLIS = TimeUnit.MINUTES.toMillis(2);
 
     /** Per record of the batch (same index): where it landed, or null when it was refused (see {@code refused}). */
     record Outcome(RecordMetadata[] acknowledged, Map<Integer, Exception> refused) {
@@ -45,17 +49,21 @@ final class RelaySends {
 
     private final Producer<byte[], byte[]> batching;
     private final Producer<byte[], byte[]> oneByOne;
-    private final BooleanSupplier running;
     /** Topics that refused a record for good, and until when they are sent one record at a time. */
     private final Map<String, Long> careful = new java.util.concurrent.ConcurrentHashMap<>();
+    /** When the broker last acknowledged a record: a topic is missing only while the broker answers. */
+    private volatile long lastAcknowledged;
+    /** Topics the broker did not know, since when. */
+    private final Map<String, Long> missingSince = new java.util.concurrent.ConcurrentHashMap<>();
 
-    RelaySends(Producer<byte[], byte[]> batching, Producer<byte[], byte[]> oneByOne, BooleanSupplier running) {
+    RelaySends(Producer<byte[], byte[]> batching, Producer<byte[], byte[]> oneByOne) {
         this.batching = batching;
         this.oneByOne = oneByOne;
-        this.running = running;
     }
 
-    Outcome sendAll(List<ProducerRecord<byte[], byte[]>> records) throws InterruptedException {
+    /** {@code stillTheRelay}: asked before each re-send; false stops (the relay stops, or lost its lock). */
+    Outcome sendAll(List<ProducerRecord<byte[], byte[]>> records, BooleanSupplier stillTheRelay)
+            throws InterruptedException {
         RecordMetadata[] acknowledged = new RecordMetadata[records.size()];
         Map<Integer, Exception> refused = new TreeMap<>();
         List<Integer> pending = new ArrayList<>(records.size());
@@ -65,10 +73,13 @@ final class RelaySends {
         for (int attempt = 0; !pending.isEmpty(); attempt++) {
             List<CompletableFuture<RecordMetadata>> sends = new ArrayList<>(pending.size());
             long now = System.currentTimeMillis();
+            Map<String, Exception> unknown = unknownTopics(records, pending, now);
             for (int i : pending) {
                 ProducerRecord<byte[], byte[]> record = records.get(i);
                 boolean oneAtATime = attempt > 0 || careful.getOrDefault(record.topic(), 0L) > now;
-                sends.add(send(oneAtATime ? oneByOne : batching, record));
+                sends.add(unknown.containsKey(record.topic())
+                        ? CompletableFuture.failedFuture(unknown.get(record.topic()))
+                        : send(oneAtATime ? oneByOne : batching, record));
             }
             Set<Integer> failed = new HashSet<>();
             Exception cause = null;
@@ -76,6 +87,7 @@ final class RelaySends {
                 int i = pending.get(k);
                 try {
                     acknowledged[i] = sends.get(k).get();
+                    lastAcknowledged = System.currentTimeMillis();
                 } catch (ExecutionException e) {
                     Exception error = e.getCause() instanceof Exception ex ? ex : e;
                     if (DeadLetters.isFinal(error)) {
@@ -100,12 +112,38 @@ final class RelaySends {
                     + "their keys (%d in all), one request each, in %d ms", failed.size(), pending.size(),
                     DeadLetters.describe(cause), again.size(), backOff);
             Thread.sleep(backOff);
-            if (!running.getAsBoolean()) {
-                throw new InterruptedException("the relay stopped with records not acknowledged");
+            if (!stillTheRelay.getAsBoolean()) {
+                throw new InterruptedException("the relay stopped or lost its lock with records not acknowledged");
             }
             pending = again;
         }
         return new Outcome(acknowledged, refused);
+    }
+
+    /**
+     * The topics of the pending records that the broker does not know (each asked once per attempt; the producer's
+     * metadata answers at once for a known one): a transient failure, and a final one ({@link InvalidTopicException},
+     * parked) once the topic has been missing for {@link #MISSING_TOPIC_MILLIS} while the broker acknowledged other
+     * records, so that one missing topic does not hold the other outputs back for good.
+     */
+    private Map<String, Exception> unknownTopics(List<ProducerRecord<byte[], byte[]>> records, List<Integer> pending,
+            long now) {
+        Map<String, Exception> unknown = new java.util.HashMap<>();
+        java.util.Set<String> topics = new java.util.LinkedHashSet<>();
+        pending.forEach(i -> topics.add(records.get(i).topic()));
+        for (String topic : topics) {
+            try {
+                batching.partitionsFor(topic);
+                missingSince.remove(topic);
+            } catch (KafkaException e) {
+                long since = missingSince.computeIfAbsent(topic, t -> now);
+                boolean brokerAnswers = lastAcknowledged > since; // a broker that is down knows no topic
+                unknown.put(topic, now - since < MISSING_TOPIC_MILLIS || !brokerAnswers ? e
+                        : new InvalidTopicException("the broker has not known topic " + topic + " for "
+                                + (now - since) / 1000 + " s (" + DeadLetters.describe(e) + ")"));
+            }
+        }
+        return unknown;
     }
 
     /** The failed records and, in order, every later pending record with the topic and key of an earlier failed one. */

@@ -148,7 +148,10 @@ public class AdminResource {
     @POST
     @Path("/parked-outputs/resend")
     public ParkedOutputs.Resent resendParkedOutputs(@QueryParam("topic") String topic) {
-        return parked.resend(topicName(topic)).await().atMost(java.time.Duration.ofSeconds(60));
+        return parked.resend(topicName(topic))
+                .onFailure(ParkedOutputs.RelayBusy.class)
+                .transform(e -> new ProblemException(409, "Conflict", e.getMessage()))
+                .await().atMost(java.time.Duration.ofSeconds(60));
     }
 
     /** A Kafka topic name (or null): at most 249 of {@code [a-zA-Z0-9._-]}. */

@@ -94,7 +94,7 @@ class RefusedOutputsEndToEndTest {
                    AND superseded_at IS NOT NULL""") == 1);
 
         given().post("/admin/parked-outputs/resend?topic=processed-orders").then().statusCode(200)
-                .body("resent", equalTo(3)).body("superseded", equalTo(1));
+                .body("resent", equalTo(3)).body("superseded", equalTo(1)).body("remaining", equalTo(0));
         await("each parked record delivered once").atMost(WITHIN).until(
                 () -> published(OrdersProjector.PROCESSED_ORDERS, "park-1") == 1
                         && published(OrdersProjector.PROCESSED_ORDERS, "park-3") == 2);
@@ -108,6 +108,25 @@ class RefusedOutputsEndToEndTest {
         given().get("/admin/parked-outputs?topic=processed-orders").then().statusCode(200)
                 .body("findAll { it.key == 'park-1' }.size()", equalTo(1));
         given().post("/admin/parked-outputs/resend?topic=no%20such").then().statusCode(400);
+    }
+
+    @Test
+    void anUnreadableOutboxRowIsParkedWholeAndTheRelayGoesOn() throws Exception {
+        long garbage = pool.query("""
+                INSERT INTO outbox (topic, event_type, records) VALUES ('processed-orders', 'records', '\\x00000005')
+                RETURNING id""").execute().await().atMost(WITHIN).iterator().next().getLong(0);
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("orders", "unread-1", order("unread-1", "unread-a", "1.00", T));
+        }
+        await("the next outputs are published").atMost(WITHIN)
+                .until(() -> published(OrdersProjector.PROCESSED_ORDERS, "unread-1") == 1);
+        assertEquals(1, count("SELECT count(*) FROM parked_outputs WHERE outbox_id = " + garbage
+                + " AND record_index = -1 AND superseded_at IS NOT NULL AND reason LIKE 'undecodable outbox row%'"),
+                "the row is parked whole, not re-sendable");
+        assertEquals(1, count("SELECT count(*) FROM outbox WHERE id = " + garbage + " AND published_at IS NOT NULL"));
+        given().post("/admin/parked-outputs/resend?topic=processed-orders").then().statusCode(200)
+                .body("resent", equalTo(0)).body("superseded", equalTo(1));
+        assertEquals(1, published(OrdersProjector.PROCESSED_ORDERS, "unread-1"));
     }
 
     private void refuseLargerThan(int bytes) throws Exception {
