@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.readside.commands.outbox.Outbox;
+import io.readside.projection.outbox.Outbox;
 import io.readside.projection.InvalidRecordException;
 import io.readside.projection.tracing.TraceHeaders;
 import io.readside.orders.OrderEvent;

@@ -2,6 +2,7 @@ package io.readside.orders;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,20 +18,16 @@ import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 import io.readside.projection.Batch;
-import io.readside.projection.ChannelProducers;
 import io.readside.projection.Committed;
 import io.readside.projection.ExactJson;
+import io.readside.projection.Output;
 import io.readside.projection.Projector;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
-import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -38,9 +35,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * The orders changelog: topic {@code orders} into the entity table {@code orders} (one row per order id, its latest
  * version) and, in the same transaction, every {@link OrdersReadModel} derived from it (revenue windows, users' order
  * totals, the saga's payment requests). A new record for a known order id is the same order: each read model moves
- * by the difference, and an identical copy moves nothing. After the commit each change goes to
- * {@code processed-orders} (the order as received plus {@code processed_at} and {@code status}); a redelivered record
- * that is still its order's latest version is published again, so a crash between commit and publish loses nothing.
+ * by the difference, and an identical copy moves nothing. Each change goes to {@code processed-orders} (the order as
+ * received plus {@code processed_at} and {@code status}) through the outbox, written in the same transaction: per
+ * order in commit order, at least once, and a crash between commit and publish loses nothing.
  * The delivery (positions, stream time, dead letters, retries, acknowledgement, rebuild) is the engine's,
  * {@link Projector}.
  */
@@ -55,15 +52,9 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     @Inject
     Projector engine;
     @Inject
-    Pool pool;
-    @Inject
     Instance<OrdersReadModel> derived;
-    @Inject
-    ChannelProducers producers;
-
-    @Inject
-    @Channel(PROCESSED_ORDERS)
-    MutinyEmitter<byte[]> processedOrders;
+    @ConfigProperty(name = "readside.orders.processed-orders-topic")
+    String processedOrdersTopic;
 
     @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".group.id")
     String group;
@@ -138,49 +129,11 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
             if (folded.changes().isEmpty()) {
                 return Uni.createFrom().item(Committed.NOTHING);
             }
-            Committed published = batch.live() ? Committed.sending(List.of(send(folded.changes().stream()
-                    .map(change -> processed(change.after(), change.processedAt())).toList()))) : Committed.NOTHING;
+            Committed published = batch.live() ? Committed.publishing(folded.changes().stream()
+                    .map(change -> processed(change.after(), change.processedAt())).toList()) : Committed.NOTHING;
             return OrderTable.upsert(conn, folded.rows().values())
                     .chain(() -> inOrder(readModels, model -> model.apply(conn, folded.changes(), batch)))
                     .map(published::and);
-        });
-    }
-
-    /**
-     * Redelivered records that are still their order's latest version are published again (see the class): an
-     * order's row names the record it was last written from, which may be followed by identical copies in the same
-     * redelivery. The read models are given every redelivered version of those orders (revenue publishes again each
-     * window any of them moved).
-     */
-    @Override
-    public Uni<Committed> republish(List<Batch.Input<OrdersTopicEvent>> redelivered) {
-        Map<String, List<Batch.Input<OrdersTopicEvent>>> byOrder = new LinkedHashMap<>();
-        for (Batch.Input<OrdersTopicEvent> input : redelivered) {
-            if (input.event() instanceof OrderEvent order) {
-                byOrder.computeIfAbsent(order.orderId(), id -> new ArrayList<>()).add(input);
-            }
-        }
-        if (byOrder.isEmpty()) {
-            return Uni.createFrom().item(Committed.NOTHING);
-        }
-        return OrderTable.latest(pool, byOrder.keySet().toArray(new String[0])).flatMap(rows -> {
-            List<ChannelProducers.Keyed<byte[]>> again = new ArrayList<>();
-            List<OrderEvent> versions = new ArrayList<>();
-            for (Row row : rows) {
-                List<Batch.Input<OrdersTopicEvent>> inputs = byOrder.get(row.getString("order_id"));
-                for (Batch.Input<OrdersTopicEvent> input : inputs) {
-                    if (row.getInteger("source_partition") == input.partition()
-                            && row.getLong("source_offset") == input.offset()) {
-                        again.add(processed((OrderEvent) input.event(),
-                                row.getOffsetDateTime("processed_at").toInstant()));
-                        inputs.forEach(each -> versions.add((OrderEvent) each.event()));
-                        break;
-                    }
-                } // none: superseded by a later record, which published it
-            }
-            Committed published = Committed.sending(List.of(send(again)));
-            return versions.isEmpty() ? Uni.createFrom().item(published)
-                    : inOrder(readModels, model -> model.republish(versions)).map(published::and);
         });
     }
 
@@ -194,12 +147,9 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
         return all;
     }
 
-    private static ChannelProducers.Keyed<byte[]> processed(OrderEvent order, Instant processedAt) {
-        return new ChannelProducers.Keyed<>(order.orderId(), processedOrder(order, processedAt));
-    }
-
-    private Uni<Void> send(List<ChannelProducers.Keyed<byte[]>> records) {
-        return producers.send(PROCESSED_ORDERS, processedOrders, records);
+    private Output processed(OrderEvent order, Instant processedAt) {
+        return new Output(processedOrdersTopic, order.orderId().getBytes(StandardCharsets.UTF_8),
+                processedOrder(order, processedAt));
     }
 
     /**

@@ -13,8 +13,8 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 /**
  * A read model derived from the orders changelog (a CDI bean; the orders projection finds every one). In the
  * transaction that writes a batch's orders, each one folds the batch's {@link OrderChange}s (an adder for
- * {@code after}, a subtractor for {@code before}) and writes its rows with set-based statements; once it committed,
- * it publishes what its contract says. It depends on the orders package only through these types.
+ * {@code after}, a subtractor for {@code before}) and writes its rows with set-based statements, and
+ * returns what it publishes (the engine writes that to the outbox in the same transaction; the relay publishes it). It depends on the orders package only through these types.
  */
 public interface OrdersReadModel {
 
@@ -30,14 +30,6 @@ public interface OrdersReadModel {
      * it was processed and in which trace.
      */
     Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch);
-
-    /**
-     * Orders whose latest version was delivered again, with every version of them in that redelivery (offset order):
-     * publish again what a crash between the commit and the broker may have kept from it.
-     */
-    default Uni<Committed> republish(List<OrderEvent> redelivered) {
-        return Uni.createFrom().item(Committed.NOTHING);
-    }
 
     /** A cancel request on the orders topic (the payment saga's); the order's advisory lock is held. */
     default Uni<Committed> cancelRequested(SqlConnection conn, CancelRequested cancel, ConsumerRecord<?, ?> source,

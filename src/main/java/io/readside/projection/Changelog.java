@@ -1,7 +1,6 @@
 package io.readside.projection;
 
 import java.time.Instant;
-import java.util.List;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -10,8 +9,8 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
  * A topic read as a changelog into read models: what the engine ({@link Projector}) asks of the topic's projection.
- * The engine does the delivery (positions, fencing, stream time, dead letters, retries, publishing after the commit,
- * acknowledgement, rebuild replays); an implementation says how a record becomes an event and what a batch of events
+ * The engine does the delivery (positions, fencing, stream time, dead letters, retries, writing what the read models
+ * publish to the outbox in their transaction, acknowledgement, rebuild replays); an implementation says how a record becomes an event and what a batch of events
  * writes.
  *
  * @param <E> what a valid record of the topic is (immutable)
@@ -47,15 +46,8 @@ public interface Changelog<E> {
 
     /**
      * Writes a batch of valid events (in offset order within each partition, claimed in this transaction) with
-     * set-based statements on {@code conn}; returns what to do once the transaction committed.
+     * set-based statements on {@code conn}; returns what it publishes (written to the outbox in this transaction) and
+     * what to count once the transaction committed.
      */
     Uni<Committed> write(SqlConnection conn, Batch<E> batch);
-
-    /**
-     * Records below the stored position, delivered again (after a crash or a rebalance): what to publish again so
-     * that a crash between commit and publish loses nothing. Runs outside any transaction.
-     */
-    default Uni<Committed> republish(List<Batch.Input<E>> redelivered) {
-        return Uni.createFrom().item(Committed.NOTHING);
-    }
 }

@@ -3,19 +3,18 @@ package io.readside.projection;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.smallrye.mutiny.Uni;
-
 /**
- * What a read model does once its transaction committed: count and log what it changed ({@code counted}, run once
- * per commit, never per attempt), then publish ({@code sends}: lazy, sent at least once, retried until the broker
- * has them; the batch is acknowledged only then).
+ * What a read model's write decided besides its rows: what to count and log once its transaction committed
+ * ({@code counted}, run once per commit, never per attempt), and what it publishes ({@code outputs}, in the order
+ * they are to reach their topics). The engine writes the outputs to the outbox in the same transaction, so they
+ * commit with the change or not at all; the outbox relay publishes them.
  */
-public record Committed(List<Runnable> counted, List<Uni<Void>> sends) {
+public record Committed(List<Runnable> counted, List<Output> outputs) {
 
     public static final Committed NOTHING = new Committed(List.of(), List.of());
 
-    public static Committed sending(List<Uni<Void>> sends) {
-        return new Committed(List.of(), sends);
+    public static Committed publishing(List<Output> outputs) {
+        return new Committed(List.of(), outputs);
     }
 
     public static Committed counting(Runnable counted) {
@@ -24,17 +23,17 @@ public record Committed(List<Runnable> counted, List<Uni<Void>> sends) {
 
     /** Both, this one's first. */
     public Committed and(Committed other) {
-        if (other.counted.isEmpty() && other.sends.isEmpty()) {
+        if (other.counted.isEmpty() && other.outputs.isEmpty()) {
             return this;
         }
-        if (counted.isEmpty() && sends.isEmpty()) {
+        if (counted.isEmpty() && outputs.isEmpty()) {
             return other;
         }
         List<Runnable> allCounted = new ArrayList<>(counted);
         allCounted.addAll(other.counted);
-        List<Uni<Void>> allSends = new ArrayList<>(sends);
-        allSends.addAll(other.sends);
-        return new Committed(allCounted, allSends);
+        List<Output> allOutputs = new ArrayList<>(outputs);
+        allOutputs.addAll(other.outputs);
+        return new Committed(allCounted, allOutputs);
     }
 
     /** Every one of {@code parts}, in order. */

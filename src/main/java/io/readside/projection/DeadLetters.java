@@ -159,7 +159,7 @@ public class DeadLetters {
      * A producer error that no retry can mend: the record (or stub) is too large, the topic invalid, the
      * principal not authorised, the broker refuses the record (e.g. a null key on a compacted topic).
      */
-    static boolean isFinal(Throwable error) {
+    public static boolean isFinal(Throwable error) {
         for (Throwable e = error; e != null; e = e.getCause()) {
             if (e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
                     || e instanceof InvalidTopicException || e instanceof AuthorizationException
@@ -174,7 +174,7 @@ public class DeadLetters {
         return false;
     }
 
-    private static String describe(Throwable error) {
+    public static String describe(Throwable error) {
         String message = error.getMessage();
         String text = error.getClass().getSimpleName() + (message == null ? "" : ": " + message);
         return text.length() <= 200 ? text : text.substring(0, 200) + "…";

@@ -34,6 +34,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * records in between are recognised as applied and change nothing, and a projector that publishes after its
  * commit publishes them again: the crash may have come before the broker had them.</li>
  * </ul>
+ * On revocation, the poll being applied is given a bounded time to commit ({@link #onPartitionsRevoked}).
  * A partition PostgreSQL has no position for starts as Kafka says. If PostgreSQL or the broker cannot answer, Kafka's
  * committed offset is used, which at worst reads again records recognised as applied.
  */
@@ -46,6 +47,7 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
 
     private static final Logger LOG = Logger.getLogger(PositionSeeker.class);
     private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration REVOKE_WITHIN = Duration.ofSeconds(10);
 
     static final String POSITIONS = """
             SELECT topic, kafka_partition, next_offset FROM projection_positions
@@ -55,6 +57,29 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
     Pool pool;
     @Inject
     LogGuard guard;
+    @Inject
+    Projector engine;
+
+    /**
+     * Runs on the consumer's polling thread before the partitions move: the poll being applied is given a bounded
+     * time to commit and be acknowledged, so that its offsets are committed with the revocation and the new owner
+     * starts after it. Past the bound it is left to finish or fail on its own: its transaction holds the partitions'
+     * position rows, so the new owner's first transaction waits for it and then finds those records applied (their
+     * outputs are in the outbox, committed with them, and published once, in commit order).
+     */
+    @Override
+    public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        Set<String> topics = new java.util.TreeSet<>();
+        partitions.forEach(partition -> topics.add(partition.topic()));
+        long start = System.nanoTime();
+        boolean finished = engine.awaitInFlight(topics, REVOKE_WITHIN);
+        LOG.infof("group %s: %s revoked; the poll in flight %s (%d ms)", consumer.groupMetadata().groupId(),
+                partitions, finished ? "is committed" : "did not commit within " + REVOKE_WITHIN.toSeconds()
+                        + " s and is left to its transaction", (System.nanoTime() - start) / 1_000_000);
+    }
 
     /** Runs on the consumer's polling thread, which may block. */
     @Override

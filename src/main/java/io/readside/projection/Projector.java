@@ -1,15 +1,21 @@
 package io.readside.projection;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -21,6 +27,7 @@ import org.jboss.logging.Logger;
 
 import io.opentelemetry.api.trace.Span;
 import io.readside.projection.ProjectionMetrics.Outcome;
+import io.readside.projection.outbox.Outbox;
 import io.readside.projection.tracing.BatchSpans;
 import io.readside.projection.tracing.TraceHeaders;
 import io.smallrye.mutiny.Uni;
@@ -35,8 +42,8 @@ import io.vertx.pgclient.PgException;
  * a batch of one) is parsed, its partitions' positions are locked and read in one PostgreSQL transaction, records
  * below them are redeliveries, invalid ones go to {@code <topic>.dlq} (and, when the letter could not carry them, to
  * {@code set_aside_records}), the valid ones are written by the {@link Changelog} with the partitions' stream time,
- * the positions move, the transaction commits once; then what the read models publish is sent, and only when the
- * broker has it all does the returned {@code Uni} complete (the batch is acknowledged). A batch the database refuses
+ * what they publish is written to the outbox (one row per topic), the positions move, the transaction commits once,
+ * and the batch is acknowledged; the outbox relay publishes in commit order. A batch the database refuses
  * is applied again in two halves, down to the single record that is set aside. A failure of the database or broker
  * is retried with back-off (nothing is acknowledged meanwhile); a fenced log applies nothing until accepted.
  */
@@ -55,40 +62,52 @@ public class Projector {
     BatchSpans spans;
     @Inject
     ProjectionMetrics metrics;
-    @Inject
-    Publisher publisher;
 
     /**
-     * A poll of a batch channel whose acknowledgement is the engine's, pipelined: the returned {@code Uni} completes
-     * once the poll is committed and the previous poll's records are published, so that poll N+1 is folded and
-     * written while poll N's records are on their way to the broker. Each poll is published after the one before it
-     * (in poll order) and acknowledged once the broker has its records.
+     * A poll of a batch channel whose acknowledgement is the engine's: the returned {@code Uni} completes once the
+     * poll is committed (its outputs with it, in the outbox) and acknowledged. While it runs, {@link #inFlight} says
+     * so, for a rebalance to wait on it.
      */
     public <E> Uni<Void> apply(Changelog<E> log, KafkaRecordBatch<byte[], byte[]> batch) {
         ConsumerRecords<byte[], byte[]> polled = batch.getMetadata(IncomingKafkaRecordBatchMetadata.class)
                 .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
                 .getRecords();
-        return commit(log, inOrder(polled)).flatMap(publication -> {
-            // the invocations of a channel's method are sequential: so are the changes of its tail
-            CompletableFuture<Void> before = published.getOrDefault(log.channel(),
-                    CompletableFuture.completedFuture(null));
-            CompletableFuture<Void> mine = before.thenCompose(done -> publication.subscribeAsCompletionStage())
-                    .thenCompose(done -> batch.ack())
-                    .exceptionally(e -> { // not acknowledged: the records come again and are published again
-                        LOG.warnf("%s: acknowledging a poll failed: %s", log.channel(), e.toString());
-                        return null;
-                    }).toCompletableFuture();
-            published.put(log.channel(), mine);
-            return Uni.createFrom().completionStage(before);
-        });
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        inFlight.put(log.topic(), done);
+        return commit(log, inOrder(polled))
+                .chain(() -> Uni.createFrom().completionStage(batch.ack()))
+                .onTermination().invoke(() -> done.complete(null));
     }
 
-    /** Per batch channel: the publication of its latest poll (each one starts when the one before it is done). */
-    private final Map<String, CompletableFuture<Void>> published = new ConcurrentHashMap<>();
+    /** Per topic of a batch channel: its poll being applied (complete when none is). */
+    private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
-    /** A single record: a batch of one; completes when it is committed and what it changed published. */
+    /**
+     * Waits at most {@code bound} for the polls being applied from {@code topics} to commit and be acknowledged (a
+     * rebalance revokes their partitions): what committed is acknowledged before the partitions move, and what did
+     * not commit by then is left to the new owner, whose position lock waits for it or finds its positions moved.
+     *
+     * @return false when the bound was reached first
+     */
+    public boolean awaitInFlight(Collection<String> topics, Duration bound) {
+        CompletableFuture<?>[] pending = topics.stream().map(inFlight::get).filter(Objects::nonNull)
+                .toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(pending).get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** A single record: a batch of one; completes when it is committed, its outputs with it. */
     public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecord<byte[], byte[]> record) {
-        return commit(log, List.of(record)).flatMap(publication -> publication);
+        return commit(log, List.of(record));
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> inOrder(ConsumerRecords<byte[], byte[]> polled) {
@@ -99,17 +118,17 @@ public class Projector {
         return records;
     }
 
-    /** Commits the records; the item is their publication (lazy: nothing is sent until it is subscribed). */
-    private <E> Uni<Uni<Void>> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records) {
+    /** Commits the records (retried until it can; halved when the database refuses them). */
+    private <E> Uni<Void> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records) {
         if (records.isEmpty()) {
-            return Uni.createFrom().item(Uni.createFrom().voidItem());
+            return Uni.createFrom().voidItem();
         }
         Map<String, List<ConsumerRecord<byte[], byte[]>>> byTopic = new LinkedHashMap<>();
         records.forEach(record -> byTopic.computeIfAbsent(record.topic(), t -> new ArrayList<>()).add(record));
         if (byTopic.size() > 1) { // a channel on several topics: each topic's records are a batch of their own
-            Uni<Uni<Void>> all = Uni.createFrom().item(Uni.createFrom().voidItem());
+            Uni<Void> all = Uni.createFrom().voidItem();
             for (List<ConsumerRecord<byte[], byte[]>> ofTopic : byTopic.values()) {
-                all = all.flatMap(before -> commit(log, ofTopic).map(mine -> before.chain(() -> mine)));
+                all = all.chain(() -> commit(log, ofTopic));
             }
             return all;
         }
@@ -120,9 +139,9 @@ public class Projector {
         return BatchSpans.ended(commitOrHalve(log, records, deadLettered, span), span);
     }
 
-    private <E> Uni<Uni<Void>> commitOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+    private <E> Uni<Void> commitOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             Map<String, DeadLetters.Letter> deadLettered, Span span) {
-        Uni<Uni<Void>> attempt = Uni.createFrom().deferred(() -> attempt(log, records, null, deadLettered, span))
+        Uni<Void> attempt = Uni.createFrom().deferred(() -> attempt(log, records, null, deadLettered, span))
                 .onFailure(Projector::refusedData).recoverWithUni(e -> {
                     if (records.size() == 1) { // this record is what the database refuses: it is set aside
                         InvalidRecordException refused = new InvalidRecordException(
@@ -135,19 +154,20 @@ public class Projector {
                     }
                     int half = records.size() / 2;
                     return commitOrHalve(log, records.subList(0, half), deadLettered, span)
-                            .flatMap(first -> commitOrHalve(log, records.subList(half, records.size()), deadLettered,
-                                    span).map(second -> first.chain(() -> second)));
+                            .chain(() -> commitOrHalve(log, records.subList(half, records.size()), deadLettered,
+                                    span));
                 });
         String what = records.size() == 1 ? ProjectionMetrics.where(records.get(0))
                 : "a batch of " + records.size() + " records";
-        return publisher.retrying(attempt, e -> metrics.failed(log.channel(), what, e));
+        return attempt.onFailure().invoke(e -> metrics.failed(log.channel(), what, e))
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
     }
 
     /**
      * One transaction for the records ({@code refused}: the one record, set aside as the database refused it); once
-     * committed, they are counted, and the item is what to publish.
+     * committed, they are counted. What the read models publish is written to the outbox in the same transaction.
      */
-    private <E> Uni<Uni<Void>> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+    private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span) {
         String topic = records.get(0).topic(); // the positions are the records' (the same topic throughout)
         guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
@@ -172,26 +192,18 @@ public class Projector {
                             : guard.confirm(topic);
                     return confirmed.chain(() -> sendDeadLetters(log, sorted, deadLettered))
                             .chain(() -> write(conn, log, topic, sorted, true, TraceHeaders.of(span)))
+                            .call(committed -> Outbox.addRecords(conn, committed.outputs(), TraceHeaders.of(span)))
                             .call(() -> setAside(conn, log, sorted, deadLettered))
                             .map(committed -> new Done<>(sorted, committed));
                 }))))
-                .map(done -> {
+                .invoke(done -> {
                     Sorted<E> sorted = done.sorted();
                     metrics.counted(log.channel(), Outcome.APPLIED, sorted.validRecords(), start);
                     metrics.counted(log.channel(), Outcome.DUPLICATE, sorted.redeliveredRecords(), start);
                     sorted.invalid.forEach((record, e) -> metrics.rejected(log.channel(), record, e,
                             deadLettered.get(ProjectionMetrics.where(record))));
                     done.committed().counted().forEach(Runnable::run);
-                    Uni<Void> publication = publisher.send(log.channel(), done.committed().sends());
-                    return sorted.redelivered.isEmpty() ? publication
-                            : publication.chain(() -> publisher.retrying(Uni.createFrom().deferred(
-                                    () -> log.republish(sorted.redelivered)),
-                                    e -> metrics.failed(log.channel(), "publishing again", e))
-                                    .flatMap(again -> {
-                                        again.counted().forEach(Runnable::run);
-                                        return publisher.send(log.channel(), again.sends());
-                                    }));
-                });
+                }).replaceWithVoid();
     }
 
     private record Done<E>(Sorted<E> sorted, Committed committed) {

@@ -1,6 +1,7 @@
 package io.readside.revenue;
 
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -16,7 +17,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -26,25 +26,22 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.readside.orders.OrderChange;
-import io.readside.orders.OrderEvent;
 import io.readside.orders.OrdersReadModel;
 import io.readside.projection.Batch;
-import io.readside.projection.ChannelProducers;
 import io.readside.projection.Committed;
+import io.readside.projection.Output;
 import io.readside.revenue.RevenueWindows.Contribution;
 import io.readside.revenue.RevenueWindows.Delta;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
-import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * Read model {@code revenue_windows}: revenue and order count per category per tumbling event-time window, folded
  * from the orders changelog ({@link RevenueFold}) with each order's contribution kept in
  * {@code revenue_contributions}. Each window a batch changed goes to {@code revenue-by-category} at its state after
- * the batch; an order past its window's grace is counted in {@code readside_orders_late_total}, not added.
+ * the batch, with its revision (through the outbox, in the batch's transaction, after the window row's lock); an order past its window's grace is counted in {@code readside_orders_late_total}, not added.
  */
 @ApplicationScoped
 public class RevenueByCategory implements OrdersReadModel {
@@ -73,34 +70,22 @@ public class RevenueByCategory implements OrdersReadModel {
                    AS d(category, window_start, window_end, revenue, order_count)
             ON CONFLICT (category, window_start) DO UPDATE
                 SET revenue = w.revenue + EXCLUDED.revenue,
-                    order_count = w.order_count + EXCLUDED.order_count
-            RETURNING category, window_start, window_end, revenue, order_count""";
+                    order_count = w.order_count + EXCLUDED.order_count,
+                    revision = w.revision + 1
+            RETURNING category, window_start, window_end, revenue, order_count, revision""";
 
-    /**
-     * For orders delivered again: the window each one's revenue is in now, and each window one of the redelivered
-     * versions would be in (a correction took the order out of one of those).
-     */
-    static final String WINDOWS_OF = """
-            SELECT w.category, w.window_start, w.window_end, w.revenue, w.order_count
-              FROM revenue_windows w
-             WHERE (w.category, w.window_start) IN (
-                       SELECT c.category, c.window_start FROM revenue_contributions c WHERE c.order_id = ANY($1)
-                       UNION
-                       SELECT v.category, v.window_start FROM unnest($2::text[], $3::timestamptz[])
-                                                          AS v(category, window_start))
-             ORDER BY w.category, w.window_start""";
+    /** A rebuilt window never goes below the revision its consumers have seen (its next change publishes above it). */
+    static final String KEEP_REVISIONS = """
+            UPDATE %2$s.revenue_windows r SET revision = GREATEST(r.revision, l.revision)
+              FROM %1$s.revenue_windows l
+             WHERE l.category = r.category AND l.window_start = r.window_start""";
 
-    @Inject
-    Pool pool;
     @Inject
     MeterRegistry registry;
     @Inject
     ObjectMapper mapper;
-    @Inject
-    ChannelProducers producers;
-    @Inject
-    @Channel(REVENUE_BY_CATEGORY)
-    MutinyEmitter<String> revenueByCategory;
+    @ConfigProperty(name = "readside.revenue.topic")
+    String revenueTopic;
 
     @ConfigProperty(name = "readside.revenue.window-size")
     Duration windowSize;
@@ -121,19 +106,22 @@ public class RevenueByCategory implements OrdersReadModel {
 
     /** The state of a window after a change, as published on revenue-by-category. */
     public record WindowState(String category, Instant windowStart, Instant windowEnd, BigDecimal revenue,
-            int orderCount) {
+            int orderCount, long revision) {
 
         static WindowState of(Row row) {
             return new WindowState(row.getString("category"), row.getOffsetDateTime("window_start").toInstant(),
                     row.getOffsetDateTime("window_end").toInstant(), row.getBigDecimal("revenue"),
-                    row.getInteger("order_count"));
+                    row.getInteger("order_count"), row.getLong("revision"));
         }
     }
 
-    /** A value of revenue-by-category; the revenue is a string so that no consumer reads it as a double. */
+    /**
+     * A value of revenue-by-category; the revenue is a string so that no consumer reads it as a double. The revision
+     * grows by one at every change of the window: a consumer keeps, per window, the value with the highest.
+     */
     @RegisterForReflection
     public record RevenueUpdate(String category, Instant windowStart, Instant windowEnd, String revenue,
-            int orderCount) {
+            int orderCount, long revision) {
     }
 
     @Override
@@ -159,21 +147,13 @@ public class RevenueByCategory implements OrdersReadModel {
             return saveContributions(conn, folded.counted())
                     .chain(() -> addToWindows(conn, folded.deltas().values()))
                     .map(states -> new Committed(folded.late().isEmpty() ? List.of() : List.of(() -> countLate(folded.late())),
-                            batch.live() ? List.of(send(states)) : List.of()));
+                            batch.live() ? published(states) : List.of()));
         });
     }
 
     @Override
-    public Uni<Committed> republish(List<OrderEvent> redelivered) {
-        String[] ids = redelivered.stream().map(OrderEvent::orderId).distinct().toArray(String[]::new);
-        String[] categories = redelivered.stream().map(OrderEvent::category).toArray(String[]::new);
-        OffsetDateTime[] starts = redelivered.stream()
-                .map(order -> utc(windows.windowStart(order.createdAt()))).toArray(OffsetDateTime[]::new);
-        return pool.preparedQuery(WINDOWS_OF).execute(Tuple.of(ids, categories, starts)).map(rows -> {
-            List<WindowState> states = new ArrayList<>();
-            rows.forEach(row -> states.add(WindowState.of(row)));
-            return Committed.sending(List.of(send(states)));
-        });
+    public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
+        return conn.query(KEEP_REVISIONS.formatted(live, rebuilt)).execute().replaceWithVoid();
     }
 
     private Uni<Void> saveContributions(SqlConnection conn, Map<String, Contribution> counted) {
@@ -236,18 +216,20 @@ public class RevenueByCategory implements OrdersReadModel {
     }
 
     /** Each window at its state, as a value of revenue-by-category (key: the category). */
-    private Uni<Void> send(List<WindowState> states) {
-        List<ChannelProducers.Keyed<String>> records = new ArrayList<>(states.size());
+    private List<Output> published(List<WindowState> states) {
+        List<Output> records = new ArrayList<>(states.size());
         for (WindowState window : states) {
             RevenueUpdate update = new RevenueUpdate(window.category(), window.windowStart(), window.windowEnd(),
-                    window.revenue().toPlainString(), window.orderCount());
+                    window.revenue().toPlainString(), window.orderCount(), window.revision());
             try {
-                records.add(new ChannelProducers.Keyed<>(window.category(), mapper.writeValueAsString(update)));
+                records.add(new Output(revenueTopic, window.category().getBytes(StandardCharsets.UTF_8),
+                        mapper.writeValueAsBytes(update), (window.category() + '@' + window.windowStart())
+                                .getBytes(StandardCharsets.UTF_8)));
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
         }
-        return producers.send(REVENUE_BY_CATEGORY, revenueByCategory, records);
+        return records;
     }
 
     private static OffsetDateTime utc(Instant instant) {

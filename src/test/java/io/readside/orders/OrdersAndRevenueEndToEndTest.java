@@ -261,48 +261,42 @@ class OrdersAndRevenueEndToEndTest {
         assertEquals(databaseWindows(false), last);
     }
 
-    /** Last: the records it publishes again would be counted by the other tests. */
+    /**
+     * Last, so that no other test's records are in flight. What a poll publishes is committed with it in the outbox
+     * (issue 21), so a redelivery, which applies nothing, publishes nothing: a crash between commit and publish is the
+     * relay's to recover, not the projector's.
+     */
     @Test
     @Order(Integer.MAX_VALUE)
-    void redeliveredBatchLeavesEveryAggregateUnchangedAndRepublishesOnlyLatestVersions() throws Exception {
+    void redeliveredBatchLeavesEveryAggregateUnchangedAndPublishesNothingAgain() throws Exception {
+        await().atMost(APPLIED).until(() -> count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0);
         Map<String, String> windowsBefore = databaseWindows(false);
         Map<String, String> totalsBefore = userTotals();
+        long outboxRowsBefore = count("SELECT count(*) FROM outbox");
         Map<String, Long> publishedBefore = countByKey(
                 TopicReader.readAll(bootstrapServers, OrdersProjector.PROCESSED_ORDERS));
+        assertTrue(publishedBefore.size() > 100, "the seeded orders were published: " + publishedBefore.size());
 
-        Map<String, Long> latestVersions = new TreeMap<>();
+        int redelivered = 0;
         for (int partition = 0; partition < PARTITIONS; partition++) {
             for (ConsumerRecord<byte[], byte[]> record : TopicReader.readRange(bootstrapServers, TOPIC, partition, 0,
                     300)) {
                 projector.apply(record).await().atMost(APPLIED);
-                String key = new String(record.key(), StandardCharsets.UTF_8);
-                if (fold.orders.get(key).offset() == record.offset()) {
-                    latestVersions.merge(key, 1L, Long::sum);
-                }
+                redelivered++;
             }
         }
 
+        assertTrue(redelivered > 100, "the redelivery holds the seeded orders");
         assertEquals(windowsBefore, databaseWindows(false));
         assertEquals(totalsBefore, userTotals());
         assertEquals(fold.windowFigures(), databaseWindows(true));
-        // what a crash between commit and publish could have kept from the broker is published again, and only that
-        assertTrue(latestVersions.size() > 100, "the batch holds orders in their latest version");
-        List<ConsumerRecord<String, String>> published = TopicReader.readAll(bootstrapServers,
-                OrdersProjector.PROCESSED_ORDERS);
-        Map<String, Long> again = new TreeMap<>();
-        countByKey(published).forEach((key, count) -> {
-            long more = count - publishedBefore.getOrDefault(key, 0L);
-            if (more != 0) {
-                again.put(key, more);
-            }
-        });
-        assertEquals(latestVersions, again);
-        Map<String, JsonNode> last = new HashMap<>();
-        for (ConsumerRecord<String, String> record : published) { // one key, one partition: in order
-            last.put(record.key(), JSON.readTree(record.value()));
-        }
-        latestVersions.keySet().forEach(id -> assertEquals(fold.orders.get(id).total().setScale(2),
-                last.get(id).get("total").decimalValue().setScale(2), id));
+        assertEquals(outboxRowsBefore, count("SELECT count(*) FROM outbox"), "a redelivery writes no output");
+        assertEquals(publishedBefore, countByKey(TopicReader.readAll(bootstrapServers,
+                OrdersProjector.PROCESSED_ORDERS)), "and nothing is published again");
+    }
+
+    private long count(String sql) {
+        return pool.query(sql).execute().await().atMost(APPLIED).iterator().next().getLong(0);
     }
 
     private static Map<String, Long> countByKey(List<ConsumerRecord<String, String>> records) {

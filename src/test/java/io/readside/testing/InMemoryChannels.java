@@ -6,7 +6,6 @@ import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTestProfile;
-import io.readside.revenue.RevenueByCategory;
 import io.readside.orders.OrdersProjector;
 import io.readside.projection.DeadLetters;
 import io.readside.users.UsersProjector;
@@ -27,8 +26,7 @@ public class InMemoryChannels implements QuarkusTestProfile {
             Map<String, String> config = new HashMap<>();
             config.putAll(InMemoryConnector.switchIncomingChannelsToInMemory(UsersProjector.CHANNEL,
                     OrdersProjector.CHANNEL));
-            config.putAll(InMemoryConnector.switchOutgoingChannelsToInMemory(OrdersProjector.PROCESSED_ORDERS,
-                    RevenueByCategory.REVENUE_BY_CATEGORY, DeadLetters.CHANNEL));
+            config.putAll(InMemoryConnector.switchOutgoingChannelsToInMemory(DeadLetters.CHANNEL));
             config.put("mp.messaging.incoming." + UsersProjector.CHANNEL + ".run-on-vertx-context", "true");
             config.put("mp.messaging.incoming." + OrdersProjector.CHANNEL + ".run-on-vertx-context", "true");
             return config;

@@ -19,7 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
-import io.readside.commands.outbox.Outbox;
+import io.readside.projection.outbox.Outbox;
 import io.readside.orders.OrderEvent;
 import io.readside.orders.OrderStatus;
 import io.readside.projection.tracing.TraceHeaders;

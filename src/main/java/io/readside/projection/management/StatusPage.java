@@ -2,9 +2,12 @@ package io.readside.projection.management;
 
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+
+import io.readside.projection.outbox.ParkedOutputs;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 
@@ -16,16 +19,22 @@ import io.readside.projection.LogGuard;
 import io.readside.projection.lag.LagMonitor;
 import io.readside.projection.lag.LagSnapshot;
 import io.readside.projection.lag.PartitionLag;
+import io.readside.projection.replay.Rebuilds;
+import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.smallrye.health.SmallRyeHealth;
 import io.smallrye.health.SmallRyeHealthReporter;
 
 /**
- * A page for a person, without Grafana: lag and rate per partition, rejected records, health. Refreshes itself.
- * {@code GET /status} on the management port; it runs the health checks, so it is rendered on a worker thread.
+ * A page for a person, without Grafana: lag and rate per partition, the latest rebuild of each read model, rejected
+ * records, health. Refreshes itself. {@code GET /status} on the management port; it runs the health checks and reads
+ * PostgreSQL, so it is rendered on a worker thread. Lag, fences and rebuilds are the cluster's (read from PostgreSQL
+ * and the broker); health and the record counts are this instance's.
  */
 @ApplicationScoped
 public class StatusPage {
 
+    @Inject
+    ParkedOutputs parked;
     @Inject
     LagMonitor monitor;
     @Inject
@@ -34,6 +43,8 @@ public class StatusPage {
     MeterRegistry registry;
     @Inject
     SmallRyeHealthReporter health;
+    @Inject
+    Rebuilds rebuilds;
 
     public String render() {
         LagSnapshot lag = monitor.latest();
@@ -63,11 +74,19 @@ public class StatusPage {
                 .append("). <code>POST /admin/topics/").append(esc(topic))
                 .append("/accept-new-log</code> accepts the new log.</p>\n"));
 
-        html.append("<h2>Health</h2>\n<table><tr><th class=l>check</th><th class=l>kind</th><th class=l>status</th>"
+        parked.latest().forEach(waiting -> html.append("<p class=down><b>").append(waiting.waiting())
+                .append(" records for topic ").append(esc(waiting.topic()))
+                .append(" were refused by the broker for good and are parked</b> (oldest ")
+                .append(esc(String.valueOf(waiting.oldest()))).append("; last reason: ")
+                .append(esc(waiting.lastReason())).append("). <code>GET /admin/parked-outputs</code> lists them, "
+                        + "<code>POST /admin/parked-outputs/resend</code> re-sends them once the topic is fixed.</p>\n"));
+
+        html.append("<h2>Health (this instance)</h2>\n<table><tr><th class=l>check</th><th class=l>kind</th><th class=l>status</th>"
                 + "<th class=l>details</th></tr>\n");
         appendHealth(html, "liveness", health.getLiveness());
         appendHealth(html, "readiness", health.getReadiness());
         appendHealth(html, "startup", health.getStartup());
+        appendHealth(html, "wellness", health.getWellness());
         html.append("</table>\n");
 
         html.append("<h2>Consumer lag</h2>\n<p>total <b>").append(lag.totalLagRecords())
@@ -83,7 +102,9 @@ public class StatusPage {
                     .append(fmt(p.lagSeconds())).append("</td><td>").append(fmt(p.appliedPerSecond()))
                     .append("</td><td class=l>").append(esc(String.valueOf(p.lastAppliedAt()))).append("</td></tr>\n");
         }
-        html.append("</table>\n<h2>Records</h2>\n<table><tr><th class=l>channel</th><th class=l>outcome</th>"
+        html.append("</table>\n");
+        appendRebuilds(html);
+        html.append("<h2>Records (this instance, since it started)</h2>\n<table><tr><th class=l>channel</th><th class=l>outcome</th>"
                 + "<th class=l>reason</th><th>count</th></tr>\n");
         for (Counter counter : registry.find("readside.records").counters()) {
             row(html, counter.getId().getTag("channel"), counter.getId().getTag("outcome"), "", counter.count());
@@ -95,6 +116,35 @@ public class StatusPage {
                 + " · health: <a href=\"/q/health\">/q/health</a> · at ").append(Instant.now())
                 .append("</small></p>\n</body></html>\n");
         return html.toString();
+    }
+
+    /** The latest rebuild of each read model, whichever instance runs or ran it. */
+    private void appendRebuilds(StringBuilder html) {
+        html.append("<h2>Rebuilds</h2>\n<table><tr><th class=l>read model</th><th class=l>state</th>"
+                + "<th class=l>instance</th><th class=l>started</th><th>replayed</th><th>remaining</th>"
+                + "<th class=l>progress written</th><th class=l>error</th></tr>\n");
+        for (String readModel : rebuilds.readModelNames()) {
+            html.append("<tr><td class=l>").append(esc(readModel)).append("</td>");
+            try {
+                Optional<RebuildStatus> latest = rebuilds.status(readModel);
+                if (latest.isEmpty()) {
+                    html.append("<td class=l colspan=7><small>none recorded</small></td></tr>\n");
+                    continue;
+                }
+                RebuildStatus run = latest.get();
+                html.append("<td class=\"l ").append(run.state() == Rebuilds.State.FAILED ? "down\">" : "\">")
+                        .append(run.state()).append(run.abandoned() ? " (abandoned)" : "").append("</td><td class=l>")
+                        .append(esc(run.instance())).append("</td><td class=l>")
+                        .append(esc(String.valueOf(run.startedAt()))).append("</td><td>").append(run.replayedRecords())
+                        .append("</td><td>").append(run.remainingRecords()).append("</td><td class=l>")
+                        .append(esc(String.valueOf(run.updatedAt()))).append("</td><td class=l><small>")
+                        .append(esc(run.error())).append("</small></td></tr>\n");
+            } catch (RuntimeException e) {
+                html.append("<td class=\"l down\" colspan=7>could not be read: ")
+                        .append(esc(e.getClass().getSimpleName())).append("</td></tr>\n");
+            }
+        }
+        html.append("</table>\n");
     }
 
     private static void appendHealth(StringBuilder html, String kind, SmallRyeHealth report) {

@@ -38,8 +38,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * their position rows, the shadow catches up to the last live position and the tables are swapped in one
  * transaction. Queries read the old tables until that commit and the new ones after it.
  *
- * <p>One rebuild at a time across all instances (a PostgreSQL advisory lock); its progress is kept by the instance
- * that runs it ({@code GET /admin/rebuilds/{readModel}}, gauges {@code readside_rebuild_*}).
+ * <p>One rebuild at a time across all instances (a PostgreSQL advisory lock); its progress is kept in PostgreSQL,
+ * where every instance reads it ({@code GET /admin/rebuilds/{readModel}}); the gauges {@code readside_rebuild_*} are
+ * those of the instance that runs it.
  */
 @ApplicationScoped
 public class Rebuilds {
@@ -64,14 +65,22 @@ public class Rebuilds {
     }
 
     public enum State {
-        PREPARING, REPLAYING, SWITCHING, DONE, FAILED
+        PREPARING, REPLAYING, SWITCHING, DONE, FAILED;
+
+        public boolean running() {
+            return this != DONE && this != FAILED;
+        }
     }
 
-    /** What {@code GET /admin/rebuilds/{readModel}} answers. Offsets per partition: the next record to apply. */
+    /**
+     * What {@code GET /admin/rebuilds/{readModel}} answers, on every instance. Offsets per partition: the next record
+     * to apply. {@code instance} runs (or ran) it; {@code updatedAt} is when it last wrote its progress;
+     * {@code abandoned}: it stopped before the run ended (state FAILED, {@code error} says so).
+     */
     public record RebuildStatus(String readModel, String topic, State state, Instant startedAt, Instant finishedAt,
             long replayedRecords, long invalidRecords, long remainingRecords, Map<Integer, Long> liveOffsets,
             Map<Integer, Long> rebuiltOffsets, Long switchMillis, String error, long rowsBeforeLogStart,
-            Map<Integer, Long> logStartOffsets) {
+            Map<Integer, Long> logStartOffsets, String instance, Instant updatedAt, boolean abandoned) {
     }
 
     @Inject
@@ -101,8 +110,9 @@ public class Rebuilds {
         return readModels.stream().map(Replayable::topic).sorted().toList();
     }
 
+    /** The latest rebuild of the read model, run by any instance; empty when none is recorded. */
     public Optional<RebuildStatus> status(String readModel) {
-        return runner.latest(readModel).map(Run::status);
+        return runner.latest(readModel);
     }
 
     /**
@@ -140,7 +150,7 @@ public class Rebuilds {
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            run.state = State.REPLAYING;
+            run.enter(State.REPLAYING);
             while (true) {
                 run.live = positions(pool, LIVE_POSITIONS, model);
                 replayUpTo(consumer, run, run.live);
@@ -153,7 +163,7 @@ public class Rebuilds {
                     .iterator().next().getString(0));
             Instant carriedOver = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
             pool.withConnection(conn -> model.carryOver(conn, schema, SHADOW, null)).await().indefinitely();
-            run.state = State.SWITCHING;
+            run.enter(State.SWITCHING);
             // the log may have been recreated (or its new log accepted) while the replay ran: never swap in a shadow
             // built from another log than the live read model's
             if (guard.verify(model.topic()) != LogGuard.Verdict.SAME) {

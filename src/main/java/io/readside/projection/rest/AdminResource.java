@@ -18,6 +18,7 @@ import org.eclipse.microprofile.config.Config;
 
 import io.readside.projection.LogGuard;
 import io.readside.projection.ProjectedChannels;
+import io.readside.projection.outbox.ParkedOutputs;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.readside.projection.replay.Redrive;
@@ -29,7 +30,8 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 
 /**
- * Operations that change or replace read models: rebuild from the topic, re-publish dead letters, accept a new log.
+ * Operations that change or replace read models: rebuild from the topic, re-publish dead letters, accept a new log,
+ * list and re-send the outputs the broker refused for good.
  * A bearer token with role {@value Roles#ADMIN}.
  */
 @Path("/admin")
@@ -46,6 +48,8 @@ public class AdminResource {
     LogGuard logGuard;
     @Inject
     Config config;
+    @Inject
+    ParkedOutputs parked;
 
     /** Starts rebuilding a read model; 202 with where to follow its progress. */
     @POST
@@ -67,12 +71,13 @@ public class AdminResource {
         }
     }
 
+    /** The latest rebuild of a read model, whichever instance runs or ran it (kept in PostgreSQL). */
     @GET
     @Path("/rebuilds/{readModel}")
     public RebuildStatus rebuildStatus(@PathParam("readModel") String readModel) {
         known(readModel);
         return rebuilds.status(readModel).orElseThrow(() -> ProblemException.notFound(
-                "no rebuild of " + Quote.of(readModel) + " has run on this instance since it started"));
+                "no rebuild of " + Quote.of(readModel) + " has been started"));
     }
 
     public record Redrove(String topic, String deadLetterTopic, int partition, long from, long to,
@@ -124,6 +129,35 @@ public class AdminResource {
         return new Accepted(topic, accepted.await().atMost(java.time.Duration.ofSeconds(30))
                 .orElseThrow(() -> new ProblemException(409, "Conflict", "topic " + Quote.of(topic) + " is not "
                         + "fenced: its log is the one its positions came from, there is nothing to accept")));
+    }
+
+    /** The latest parked outputs (records the broker refused for good), newest first; {@code topic}: of one only. */
+    @GET
+    @Path("/parked-outputs")
+    public List<ParkedOutputs.Parked> parkedOutputs(@QueryParam("topic") String topic,
+            @QueryParam("limit") String limit) {
+        return parked.list(topicName(topic), Problem.intBetween("limit", limit == null ? "100" : limit, 1, 1000))
+                .await().atMost(java.time.Duration.ofSeconds(30));
+    }
+
+    /**
+     * Re-sends the waiting parked outputs ({@code topic}: of one only) through the outbox, once, in their original
+     * order; those for whose key a later record was published since are not sent (they would move it backwards)
+     * and are counted as superseded.
+     */
+    @POST
+    @Path("/parked-outputs/resend")
+    public ParkedOutputs.Resent resendParkedOutputs(@QueryParam("topic") String topic) {
+        return parked.resend(topicName(topic)).await().atMost(java.time.Duration.ofSeconds(60));
+    }
+
+    /** A Kafka topic name (or null): at most 249 of {@code [a-zA-Z0-9._-]}. */
+    private static String topicName(String topic) {
+        if (topic != null && !topic.matches("[a-zA-Z0-9._-]{1,249}")) {
+            throw ProblemException.badRequest("'topic' must be a Kafka topic name: 1 to 249 of a-z, A-Z, 0-9, '.', "
+                    + "'_' and '-'");
+        }
+        return topic;
     }
 
     /** Every topic a channel projects (payments too, which no rebuild replays). */

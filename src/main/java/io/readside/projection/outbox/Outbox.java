@@ -1,10 +1,15 @@
-package io.readside.commands.outbox;
+package io.readside.projection.outbox;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import io.readside.projection.Output;
 import io.readside.projection.tracing.TraceHeaders;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -25,7 +30,33 @@ public final class Outbox {
                 AS r(message_key, payload, n)
              ORDER BY r.n""";
 
+    static final String ADD_RECORDS = """
+            INSERT INTO outbox (topic, event_type, records, record_count, trace_context)
+            SELECT r.topic, 'records', r.records, r.record_count, $4
+              FROM unnest($1::text[], $2::bytea[], $3::int[]) WITH ORDINALITY AS r(topic, records, record_count, n)
+             ORDER BY r.n""";
+
     private Outbox() {
+    }
+
+    /**
+     * What a transaction publishes ({@code outputs}, in order): one row per topic, in the order of each topic's first
+     * output, written in {@code trace} (null for none). The caller's locks decide the order between transactions: a
+     * row is written after every lock its transaction takes on what it publishes, so for one key a later commit
+     * always has a higher id.
+     */
+    public static Uni<Void> addRecords(SqlConnection conn, List<Output> outputs, TraceHeaders trace) {
+        if (outputs.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        Map<String, List<Output>> byTopic = new LinkedHashMap<>();
+        outputs.forEach(output -> byTopic.computeIfAbsent(output.topic(), t -> new ArrayList<>()).add(output));
+        String[] topics = byTopic.keySet().toArray(new String[0]);
+        Buffer[] records = byTopic.values().stream().map(OutboxRecords::encode).map(Buffer::buffer)
+                .toArray(Buffer[]::new);
+        Integer[] counts = byTopic.values().stream().map(List::size).toArray(Integer[]::new);
+        return conn.preparedQuery(ADD_RECORDS).execute(Tuple.of(topics, records, counts, json(trace)))
+                .replaceWithVoid();
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.readside.commands.outbox;
+package io.readside.projection.outbox;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package io.readside.commands.outbox;
+package io.readside.projection.outbox;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -57,11 +57,17 @@ public class OutboxRelay {
     // each other, so relays of the previous version, during a rolling upgrade, still take turns with these.
     static final String ONE_RELAY_AT_A_TIME = "SELECT pg_try_advisory_lock(hashtext('readside-outbox-relay'))";
     static final String NEXT_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
+    /** At most $1 rows and, past the first, $2 records (a projection's row holds record_count records). */
     static final String UNPUBLISHED = """
-            SELECT id, topic, message_key, payload, created_at,
-                   trace_context ->> 'traceparent' AS traceparent, trace_context ->> 'tracestate' AS tracestate
-              FROM outbox
-             WHERE published_at IS NULL ORDER BY id LIMIT $1""";
+            SELECT id, topic, message_key, payload, records, created_at, traceparent, tracestate
+              FROM (SELECT id, topic, message_key, payload, records, created_at,
+                           trace_context ->> 'traceparent' AS traceparent,
+                           trace_context ->> 'tracestate' AS tracestate,
+                           sum(coalesce(record_count, 1)) OVER (ORDER BY id) - coalesce(record_count, 1) AS preceding
+                      FROM outbox
+                     WHERE published_at IS NULL ORDER BY id LIMIT $1) o
+             WHERE preceding < $2
+             ORDER BY id""";
     static final String MARK_PUBLISHED = """
             UPDATE outbox o SET published_at = now(), kafka_partition = r.kafka_partition, kafka_offset = r.kafka_offset
               FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS r(id, kafka_partition, kafka_offset)
@@ -98,6 +104,8 @@ public class OutboxRelay {
     boolean enabled;
     @ConfigProperty(name = "readside.outbox.batch-size")
     int batchSize;
+    @ConfigProperty(name = "readside.outbox.batch-records")
+    int batchRecords;
     @ConfigProperty(name = "readside.outbox.poll-interval")
     Duration pollInterval;
     @ConfigProperty(name = "readside.outbox.retention")
@@ -122,7 +130,8 @@ public class OutboxRelay {
             LOG.info("the outbox relay is off (readside.outbox.enabled=false)");
             return;
         }
-        publisher = new OutboxPublisher(bootstrapServers, registry, spans, batchSize, haltAfter);
+        publisher = new OutboxPublisher(bootstrapServers, registry, spans, batchSize, batchRecords, () -> running,
+                haltAfter);
         running = true;
         listener = new OutboxListener(vertx, connectOptions(LISTEN_APPLICATION_NAME), wake::release, () -> running,
                 pollInterval);
@@ -176,8 +185,8 @@ public class OutboxRelay {
             try {
                 int count = publishBatch();
                 failures = 0;
-                if (count >= batchSize) {
-                    continue; // more waiting
+                if (count > 0) {
+                    continue; // more may be waiting
                 }
                 cleanUp();
                 wake.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS);

@@ -1,4 +1,4 @@
-package io.readside.commands.outbox;
+package io.readside.projection.outbox;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -1,0 +1,35 @@
+package io.readside.projection.health;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+
+import io.readside.projection.outbox.ParkedOutputs;
+import io.smallrye.health.api.Wellness;
+
+/**
+ * {@code readside-outputs} ({@code /q/health/well}): DOWN while records the broker refused for good wait in
+ * {@code parked_outputs} (cluster-wide), with the count, the oldest and the last reason per topic. A wellness check,
+ * not readiness: the queries and the inputs go on, and a pod must not leave its Service over an output topic.
+ */
+@Wellness
+@ApplicationScoped
+public class OutputsWellnessCheck implements HealthCheck {
+
+    @Inject
+    ParkedOutputs parked;
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder response = HealthCheckResponse.named("readside-outputs").up();
+        for (ParkedOutputs.Waiting waiting : parked.latest()) {
+            response.down().withData(waiting.topic(), waiting.waiting() + " parked (" + waiting.superseded()
+                    + " superseded) since " + waiting.oldest() + ", last: " + waiting.lastReason()
+                    + "; POST /admin/parked-outputs/resend once the topic is fixed");
+        }
+        return response.build();
+    }
+}

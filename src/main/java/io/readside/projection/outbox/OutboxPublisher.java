@@ -1,0 +1,240 @@
+package io.readside.projection.outbox;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
+import io.readside.projection.tracing.BatchSpans;
+import io.readside.projection.tracing.TraceHeaders;
+import io.vertx.mutiny.pgclient.PgConnection;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * One outbox batch to the broker and back: reads the unpublished rows in id order (at most {@code batchSize} rows and,
+ * past the first, {@code batchRecords} records), sends each row's record (a message: with its outbox id in the
+ * {@code readside-outbox-id} header) or records (a projection's batch for one topic) with the trace context the row
+ * was written in, until each is acknowledged (acks=all, idempotent, lz4) or refused for good ({@link RelaySends}),
+ * parks the refused ones ({@link RelayParking}), and marks the rows published (a message's row with the partition
+ * and offset it landed at). The batch is one span ({@link BatchSpans#published}). Meters:
+ * {@code readside.outbox.published} (rows), {@code readside.outbox.delay} (commit to acknowledgement),
+ * {@code readside.outbox.oldest.unpublished.seconds}, {@code readside.outputs.parked} (records, per topic). Runs on
+ * the relay's thread, with the connection that holds the relay's lock; created at start and closed by
+ * {@link OutboxRelay}, and logs under its category.
+ */
+final class OutboxPublisher {
+
+    private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final KafkaProducer<byte[], byte[]> oneByOne;
+    private final RelaySends sends;
+    private final BatchSpans spans;
+    private final MeterRegistry registry;
+    private final int batchSize;
+    private final int batchRecords;
+    /** Fault injection for the delivery tests only: halt the JVM once this many rows are on the broker, unmarked. */
+    private final Optional<Long> haltAfter;
+    private final AtomicLong oldestUnpublishedMillis = new AtomicLong();
+    private final Counter published;
+    private final Timer delay;
+    private volatile long batchAwaitingBroker;
+    private long publishedTotal;
+
+    OutboxPublisher(String bootstrapServers, MeterRegistry registry, BatchSpans spans, int batchSize,
+            int batchRecords, BooleanSupplier running, Optional<Long> haltAfter) {
+        this.spans = spans;
+        this.registry = registry;
+        this.batchSize = batchSize;
+        this.batchRecords = batchRecords;
+        this.haltAfter = haltAfter;
+        published = Counter.builder("readside.outbox.published").description("Outbox rows published")
+                .register(registry);
+        delay = Timer.builder("readside.outbox.delay")
+                .description("From an outbox row's commit to the broker's acknowledgement")
+                .publishPercentileHistogram().register(registry);
+        Gauge.builder("readside.outbox.oldest.unpublished.seconds", oldestUnpublishedMillis, ms -> ms.get() / 1000.0)
+                .description("Age of the oldest outbox row not yet published (0: none)").register(registry);
+        producer = producer(bootstrapServers, "readside-outbox-relay", 65536);
+        oneByOne = producer(bootstrapServers, "readside-outbox-relay-one-by-one", 0);
+        sends = new RelaySends(producer, oneByOne, running);
+    }
+
+    /**
+     * acks=all, idempotent, lz4. {@code batchSize} 64 KiB: a batch's records are sent together and 5 ms gathers them
+     * into one request per partition; 0: each record in a request of its own ({@link RelaySends}).
+     */
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, String clientId, int batchSize) {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.CLIENT_ID_CONFIG, clientId,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+                ProducerConfig.LINGER_MS_CONFIG, batchSize == 0 ? 0 : 5,
+                ProducerConfig.BATCH_SIZE_CONFIG, batchSize,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Waits up to 5 s for records in flight, then closes the producer. */
+    void close() {
+        producer.close(Duration.ofSeconds(5));
+        oneByOne.close(Duration.ofSeconds(5));
+    }
+
+    /** The first outbox id of the batch whose acknowledgements the relay is waiting for; 0 when it is not waiting. */
+    long batchAwaitingBroker() {
+        return batchAwaitingBroker;
+    }
+
+    /**
+     * Publishes one batch on {@code conn}, whose session holds the relay's lock; returns how many rows it published
+     * (0: none waiting). Fails when the relay stops or the database fails before the mark (nothing is marked: the
+     * batch is published again).
+     */
+    int publishHoldingTheLock(PgConnection conn) throws InterruptedException {
+        RowSet<Row> rows = OutboxRelay.sql(conn.preparedQuery(OutboxRelay.UNPUBLISHED)
+                .execute(Tuple.of(batchSize, batchRecords)));
+        if (rows.size() == 0) {
+            oldestUnpublishedMillis.set(0);
+            return 0;
+        }
+        Span span = publishSpan(rows);
+        try (Scope current = span.makeCurrent(); BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
+            return publish(conn, rows);
+        } catch (RuntimeException | InterruptedException e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    /** {@code publish <topic>} (or {@code publish} when the rows go to several), linked to each row's trace. */
+    private Span publishSpan(RowSet<Row> rows) {
+        List<String> traceparents = new ArrayList<>(rows.size());
+        String topic = null;
+        boolean oneTopic = true;
+        for (Row row : rows) {
+            traceparents.add(row.getString("traceparent"));
+            oneTopic &= topic == null || topic.equals(row.getString("topic"));
+            topic = row.getString("topic");
+        }
+        return spans.published(oneTopic ? topic : null, traceparents);
+    }
+
+    private int publish(PgConnection conn, RowSet<Row> rows) throws InterruptedException {
+        int n = rows.size();
+        Long[] ids = new Long[n];
+        List<Instant> created = new ArrayList<>(n);
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        List<byte[]> entities = new ArrayList<>(); // per record: the entity whose state it carries
+        List<Long> recordRows = new ArrayList<>(); // per record: its row's id
+        int[] messageRecord = new int[n]; // per row: the index of its record when it is one message, else -1
+        int r = 0;
+        for (Row row : rows) {
+            ids[r] = row.getLong("id");
+            created.add(row.getOffsetDateTime("created_at").toInstant());
+            messageRecord[r] = -1;
+            if (row.getValue("records") == null) {
+                messageRecord[r] = records.size();
+            }
+            records(row, records, entities);
+            while (recordRows.size() < records.size()) {
+                recordRows.add(ids[r]);
+            }
+            r++;
+        }
+        oldestUnpublishedMillis.set(Math.max(0, System.currentTimeMillis() - created.get(0).toEpochMilli()));
+        RelaySends.Outcome outcome;
+        batchAwaitingBroker = ids[0];
+        try {
+            outcome = sends.sendAll(records);
+        } finally {
+            batchAwaitingBroker = 0;
+        }
+        publishedTotal += n;
+        if (haltAfter.isPresent() && publishedTotal >= haltAfter.get()) {
+            LOG.warnf("fault injection: halting with %d rows on the broker and not marked published", n);
+            Runtime.getRuntime().halt(99);
+        }
+        RelayParking.park(conn, records, entities, recordRows, outcome, registry);
+        Integer[] partitions = new Integer[n];
+        Long[] offsets = new Long[n];
+        for (int i = 0; i < n; i++) {
+            RecordMetadata at = messageRecord[i] < 0 ? null : outcome.acknowledged()[messageRecord[i]];
+            partitions[i] = at == null ? null : at.partition();
+            offsets[i] = at == null ? null : at.offset();
+        }
+        OutboxRelay.sql(conn.preparedQuery(OutboxRelay.MARK_PUBLISHED).execute(Tuple.of(ids, partitions, offsets)));
+        Instant now = Instant.now();
+        published.increment(n);
+        for (Instant at : created) {
+            delay.record(Duration.between(at, now).toNanos(), TimeUnit.NANOSECONDS);
+        }
+        return n;
+    }
+
+    /**
+     * The row's records with the trace context it was written in: its message (topic, key and payload as UTF-8, its
+     * outbox id in a header) or its batch of records for one topic (key and value as written), added to
+     * {@code records}, and the entity each carries to {@code entities}.
+     */
+    private static void records(Row row, List<ProducerRecord<byte[], byte[]>> all, List<byte[]> entities) {
+        String topic = row.getString("topic");
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        if (row.getValue("records") != null) {
+            for (OutboxRecords.KeyValue record : OutboxRecords.decode(row.getBuffer("records").getBytes())) {
+                records.add(new ProducerRecord<>(topic, record.key(), record.value()));
+                entities.add(record.entity() != null ? record.entity() : record.key());
+            }
+        } else {
+            String key = row.getString("message_key");
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
+                    key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                    row.getString("payload").getBytes(StandardCharsets.UTF_8));
+            record.headers().add("readside-outbox-id",
+                    Long.toString(row.getLong("id")).getBytes(StandardCharsets.UTF_8));
+            records.add(record);
+            entities.add(record.key());
+        }
+        // the trace context of what wrote the row, so that its consumer continues that trace
+        String traceparent = row.getString("traceparent");
+        if (traceparent != null) {
+            String tracestate = row.getString("tracestate");
+            for (ProducerRecord<byte[], byte[]> record : records) {
+                record.headers().add(TraceHeaders.TRACEPARENT, traceparent.getBytes(StandardCharsets.US_ASCII));
+                if (tracestate != null) {
+                    record.headers().add(TraceHeaders.TRACESTATE, tracestate.getBytes(StandardCharsets.US_ASCII));
+                }
+            }
+        }
+        all.addAll(records);
+    }
+}

@@ -1,0 +1,163 @@
+package io.readside.projection.outbox;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.readside.orders.OrdersProjector;
+import io.readside.revenue.RevenueByCategory;
+import io.readside.testing.Management;
+import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TestProducer;
+import io.readside.testing.TopicReader;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * An output topic that refuses Readside's records for good (issue 21: a topic whose {@code max.message.bytes} is
+ * smaller than a processed order; an ACL would do the same) never stops the input: the orders are applied, the other
+ * outputs are published, the refused records are parked with their bytes, counted, and reported by the wellness
+ * check, while readiness stays UP. Once the topic is fixed, the operator's re-send delivers each parked record once,
+ * except one whose order had a later version published meanwhile (it would move the order backwards).
+ */
+@QuarkusTest
+@TestProfile(RealInfrastructure.class)
+class RefusedOutputsEndToEndTest {
+
+    private static final Duration WITHIN = Duration.ofSeconds(90);
+    private static final long T = java.time.Instant.now().getEpochSecond();
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @Inject
+    Pool pool;
+
+    @Test
+    void aRefusedOutputIsParkedWhileOrdersFlowAndIsDeliveredOnceAfterTheTopicIsFixed() throws Exception {
+        refuseLargerThan(100);
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("orders", "park-1", order("park-1", "park-a", "1.00", T));
+            producer.send("orders", "park-2", order("park-2", "park-b", "2.00", T));
+            producer.send("orders", "park-3", order("park-3", "park-c", "3.00", T));
+            producer.send("orders", "park-3", order("park-3", "park-c", "3.50", T)); // a correction, refused too
+        }
+        await("the orders are applied and their processed records parked").atMost(WITHIN).until(
+                () -> count("SELECT count(*) FROM orders WHERE order_id LIKE 'park-%' AND total > 0") == 3
+                        && waiting("park-%") == 4);
+        given().get("/orders/park-3").then().statusCode(200).body("total", equalTo(3.5f));
+        await("the other outputs go on").atMost(WITHIN).until(() -> published(RevenueByCategory.REVENUE_BY_CATEGORY,
+                "park-c") > 0);
+        assertEquals(0, published(OrdersProjector.PROCESSED_ORDERS, "park-1"));
+        assertEquals(List.of("RecordTooLargeException"), pool.query("""
+                SELECT DISTINCT split_part(reason, ':', 1) FROM parked_outputs
+                 WHERE convert_from(message_key, 'UTF8') LIKE 'park-%'""").execute().await().atMost(WITHIN).stream()
+                .map(row -> row.getString(0)).toList(), "the reason is kept");
+        await("counted and reported").atMost(WITHIN).untilAsserted(() -> {
+            assertTrue(metric("readside_outputs_parked_waiting") >= 4);
+            assertTrue(metric("readside_outputs_parked_total{topic=\"processed-orders\"}") >= 4);
+            Management.given().get("/q/health/well").then().statusCode(503)
+                    .body("checks.find { it.name == 'readside-outputs' }.status", equalTo("DOWN"));
+        });
+        Management.given().get("/q/health/ready").then().statusCode(200);
+
+        refuseLargerThan(1_048_588); // fixed
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("orders", "park-2", order("park-2", "park-b", "2.50", T)); // published: supersedes v1
+        }
+        await("the new version is published").atMost(WITHIN)
+                .until(() -> published(OrdersProjector.PROCESSED_ORDERS, "park-2") == 1);
+        await("park-2's parked version is superseded").atMost(WITHIN).until(() -> count("""
+                SELECT count(*) FROM parked_outputs WHERE convert_from(message_key, 'UTF8') = 'park-2'
+                   AND superseded_at IS NOT NULL""") == 1);
+
+        given().post("/admin/parked-outputs/resend?topic=processed-orders").then().statusCode(200)
+                .body("resent", equalTo(3)).body("superseded", equalTo(1));
+        await("each parked record delivered once").atMost(WITHIN).until(
+                () -> published(OrdersProjector.PROCESSED_ORDERS, "park-1") == 1
+                        && published(OrdersProjector.PROCESSED_ORDERS, "park-3") == 2);
+        assertEquals(1, published(OrdersProjector.PROCESSED_ORDERS, "park-2"), "the superseded version is not sent");
+        assertTrue(lastProcessed("park-3").contains("\"total\":3.50"), "park-3 ends at its latest version");
+        await("nothing waits").atMost(WITHIN).untilAsserted(() -> {
+            assertEquals(0.0, metric("readside_outputs_parked_waiting"));
+            Management.given().get("/q/health/well").then().statusCode(200);
+        });
+        given().post("/admin/parked-outputs/resend").then().statusCode(200).body("resent", equalTo(0));
+        given().get("/admin/parked-outputs?topic=processed-orders").then().statusCode(200)
+                .body("findAll { it.key == 'park-1' }.size()", equalTo(1));
+        given().post("/admin/parked-outputs/resend?topic=no%20such").then().statusCode(400);
+    }
+
+    private void refuseLargerThan(int bytes) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            try {
+                admin.createTopics(List.of(new NewTopic(OrdersProjector.PROCESSED_ORDERS, 3, (short) 1))).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, OrdersProjector.PROCESSED_ORDERS);
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(new ConfigEntry(
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(bytes)), AlterConfigOp.OpType.SET))))
+                    .all().get();
+            await().atMost(WITHIN).until(() -> Integer.toString(bytes).equals(admin.describeConfigs(List.of(topic))
+                    .all().get().get(topic).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()));
+        }
+    }
+
+    private long waiting(String keys) {
+        return count("SELECT count(*) FROM parked_outputs WHERE resent_at IS NULL AND topic = 'processed-orders'"
+                + " AND convert_from(message_key, 'UTF8') LIKE '" + keys + "'");
+    }
+
+    private long count(String sql) {
+        return pool.preparedQuery(sql).execute(Tuple.tuple()).await().atMost(WITHIN).iterator().next().getLong(0);
+    }
+
+    private long published(String topic, String key) {
+        return TopicReader.readAll(bootstrapServers, topic).stream().filter(r -> key.equals(r.key())).count();
+    }
+
+    private String lastProcessed(String key) {
+        List<ConsumerRecord<String, String>> all = TopicReader.readAll(bootstrapServers,
+                OrdersProjector.PROCESSED_ORDERS).stream().filter(r -> key.equals(r.key())).toList();
+        return all.get(all.size() - 1).value();
+    }
+
+    private static double metric(String name) {
+        for (String line : Management.given().get("/q/metrics").asString().split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim().split("\\s+")[0]); // no exemplar
+            }
+        }
+        return 0;
+    }
+
+    private static String order(String id, String category, String total, long timestamp) {
+        return "{\"order_id\":\"" + id + "\",\"user_id\":77,\"category\":\"" + category + "\",\"total\":" + total
+                + ",\"timestamp\":" + timestamp + "}";
+    }
+}
