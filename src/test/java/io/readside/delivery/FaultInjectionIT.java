@@ -804,15 +804,18 @@ class FaultInjectionIT {
                  WHERE id > %d AND resent_at IS NULL AND superseded_at IS NULL""".formatted(afterId)).get("waiting"));
     }
 
-    /** The sum of the samples of {@code name} whose labels contain each of {@code labels}; 0 when there are none. */
+    /**
+     * The sum of the samples of {@code name} whose labels contain each of {@code labels}; 0 when there are none. A
+     * sample's value is the first token after the series (an exemplar, "# {...} value timestamp", may follow).
+     */
     private static double metricSum(ServiceProcess process, String name, String... labels) {
         double sum = 0;
         for (String line : process.managementGet("/q/metrics").split("\n")) {
             if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-                int value = line.lastIndexOf(' ');
-                String series = line.substring(0, value);
+                int end = line.startsWith(name + "{") ? line.indexOf("} ") + 1 : name.length();
+                String series = line.substring(0, end);
                 if (Arrays.stream(labels).allMatch(series::contains)) {
-                    sum += Double.parseDouble(line.substring(value + 1).trim());
+                    sum += Double.parseDouble(line.substring(end).trim().split(" ")[0]);
                 }
             }
         }
