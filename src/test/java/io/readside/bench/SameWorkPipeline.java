@@ -138,8 +138,9 @@ public final class SameWorkPipeline {
                    AS d(category, window_start, window_end, revenue, order_count)
             ON CONFLICT (category, window_start) DO UPDATE
                 SET revenue = w.revenue + EXCLUDED.revenue,
-                    order_count = w.order_count + EXCLUDED.order_count
-            RETURNING category, window_start, window_end, revenue, order_count""";
+                    order_count = w.order_count + EXCLUDED.order_count,
+                    revision = w.revision + 1
+            RETURNING category, window_start, window_end, revenue, order_count, revision""";
     /** OrdersProjector.ADVANCE_STREAM_TIME for every touched partition in one statement. */
     private static final String ADVANCE_STREAM_TIMES = """
             UPDATE projection_positions p SET stream_time = GREATEST(p.stream_time, r.stream_time)
@@ -389,7 +390,7 @@ public final class SameWorkPipeline {
             while (rows.next()) {
                 String category = rows.getString(1);
                 states.add(new Outgoing(0, category, revenueUpdate(category, rows.getTimestamp(2).toInstant(),
-                        rows.getTimestamp(3).toInstant(), rows.getBigDecimal(4), rows.getInt(5))));
+                        rows.getTimestamp(3).toInstant(), rows.getBigDecimal(4), rows.getInt(5), rows.getLong(6))));
             }
         }
         return states;
@@ -497,7 +498,8 @@ public final class SameWorkPipeline {
     }
 
     /** RevenueByCategory.RevenueUpdate as the service writes it; the revenue is a string. */
-    private static byte[] revenueUpdate(String category, Instant start, Instant end, BigDecimal revenue, int count) {
+    private static byte[] revenueUpdate(String category, Instant start, Instant end, BigDecimal revenue, int count,
+            long revision) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);
         try (JsonGenerator json = JSON.createGenerator(out)) {
             json.writeStartObject();
@@ -506,6 +508,7 @@ public final class SameWorkPipeline {
             json.writeStringField("window_end", end.toString());
             json.writeStringField("revenue", revenue.toPlainString());
             json.writeNumberField("order_count", count);
+            json.writeNumberField("revision", revision);
             json.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -25,8 +25,10 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
- * Publishes the outbox: the unpublished rows in id order, each to its topic with its key (acks=all, idempotent
- * producer, lz4), then marks them published with the partition and offset they landed at. A batch is read in one
+ * Publishes the outbox: the unpublished rows in id order (a command's or the saga's message, or a projection's
+ * outputs of one poll for one topic), each to its topic with its key (acks=all, idempotent producer, lz4), then marks
+ * them published (a message with the partition and offset it landed at); a record the broker refuses for good is
+ * parked ({@link ParkedOutputs}) and the relay goes on. A batch is read in one
  * short statement, published and acknowledged with no transaction open, and marked in a second short statement. One
  * relay publishes at a time across instances (a session-level advisory lock held from the read to the mark), which
  * keeps each key's rows in order. A crash after the broker has a batch and before the mark publishes that batch
@@ -72,6 +74,9 @@ public class OutboxRelay {
             UPDATE outbox o SET published_at = now(), kafka_partition = r.kafka_partition, kafka_offset = r.kafka_offset
               FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS r(id, kafka_partition, kafka_offset)
              WHERE o.id = r.id""";
+    /** A projection's rows (records) serve no token: kept only readside.outbox.outputs-retention (they are large). */
+    static final String DELETE_PUBLISHED_OUTPUTS = """
+            DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1) AND records IS NOT NULL""";
     static final String DELETE_PUBLISHED = """
             DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)""";
     static final String DELETE_IDEMPOTENCY_KEYS = """
@@ -110,6 +115,8 @@ public class OutboxRelay {
     Duration pollInterval;
     @ConfigProperty(name = "readside.outbox.retention")
     Duration retention;
+    @ConfigProperty(name = "readside.outbox.outputs-retention")
+    Duration outputsRetention;
     @ConfigProperty(name = "readside.commands.idempotency-retention")
     Duration idempotencyRetention;
     /** Fault injection for the delivery tests only: halt the JVM once this many rows are on the broker, unmarked. */
@@ -262,6 +269,8 @@ public class OutboxRelay {
         }
         lastClean = Instant.now();
         int[] deleted = deleteExpired(retention, idempotencyRetention);
+        deleted[0] += pool.preparedQuery(DELETE_PUBLISHED_OUTPUTS).execute(Tuple.of(seconds(outputsRetention)))
+                .await().atMost(DELETE_TIMEOUT).rowCount();
         if (deleted[0] + deleted[1] > 0) {
             LOG.debugf("deleted %d published outbox rows and %d idempotency keys past their retention", deleted[0],
                     deleted[1]);

@@ -10,6 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
@@ -68,6 +69,8 @@ public class ParkedOutputs {
     Vertx vertx;
     @Inject
     MeterRegistry registry;
+    @ConfigProperty(name = "readside.outputs.topics")
+    List<String> topics;
 
     private final AtomicReference<List<Waiting>> latest = new AtomicReference<>(List.of());
 
@@ -76,6 +79,7 @@ public class ParkedOutputs {
                 waiting -> waiting.get().stream().mapToLong(Waiting::waiting).sum())
                 .description("Records the broker refused for good, parked and not yet re-sent (cluster-wide)")
                 .register(registry);
+        topics.forEach(topic -> registry.counter("readside.outputs.parked", "topic", topic));
         refresh();
         vertx.setPeriodic(REFRESH_EVERY.toMillis(), id -> refresh());
     }
