@@ -17,24 +17,32 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,7 +66,8 @@ import io.readside.testing.TopicReader;
 /**
  * Faults injected into the packaged service, a real broker and a real PostgreSQL: SIGKILL under load, a clean
  * restart, a second instance joining and the first leaving, the broker down for 40 s, PostgreSQL down for 30 s,
- * poison records, a full rebuild, the outbox relay halted between publishing and marking. The oracle is the test's
+ * poison records, a full rebuild, the outbox relay halted between publishing and marking, three replicas scaled
+ * 1 -> 3 -> 1 with a SIGKILL and two SIGTERMs, an output topic that refuses every record. The oracle is the test's
  * own fold of everything produced ({@link OrdersFold}); every scenario ends with: read model == oracle (nothing
  * lost, nothing counted twice) and the service ready.
  * Figures go to {@code target/fault-injection/figures.txt}.
@@ -77,6 +86,9 @@ class FaultInjectionIT {
     private static final String APPLIED = "readside_records_total{channel=\"orders\",outcome=\"applied\"}";
     private static final String DUPLICATE = "readside_records_total{channel=\"orders\",outcome=\"duplicate\"}";
     private static final String REJECTED = "readside_records_total{channel=\"orders\",outcome=\"rejected\"}";
+    private static final String PARKED = "readside_outputs_parked_total";
+    private static final String PARKED_WAITING = "readside_outputs_parked_waiting";
+    private static final String PROCESSED_ORDERS_LABEL = "topic=\"processed-orders\"";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private EmbeddedKafka kafka;
@@ -84,7 +96,7 @@ class FaultInjectionIT {
     private int kafkaPort;
     private int controllerPort;
     private int postgresPort;
-    private final int[] httpPorts = { LocalHost.freePort(), LocalHost.freePort() };
+    private final int[] httpPorts = { LocalHost.freePort(), LocalHost.freePort(), LocalHost.freePort() };
     private OrderTraffic traffic;
     private ServiceProcess service;
     private final Map<String, String> figures = new LinkedHashMap<>();
@@ -427,6 +439,150 @@ class FaultInjectionIT {
                         .toList() + " times, counted once");
     }
 
+    @Test
+    @Order(11)
+    void threeReplicasScaledOneToThreeToOneWithASigkillAndTwoSigtermsEndEachTopicAtTheTables() throws Exception {
+        int perSecond = 800;
+        long producedBefore = traffic.produced();
+        long start = System.nanoTime();
+        AtomicBoolean flowing = new AtomicBoolean(true);
+        Thread producer = produceInBackground(flowing, perSecond); // a tenth are corrections, most to a new category
+        awaitAppliedMore(2_000);
+
+        // 1 -> 3: two replicas join while orders flow; each of the three gets partitions and applies
+        ServiceProcess first = service;
+        ServiceProcess second = start("replica-2", 1, Map.of());
+        ServiceProcess third = start("replica-3", 2, Map.of());
+        second.awaitReady(START);
+        third.awaitReady(START);
+        awaitEachApplies(List.of(first, second, third));
+        awaitAppliedMore(3_000);
+
+        // a crash with three replicas writing the same windows: the first (the relay's, most likely) is killed
+        // mid-publication and comes back, as a pod does
+        first.kill();
+        ServiceProcess restarted = start("replica-1-after-kill", 0);
+        awaitEachApplies(List.of(restarted, second, third));
+        awaitAppliedMore(3_000);
+
+        // 3 -> 1: two clean leaves at different times
+        Duration secondLeft = second.terminate(Duration.ofSeconds(40));
+        awaitAppliedMore(3_000);
+        Duration thirdLeft = third.terminate(Duration.ofSeconds(40));
+        service = restarted;
+        double appliedAlone = restarted.metric(APPLIED);
+        await("the last replica carries on alone").atMost(DRAIN)
+                .until(() -> restarted.metric(APPLIED) >= appliedAlone + 2_000);
+        flowing.set(false);
+        producer.join();
+        awaitEverythingApplied();
+        awaitOutboxPublished();
+        long seconds = (System.nanoTime() - start) / 1_000_000_000;
+
+        assertReadModelEqualsOracle();
+        assertProcessedOrdersEndAtEachOrdersLatestVersion();
+        String revenue = assertRevenueTopicEndsAtEachWindowsRow();
+        assertReady(service);
+        figures.put("11 three replicas", (traffic.produced() - producedBefore) + " orders at " + perSecond
+                + "/s with corrections; 1 -> 3 -> 1: SIGKILL of the first (restarted), SIGTERM of the second ("
+                + secondLeft.toMillis() + " ms to exit) and of the third (" + thirdLeft.toMillis() + " ms); drained "
+                + "and published in " + seconds + " s; tables == fold; processed-orders ends at each order's latest "
+                + "version; " + revenue);
+    }
+
+    @Test
+    @Order(12)
+    void processedOrdersRefusingEveryRecordParksThemWhileOrdersFlowAndTheResendDeliversEachOnce() throws Exception {
+        awaitOutboxPublished();
+        long parkedBefore = Long.parseLong(queryMap("SELECT 'id', coalesce(max(id), 0)::text FROM parked_outputs")
+                .get("id"));
+        assertEquals("0", queryMap("""
+                SELECT 'waiting', count(*)::text FROM parked_outputs WHERE resent_at IS NULL""")
+                .get("waiting"), "nothing waits before the scenario");
+        double countedBefore = metricSum(service, PARKED, PROCESSED_ORDERS_LABEL);
+        recreateTopic("processed-orders", TopicReader.partitions(bootstrap(), "processed-orders"),
+                Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "100")); // less than any record batch
+
+        // two rounds: the second comes after the first round's outputs were refused, and is applied all the same
+        int changesBefore = traffic.fold.changes;
+        List<String> orders = new ArrayList<>(traffic.produce(300));
+        awaitEverythingApplied();
+        await("the first round's outputs parked").atMost(DRAIN).pollInterval(Duration.ofMillis(500))
+                .until(() -> parkedWaiting(parkedBefore) >= orders.size());
+        orders.addAll(traffic.produce(300));
+        awaitEverythingApplied();
+        await("no lag: the input flows while its outputs are refused").atMost(START).until(() -> JSON
+                .readTree(service.managementGet(ManagementRoutes.LAG)).at("/totals/lag_records").asLong(-1) == 0);
+        assertEquals(traffic.fold.changes - changesBefore, orders.size(), "each order sent is one processed order");
+
+        Map<String, String> expected = new TreeMap<>(); // order id -> how many of its versions were refused
+        orders.forEach(id -> expected.merge(id, "1", (a, b) -> String.valueOf(Integer.parseInt(a) + 1)));
+        await("every refused record parked").atMost(DRAIN).pollInterval(Duration.ofMillis(500))
+                .until(() -> parkedWaiting(parkedBefore) >= orders.size());
+        assertEquals(expected, queryMap("""
+                SELECT convert_from(message_key, 'UTF8'), count(*)::text FROM parked_outputs
+                 WHERE id > %d AND topic = 'processed-orders' AND resent_at IS NULL AND superseded_at IS NULL
+                 GROUP BY 1""".formatted(parkedBefore)), "each refused record parked once, and nothing else");
+        assertEquals(Map.of("parked", orders.size() + "|" + orders.size()), queryMap("""
+                SELECT 'parked', count(*) FILTER (WHERE reason <> '' AND payload IS NOT NULL AND parked_at IS NOT NULL)
+                       || '|' || count(*) FROM parked_outputs WHERE id > %d""".formatted(parkedBefore)),
+                "each parked with its bytes, its reason and when");
+        String reasons = String.join(", ", queryMap("""
+                SELECT DISTINCT reason, '' FROM parked_outputs WHERE id > %d""".formatted(parkedBefore)).keySet());
+        await("counted: readside_outputs_parked_total and readside_outputs_parked_waiting").atMost(START)
+                .untilAsserted(() -> {
+                    assertEquals(orders.size(), metricSum(service, PARKED, PROCESSED_ORDERS_LABEL) - countedBefore,
+                            PARKED);
+                    assertEquals(orders.size(), metricSum(service, PARKED_WAITING), PARKED_WAITING);
+                });
+        await("readside-outputs DOWN in the wellness group").atMost(START)
+                .until(() -> "DOWN".equals(healthCheck(service, "/q/health/well", "readside-outputs")));
+        assertEquals(200, service.managementStatus("/q/health/ready"), "still ready: the input flows");
+        assertEquals(200, service.managementStatus("/q/health/live"));
+
+        // the topic is fixed; the operator re-sends what waits
+        setTopicConfig("processed-orders", TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1048576");
+        HttpResponse<String> resend = service.postAsAdmin("/admin/parked-outputs/resend");
+        assertEquals(200, resend.statusCode(), resend.body());
+        JsonNode answer = JSON.readTree(resend.body());
+        long resent = answer.get("resent").asLong(-1);
+        long superseded = answer.get("superseded").asLong(-1);
+        // every record of the topic was refused: no order had a later record published since, none is superseded
+        assertEquals(orders.size(), resent, resend.body());
+        assertEquals(0, superseded, resend.body());
+        awaitOutboxPublished();
+        await("nothing waits any more").atMost(START).untilAsserted(() -> {
+            assertEquals(0, metricSum(service, PARKED_WAITING), PARKED_WAITING);
+            assertEquals("UP", healthCheck(service, "/q/health/well", "readside-outputs"));
+        });
+
+        Map<String, String> resentPerKey = queryMap("""
+                SELECT convert_from(message_key, 'UTF8'), count(*)::text FROM parked_outputs
+                 WHERE id > %d AND resent_at IS NOT NULL AND superseded_at IS NULL
+                 GROUP BY 1""".formatted(parkedBefore));
+        assertEquals(expected, resentPerKey, "every refused record re-sent");
+        assertEquals(resent, resentPerKey.values().stream().mapToLong(Long::parseLong).sum(), resend.body());
+        assertEquals(String.valueOf(superseded), queryMap("""
+                SELECT 'superseded', count(*)::text FROM parked_outputs WHERE id > %d AND superseded_at IS NOT NULL"""
+                .formatted(parkedBefore)).get("superseded"), resend.body());
+        Map<String, String> onTopic = new TreeMap<>();
+        Map<String, JsonNode> last = new HashMap<>();
+        for (ConsumerRecord<String, String> record : TopicReader.readAll(bootstrap(), "processed-orders")) {
+            onTopic.merge(record.key(), "1", (a, b) -> String.valueOf(Integer.parseInt(a) + 1));
+            last.put(record.key(), JSON.readTree(record.value()));
+        }
+        assertEquals(resentPerKey, onTopic, "each re-sent record on processed-orders exactly once, nothing else");
+        for (String id : expected.keySet()) {
+            assertIsLatestVersion(id, last.get(id));
+        }
+        assertReadModelEqualsOracle();
+        assertReady(service);
+        figures.put("12 refused outputs", "processed-orders refused every record (max.message.bytes 100): "
+                + orders.size() + " orders applied in two rounds, lag 0; " + orders.size() + " records parked ("
+                + reasons + "), counted, readside-outputs DOWN while ready; after the fix the resend re-sent "
+                + resent + " (" + superseded + " superseded), each once on the topic");
+    }
+
     // --- the oracle -----------------------------------------------------------------------------------------------
 
     private void assertReadModelEqualsOracle() {
@@ -458,13 +614,77 @@ class FaultInjectionIT {
         for (ConsumerRecord<String, String> record : TopicReader.readAll(bootstrap(), "processed-orders")) {
             last.put(record.key(), JSON.readTree(record.value()));
         }
-        for (Map.Entry<String, OrdersFold.Order> order : traffic.fold.orders.entrySet()) {
-            JsonNode published = last.get(order.getKey());
-            assertNotNull(published, order.getKey() + " was published");
-            assertEquals(0, order.getValue().total().compareTo(new BigDecimal(published.get("total").asText())),
-                    order.getKey());
-            assertEquals(order.getValue().category(), published.get("category").asText(), order.getKey());
+        for (String id : traffic.fold.orders.keySet()) {
+            assertIsLatestVersion(id, last.get(id));
         }
+    }
+
+    /** {@code published} (a processed-orders value) is the order's latest version in the fold. */
+    private void assertIsLatestVersion(String id, JsonNode published) {
+        OrdersFold.Order order = traffic.fold.orders.get(id);
+        assertNotNull(order, id + " is an order the test sent");
+        assertNotNull(published, id + " was published");
+        assertEquals(0, order.total().compareTo(new BigDecimal(published.get("total").asText())), id + " total");
+        assertEquals(order.category(), published.get("category").asText(), id + " category");
+        assertEquals(order.userId(), published.get("user_id").asLong(), id + " user");
+        assertEquals(order.createdAt().toEpochMilli(), Math.round(published.get("timestamp").asDouble() * 1000),
+                id + " timestamp");
+    }
+
+    /**
+     * revenue-by-category is at least once, in commit order per window: the last record of every window (key: the
+     * category; the window by its window_start) is the window's row (revenue, order_count and revision). A re-send
+     * after a relay's crash may repeat older states, so revisions may go down on the topic; but a revision names one
+     * state, and none is above the row's.
+     *
+     * @return a figure: how many records and windows
+     */
+    private String assertRevenueTopicEndsAtEachWindowsRow() throws Exception {
+        Map<String, String> rows = new TreeMap<>(); // "category|window start millis" -> "revenue|count|revision"
+        queryMap("""
+                SELECT category || '|' || (extract(epoch FROM window_start) * 1000)::bigint,
+                       revenue || '|' || order_count || '|' || revision FROM revenue_windows""")
+                .forEach((window, row) -> {
+                    String[] parts = row.split("\\|");
+                    rows.put(window, state(parts[0], Integer.parseInt(parts[1]), Long.parseLong(parts[2])));
+                });
+        Map<String, String> last = new TreeMap<>();
+        Map<String, Map<Long, String>> revisions = new HashMap<>();
+        List<String> problems = new ArrayList<>();
+        int records = 0;
+        for (ConsumerRecord<String, String> record : TopicReader.readAll(bootstrap(), "revenue-by-category")) {
+            records++;
+            JsonNode value = JSON.readTree(record.value());
+            if (!value.path("category").asText().equals(record.key())) {
+                problems.add("key " + record.key() + " for " + value);
+            }
+            String window = record.key() + "|" + Instant.parse(value.get("window_start").asText()).toEpochMilli();
+            long revision = value.path("revision").asLong(-1);
+            String state = state(value.get("revenue").asText(), value.get("order_count").asInt(), revision);
+            String before = revisions.computeIfAbsent(window, w -> new HashMap<>()).putIfAbsent(revision, state);
+            if (before != null && !before.equals(state)) {
+                problems.add(window + ": revision " + revision + " names two states, " + before + " and " + state
+                        + " (partition " + record.partition() + "@" + record.offset() + ")");
+            }
+            last.put(window, state);
+        }
+        rows.forEach((window, row) -> {
+            long rowRevision = Long.parseLong(row.substring(row.lastIndexOf('|') + 1));
+            if (!row.equals(last.get(window))) {
+                problems.add(window + ": row " + row + ", last record " + last.get(window));
+            }
+            revisions.getOrDefault(window, Map.of()).keySet().stream().filter(r -> r > rowRevision).findFirst()
+                    .ifPresent(r -> problems.add(window + ": revision " + r + " on the topic, above the row's"));
+        });
+        last.keySet().stream().filter(window -> !rows.containsKey(window))
+                .forEach(window -> problems.add(window + ": on the topic, no row"));
+        assertTrue(problems.isEmpty(), problems.size() + " of " + rows.size() + " windows differ; the first: "
+                + problems.subList(0, Math.min(20, problems.size())));
+        return records + " revenue-by-category records end at each of the " + rows.size() + " windows' rows";
+    }
+
+    private static String state(String revenue, int orderCount, long revision) {
+        return new BigDecimal(revenue).stripTrailingZeros().toPlainString() + "|" + orderCount + "|" + revision;
     }
 
     private Map<String, String> orderTables() {
@@ -550,6 +770,117 @@ class FaultInjectionIT {
     private void awaitEverythingApplied() {
         await("every record applied").atMost(DRAIN).pollInterval(Duration.ofMillis(500))
                 .until(() -> storedPositions("orders").equals(endOffsets("orders")));
+    }
+
+    /** Waits until the cluster (every replica, by the stored positions) has applied {@code records} more. */
+    private void awaitAppliedMore(long records) {
+        long before = appliedRecords();
+        await("applied " + records + " more").atMost(DRAIN).pollInterval(Duration.ofMillis(250))
+                .until(() -> appliedRecords() >= before + records);
+    }
+
+    /** Waits until each of {@code replicas} has applied records since now: each holds partitions of orders. */
+    private static void awaitEachApplies(List<ServiceProcess> replicas) {
+        Map<ServiceProcess, Double> before = new HashMap<>();
+        for (ServiceProcess replica : replicas) {
+            before.put(replica, replica.metric(APPLIED));
+        }
+        await("each of " + replicas.stream().map(ServiceProcess::name).toList() + " applies").atMost(DRAIN)
+                .pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> replicas.stream()
+                        .allMatch(replica -> replica.metric(APPLIED) > before.get(replica)));
+    }
+
+    /** Waits until the relay has published every committed output. */
+    private void awaitOutboxPublished() {
+        await("outbox published").atMost(DRAIN).pollInterval(Duration.ofMillis(500)).until(() -> queryMap("""
+                SELECT 'unpublished', count(*)::text FROM outbox WHERE published_at IS NULL""")
+                .get("unpublished").equals("0"));
+    }
+
+    /** Parked records after {@code afterId} that wait (neither re-sent nor superseded). */
+    private long parkedWaiting(long afterId) {
+        return Long.parseLong(queryMap("""
+                SELECT 'waiting', count(*)::text FROM parked_outputs
+                 WHERE id > %d AND resent_at IS NULL AND superseded_at IS NULL""".formatted(afterId)).get("waiting"));
+    }
+
+    /**
+     * The sum of the samples of {@code name} whose labels contain each of {@code labels}; 0 when there are none. A
+     * sample's value is the first token after the series (an exemplar, "# {...} value timestamp", may follow).
+     */
+    private static double metricSum(ServiceProcess process, String name, String... labels) {
+        double sum = 0;
+        for (String line : process.managementGet("/q/metrics").split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                int end = line.startsWith(name + "{") ? line.indexOf("} ") + 1 : name.length();
+                String series = line.substring(0, end);
+                if (Arrays.stream(labels).allMatch(series::contains)) {
+                    sum += Double.parseDouble(line.substring(end).trim().split(" ")[0]);
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** The status of one check in a health group ({@code /q/health/well}, say), or "absent". */
+    private static String healthCheck(ServiceProcess process, String group, String check) throws IOException {
+        for (JsonNode each : JSON.readTree(process.managementGet(group)).path("checks")) {
+            if (check.equals(each.path("name").asText())) {
+                return each.path("status").asText();
+            }
+        }
+        return "absent";
+    }
+
+    /** Deletes {@code topic} and creates it again with {@code configs}; returns once the broker has them. */
+    private void recreateTopic(String topic, int partitions, Map<String, String> configs) throws Exception {
+        try (Admin admin = admin()) {
+            admin.deleteTopics(List.of(topic)).all().get();
+            await(topic + " created again with " + configs).atMost(START).pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions().until(() -> {
+                        try {
+                            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
+                                    .all().get();
+                        } catch (ExecutionException e) {
+                            if (!(e.getCause() instanceof TopicExistsException)) {
+                                throw e;
+                            }
+                            // created again meanwhile by a producer's metadata request: the configs go on it
+                            for (Map.Entry<String, String> config : configs.entrySet()) {
+                                setTopicConfig(admin, topic, config.getKey(), config.getValue());
+                            }
+                        }
+                        return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                                .size() == partitions && configs.entrySet().stream().allMatch(
+                                        config -> config.getValue().equals(topicConfig(admin, topic, config.getKey())));
+                    });
+        }
+    }
+
+    /** Sets one config of {@code topic}; returns once the broker reports it. */
+    private void setTopicConfig(String topic, String name, String value) throws Exception {
+        try (Admin admin = admin()) {
+            setTopicConfig(admin, topic, name, value);
+            await(topic + " " + name + "=" + value).atMost(START).pollInterval(Duration.ofMillis(250))
+                    .until(() -> value.equals(topicConfig(admin, topic, name)));
+        }
+    }
+
+    private static void setTopicConfig(Admin admin, String topic, String name, String value) throws Exception {
+        admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                List.of(new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET)))).all().get();
+    }
+
+    private static String topicConfig(Admin admin, String topic, String name) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try {
+            return admin.describeConfigs(List.of(resource)).all().get().get(resource).get(name).value();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private long appliedRecords() {

@@ -63,8 +63,13 @@ final class OrderTraffic implements AutoCloseable {
             Instant createdAt, String poisonReason) {
     }
 
-    /** Sends {@code count} records and waits until the broker has them all. */
-    synchronized void produce(int count) {
+    /**
+     * Sends {@code count} records and waits until the broker has them all.
+     *
+     * @return the order ids of the orders among them (not the poison records), in the order sent; an id twice when
+     *         the call sent two versions of it
+     */
+    synchronized List<String> produce(int count) {
         List<Pending> pending = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             clock += 10 + random.nextInt(90);
@@ -76,6 +81,7 @@ final class OrderTraffic implements AutoCloseable {
         }
         fold(pending);
         produced += count;
+        return pending.stream().filter(p -> p.poisonReason() == null).map(Pending::orderId).toList();
     }
 
     /**
@@ -136,7 +142,10 @@ final class OrderTraffic implements AutoCloseable {
         }
     }
 
-    /** A new order, or (one time in ten) a new version of a known one; some late, a few past the grace. */
+    /**
+     * A new order, or (one time in ten) a new version of a known one, with a user, category and total drawn anew (so
+     * eleven corrections in twelve move the order to another category); some late, a few past the grace.
+     */
     private Pending nextOrder(KafkaProducer<byte[], byte[]> sender) {
         double kind = random.nextDouble();
         String id = !ids.isEmpty() && kind < 0.10 ? ids.get(random.nextInt(ids.size()))
