@@ -62,10 +62,10 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
 
     /**
      * Runs on the consumer's polling thread before the partitions move: the poll being applied is given a bounded
-     * time to commit and be acknowledged, so that its offsets are committed with the revocation and the new owner
-     * starts after it. Past the bound it is left to finish or fail on its own: its transaction holds the partitions'
-     * position rows, so the new owner's first transaction waits for it and then finds those records applied (their
-     * outputs are in the outbox, committed with them, and published once, in commit order).
+     * time to commit, so that this replica's work on them ends before the new owner's begins. Past the bound it is
+     * left to finish or fail on its own: its transaction holds the partitions' position rows, so the new owner's first
+     * transaction waits for it and then finds those records applied (their outputs are in the outbox, committed with
+     * them, and published in commit order).
      */
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {

@@ -83,9 +83,11 @@ public class Projector {
     private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     /**
-     * Waits at most {@code bound} for the polls being applied from {@code topics} to commit and be acknowledged (a
-     * rebalance revokes their partitions): what committed is acknowledged before the partitions move, and what did
-     * not commit by then is left to the new owner, whose position lock waits for it or finds its positions moved.
+     * Waits at most {@code bound} for the polls being applied from {@code topics} to commit (a rebalance revokes their
+     * partitions), so that the new owner finds their positions moved instead of waiting on their position locks; what
+     * did not commit by then is left to its transaction (the new owner's position lock waits for it). The offsets of a
+     * revoked partition are not committed by this wait (SmallRye's commit handler lets go of them first): the new owner
+     * resumes at the stored position ({@link PositionSeeker}).
      *
      * @return false when the bound was reached first
      */
