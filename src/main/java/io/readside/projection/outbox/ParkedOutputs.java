@@ -49,8 +49,8 @@ public class ParkedOutputs {
             SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM (
                 SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1) o""";
     /** The relay's lock, for a re-send's transaction: it runs between two relay batches. */
-    static final String BETWEEN_RELAY_BATCHES = """
-            SELECT set_config('lock_timeout', '20s', true), pg_advisory_xact_lock(hashtext('readside-outbox-relay'))""";
+    static final String RELAY_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '20s', true)";
+    static final String BETWEEN_RELAY_BATCHES = "SELECT pg_advisory_xact_lock(hashtext('readside-outbox-relay'))";
     /** Rows not yet published (a re-send waits for the relay to catch up; it reads their entities). */
     static final String PENDING = """
             SELECT topic, records FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
@@ -165,7 +165,8 @@ public class ParkedOutputs {
      * @throws RelayBusy (as the item's failure) when the relay has a backlog of the topic or holds its lock too long
      */
     public Uni<Resent> resend(String topic) {
-        return pool.withTransaction(conn -> conn.query(BETWEEN_RELAY_BATCHES).execute()
+        return pool.withTransaction(conn -> conn.query(RELAY_LOCK_TIMEOUT).execute()
+                .chain(() -> conn.query(BETWEEN_RELAY_BATCHES).execute())
                 .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
                 .transform(e -> new RelayBusy("the outbox relay kept its lock for 20 s (publishing a batch, or "
                         + "waiting for the broker); try again"))
