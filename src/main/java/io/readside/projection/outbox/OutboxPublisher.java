@@ -62,6 +62,8 @@ final class OutboxPublisher {
     private final Counter published;
     private final Timer delay;
     private volatile long batchAwaitingBroker;
+    /** A batch's sends ended without their outcome (the relay stopped or lost its lock): the producers may hold some. */
+    private boolean sendsUnfinished;
     private long publishedTotal;
 
     OutboxPublisher(String bootstrapServers, MeterRegistry registry, BatchSpans spans, int batchSize,
@@ -87,8 +89,12 @@ final class OutboxPublisher {
         sends = new RelaySends(producer, oneByOne);
     }
 
-    /** Drops what the producers hold (a failed batch's sends) at once, and makes new ones. */
+    /** Drops what the producers hold (a failed batch's sends) at once, and makes new ones; nothing when none. */
     void abandon() {
+        if (!sendsUnfinished) {
+            return;
+        }
+        sendsUnfinished = false;
         producer.close(Duration.ZERO);
         oneByOne.close(Duration.ZERO);
         producers();
@@ -185,7 +191,9 @@ final class OutboxPublisher {
         batchAwaitingBroker = ids[0];
         try {
             // between attempts: is this still the relay? (its session, which holds the lock, may have ended)
+            sendsUnfinished = true;
             outcome = sends.sendAll(records, () -> running.getAsBoolean() && holdsTheLock(conn));
+            sendsUnfinished = false;
         } finally {
             batchAwaitingBroker = 0;
         }

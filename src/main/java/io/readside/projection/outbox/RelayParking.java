@@ -80,6 +80,7 @@ final class RelayParking {
                     lastPublished.keySet().stream().map(key -> Buffer.buffer(key.key())).toArray(Buffer[]::new))));
         }
         Parked parked = new Parked();
+        Map<String, Refusals> perTopic = new java.util.TreeMap<>();
         refused.forEach((i, error) -> {
             ProducerRecord<byte[], byte[]> record = records.get(i);
             Origin origin = origins.get(i);
@@ -88,12 +89,15 @@ final class RelayParking {
             parked.add(origin.outboxId(), origin.index(), record.topic(), record.key(), origin.entity(),
                     record.value(), reason, entity != null && lastPublished.getOrDefault(entity, -1) > i);
             registry.counter("readside.outputs.parked", "topic", record.topic()).increment();
-            LOG.errorf("%s: the broker refused a record for good (outbox row %d, key of %d bytes, value of %d bytes): "
-                    + "%s; parked in parked_outputs, the relay goes on (re-send it with POST "
-                    + "/admin/parked-outputs/resend once the topic is fixed)", record.topic(), origin.outboxId(),
-                    record.key() == null ? 0 : record.key().length, record.value() == null ? 0 : record.value().length,
-                    reason);
+            LOG.debugf("%s: the broker refused a record for good (outbox row %d, key of %d bytes, value of %d bytes): "
+                    + "%s", record.topic(), origin.outboxId(), record.key() == null ? 0 : record.key().length,
+                    record.value() == null ? 0 : record.value().length, reason);
+            perTopic.computeIfAbsent(record.topic(), t -> new Refusals(reason)).count++;
         });
+        // one ERROR line per topic and batch, not per record (a topic that refuses everything would flood the log)
+        perTopic.forEach((topic, refusals) -> LOG.errorf("%s: the broker refused %d records of this relay batch for "
+                + "good (the first: %s); parked in parked_outputs, the relay goes on (re-send them with POST "
+                + "/admin/parked-outputs/resend once the topic is fixed)", topic, refusals.count, refusals.first));
         for (Unreadable row : unreadable) {
             parked.add(row.outboxId(), -1, row.topic(), null, null, row.bytes(), row.reason(), true);
             registry.counter("readside.outputs.parked", "topic", row.topic()).increment();
@@ -106,6 +110,16 @@ final class RelayParking {
                     parked.topics.toArray(new String[0]), parked.keys.toArray(new Buffer[0]),
                     parked.entities.toArray(new Buffer[0]), parked.values.toArray(new Buffer[0]),
                     parked.reasons.toArray(new String[0]), parked.superseded.toArray(new Boolean[0])))));
+        }
+    }
+
+    /** A topic's refusals in a batch: the first reason, and how many. */
+    private static final class Refusals {
+        final String first;
+        int count;
+
+        Refusals(String first) {
+            this.first = first;
         }
     }
 
