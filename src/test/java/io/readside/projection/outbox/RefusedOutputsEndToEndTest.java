@@ -129,6 +129,20 @@ class RefusedOutputsEndToEndTest {
         assertEquals(1, published(OrdersProjector.PROCESSED_ORDERS, "unread-1"));
     }
 
+    @Test
+    void aReSendWhileTheRelayHoldsItsLockAnswers409AndChangesNothing() {
+        io.vertx.mutiny.sqlclient.SqlConnection relay = pool.getConnection().await().atMost(WITHIN);
+        try {
+            relay.query("SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))").execute().await().atMost(WITHIN);
+            given().post("/admin/parked-outputs/resend").then().statusCode(409)
+                    .contentType("application/problem+json");
+        } finally {
+            relay.query("SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))").execute().await()
+                    .atMost(WITHIN);
+            relay.close().await().atMost(WITHIN);
+        }
+    }
+
     private void refuseLargerThan(int bytes) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             try {
