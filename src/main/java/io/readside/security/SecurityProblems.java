@@ -27,8 +27,8 @@ public class SecurityProblems {
     @ServerExceptionMapper
     public RestResponse<Problem> refused(AuthenticationFailedException e) {
         return unauthorized(CHALLENGE + ", error=\"invalid_token\"",
-                "the bearer token was refused: it is malformed, expired, valid for more than a day, not signed by the"
-                        + " configured issuer, or not meant for this audience");
+                "the bearer token was refused: it is malformed, expired, issued in the future, usable for more than a"
+                        + " day, not signed by the configured issuer, or not meant for this audience");
     }
 
     @ServerExceptionMapper

@@ -6,7 +6,10 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -45,6 +50,8 @@ class DeadLetterRedriveEndToEndTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
+    @Inject
+    Redrive redrive;
 
     @Test
     void redrivenDeadLetterIsTheOriginalRecordAgainAndIsSetAsideAgainWhileStillRefused() throws Exception {
@@ -94,6 +101,23 @@ class DeadLetterRedriveEndToEndTest {
                 .until(() -> deadLetters("redrive-1"), found -> found.size() == 2);
         assertEquals(Long.toString(offset), header(letters.get(1), "dead-letter-offset"));
         assertEquals(header(letter, "dead-letter-reason"), header(letters.get(1), "dead-letter-reason"));
+    }
+
+    @Test
+    void redriveToATopicThatNoLongerExistsIsRefusedAndCreatesNothing() throws Exception {
+        // the dead letters of a topic that was deleted since: "redrive-gone.dlq" exists, "redrive-gone" does not
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.sendInvalidOnPurpose("redrive-gone.dlq", 0, "k".getBytes(StandardCharsets.UTF_8),
+                    "{}".getBytes(StandardCharsets.UTF_8),
+                    new RecordHeader("dead-letter-topic", "redrive-gone".getBytes(StandardCharsets.UTF_8)),
+                    new RecordHeader("dead-letter-partition", "0".getBytes(StandardCharsets.UTF_8)));
+        }
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> redrive.redrive("redrive-gone", 0, 0, 0));
+        assertTrue(refused.getMessage().contains("does not exist"), refused.getMessage());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            assertFalse(admin.listTopics().names().get().contains("redrive-gone"), "no admin operation creates a topic");
+        }
     }
 
     @Test

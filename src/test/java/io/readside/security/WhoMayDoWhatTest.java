@@ -320,6 +320,24 @@ class WhoMayDoWhatTest {
     }
 
     @Test
+    void aTokenIssuedInTheFutureIsRefusedHoweverShortItsStatedLifetime() {
+        // exp - iat is an hour, but the token is usable from now until two days (or ten years) ahead
+        for (Duration ahead : List.of(Duration.ofDays(2), Duration.ofDays(3_650), Duration.ofMinutes(10))) {
+            given().header("Authorization", Tokens.bearer(Tokens.issuedAhead(ahead, OWNER_ID)))
+                    .get("/users/" + OWNER_ID).then().statusCode(401).contentType(Problem.MEDIA_TYPE);
+        }
+        // an issuer's clock a little ahead, within the 60 s of clock skew, is not refused
+        given().header("Authorization", Tokens.bearer(Tokens.issuedAhead(Duration.ofSeconds(30), OWNER_ID)))
+                .get("/users/" + OWNER_ID).then().statusCode(200);
+    }
+
+    @Test
+    void aTokenWithoutIssuedAtIsRefusedBecauseItsLifetimeCannotBeJudged() {
+        given().header("Authorization", Tokens.bearer(Tokens.withoutIssuedAt(OWNER_ID)))
+                .get("/users/" + OWNER_ID).then().statusCode(401).contentType(Problem.MEDIA_TYPE);
+    }
+
+    @Test
     void aTokenValidForMoreThanADayIsRefused() {
         given().header("Authorization", Tokens.bearer(Tokens.validFor(Duration.ofHours(23), OWNER_ID)))
                 .get("/users/" + OWNER_ID).then().statusCode(200);

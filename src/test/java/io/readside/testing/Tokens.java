@@ -11,6 +11,12 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 
+import org.jose4j.jws.AlgorithmIdentifiers;
+import org.jose4j.jws.JsonWebSignature;
+import org.jose4j.jwt.JwtClaims;
+import org.jose4j.jwt.NumericDate;
+import org.jose4j.lang.JoseException;
+
 import io.readside.security.Roles;
 import io.smallrye.jwt.build.Jwt;
 import io.smallrye.jwt.build.JwtClaimsBuilder;
@@ -66,6 +72,36 @@ public final class Tokens {
     public static String validFor(Duration lifetime, long userId, String... roles) {
         Instant now = Instant.now();
         return sign(claims(Long.toString(userId), roles).issuedAt(now).expiresAt(now.plus(lifetime)), KEY);
+    }
+
+    /** Issued {@code ahead} from now (an issuer whose clock runs ahead, or a forged date), valid for an hour. */
+    public static String issuedAhead(Duration ahead, long userId, String... roles) {
+        Instant issued = Instant.now().plus(ahead);
+        return sign(claims(Long.toString(userId), roles).issuedAt(issued).expiresAt(issued.plus(Duration.ofHours(1))),
+                KEY);
+    }
+
+    /**
+     * Valid for an hour, with no {@code iat} claim: signed with jose4j directly, because smallrye-jwt's builder always
+     * adds one.
+     */
+    public static String withoutIssuedAt(long userId, String... roles) {
+        JwtClaims claims = new JwtClaims();
+        claims.setIssuer(ISSUER);
+        claims.setAudience(AUDIENCE);
+        claims.setSubject(Long.toString(userId));
+        claims.setStringListClaim("groups", roles);
+        claims.setExpirationTime(NumericDate.fromSeconds(Instant.now().plus(Duration.ofHours(1)).getEpochSecond()));
+        JsonWebSignature jws = new JsonWebSignature();
+        jws.setPayload(claims.toJson());
+        jws.setKey(KEY);
+        jws.setAlgorithmHeaderValue(AlgorithmIdentifiers.RSA_USING_SHA256);
+        jws.setHeader("typ", "JWT");
+        try {
+            return jws.getCompactSerialization();
+        } catch (JoseException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Well formed, but signed by a key nobody trusts. */

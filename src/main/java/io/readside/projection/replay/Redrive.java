@@ -73,6 +73,10 @@ public class Redrive {
                 throw new IllegalArgumentException("topic " + deadLetters.topic() + " has no partition " + partition);
             }
             int partitions = consumer.partitionsFor(topic).size();
+            if (partitions == 0) { // the producer's metadata request would create it (auto.create.topics.enable)
+                throw new IllegalArgumentException("topic " + topic + " does not exist: a redrive never creates a "
+                        + "topic; create it again, with its partitions, then redrive");
+            }
             consumer.assign(List.of(deadLetters));
             long end = Math.min(to + 1, consumer.endOffsets(List.of(deadLetters)).get(deadLetters));
             consumer.seek(deadLetters, from);

@@ -1,0 +1,38 @@
+package io.readside.security;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Alternative;
+
+import io.smallrye.jwt.auth.principal.DefaultJWTCallerPrincipalFactory;
+import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
+import io.smallrye.jwt.auth.principal.JWTCallerPrincipal;
+import io.smallrye.jwt.auth.principal.ParseException;
+
+/**
+ * smallrye-jwt's verification, plus a token's lifetime judged from now. {@code smallrye.jwt.time-to-live} bounds
+ * {@code exp - iat} (and requires {@code iat}), which a token issued in the future passes: {@code iat} ten years
+ * ahead with {@code exp = iat + 1 h} would be usable for ten years. So a token is refused when its {@code iat} is
+ * later than now plus the clock skew ({@code mp.jwt.verify.clock.skew}), or when it stays usable for longer than the
+ * time-to-live from now ({@code exp - now}, with the same skew).
+ */
+@ApplicationScoped
+@Alternative
+@Priority(1)
+public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
+
+    @Override
+    public JWTCallerPrincipal parse(String token, JWTAuthContextInfo info) throws ParseException {
+        JWTCallerPrincipal principal = super.parse(token, info);
+        long now = System.currentTimeMillis() / 1000;
+        long skew = info.getClockSkew();
+        if (principal.getIssuedAtTime() > now + skew) {
+            throw new ParseException("the token's iat is in the future, beyond the clock skew");
+        }
+        Long timeToLive = info.getMaxTimeToLiveSecs();
+        if (timeToLive != null && timeToLive > 0 && principal.getExpirationTime() - now > timeToLive + skew) {
+            throw new ParseException("the token stays usable for longer than " + timeToLive + " s from now");
+        }
+        return principal;
+    }
+}
