@@ -22,7 +22,8 @@ CREATE TABLE parked_outputs (
     record_index  integer     NOT NULL,    -- its place in the outbox row's records (-1: the whole row, unreadable)
     topic         text        NOT NULL,
     message_key   bytea,
-    entity        bytea,        -- whose state the record carries (a window: category@start); null: the key's
+    entity        bytea,        -- whose state the record carries (an order: its key; a window: category@start);
+                                -- null for a command or an event, which no later record supersedes
     payload       bytea,
     reason        text        NOT NULL,
     parked_at     timestamptz NOT NULL DEFAULT now(),
@@ -33,5 +34,5 @@ CREATE INDEX parked_outputs_waiting ON parked_outputs (topic, id) WHERE resent_a
 -- a batch published again after a crash parks nothing twice
 CREATE UNIQUE INDEX parked_outputs_once ON parked_outputs (outbox_id, record_index);
 -- the relay marks superseded the waiting records of the entities it publishes
-CREATE INDEX parked_outputs_supersedable ON parked_outputs (topic, (coalesce(entity, message_key)))
-    WHERE resent_at IS NULL AND superseded_at IS NULL;
+CREATE INDEX parked_outputs_supersedable ON parked_outputs (topic, entity)
+    WHERE resent_at IS NULL AND superseded_at IS NULL AND entity IS NOT NULL;

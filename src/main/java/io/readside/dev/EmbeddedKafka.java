@@ -63,7 +63,10 @@ public final class EmbeddedKafka implements AutoCloseable {
                     Map.entry("transaction.state.log.min.isr", "1"),
                     Map.entry("share.coordinator.state.topic.replication.factor", "1"),
                     Map.entry("share.coordinator.state.topic.min.isr", "1"),
-                    Map.entry("group.initial.rebalance.delay.ms", "0")));
+                    Map.entry("group.initial.rebalance.delay.ms", "0"),
+                    // a producer whose whole clock runs ahead stamps its records ahead too: refused beyond a minute
+                    // (readside.orders.max-clock-skew), as deploy/k8s and docker-compose.yaml do for topic orders
+                    Map.entry("log.message.timestamp.after.max.ms", "60000")));
             Path config = dataDir.resolve("server.properties");
             try (OutputStream out = Files.newOutputStream(config)) {
                 props.store(out, "written by Readside's embedded broker");

@@ -28,6 +28,7 @@ import io.readside.projection.Projector;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -164,6 +165,21 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
         added.put("processed_at", processedAt);
         added.put("status", "\"processed\"");
         return ExactJson.withMembers(order.value(), added);
+    }
+
+    /** An order last written from another partition, or from a later record of this one. */
+    static final String NEWER_VERSION_APPLIED = """
+            SELECT EXISTS (SELECT 1 FROM orders
+                            WHERE order_id = $1 AND (source_partition <> $2 OR source_offset > $3))""";
+
+    @Override
+    public Uni<Boolean> newerVersionApplied(SqlClient client, byte[] key, int partition, long offset) {
+        if (key == null) {
+            return Uni.createFrom().item(false);
+        }
+        return client.preparedQuery(NEWER_VERSION_APPLIED)
+                .execute(Tuple.of(new String(key, StandardCharsets.UTF_8), partition, offset))
+                .map(rows -> rows.iterator().next().getBoolean(0));
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.time.Instant;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
@@ -50,4 +51,15 @@ public interface Changelog<E> {
      * what to count once the transaction committed.
      */
     Uni<Committed> write(SqlConnection conn, Batch<E> batch);
+
+    /**
+     * Asked before a dead letter is redriven ({@code POST /admin/dead-letters/{topic}/redrive}): sent again, its
+     * record would be applied as the latest version of the entity its key names. True when that entity was last
+     * changed by a record that is not an earlier one of the same partition than {@code partition}@{@code offset}
+     * (where the dead letter was read), so that redriving it would move the entity backwards. False when this
+     * changelog keeps no version per entity (the default).
+     */
+    default Uni<Boolean> newerVersionApplied(SqlClient client, byte[] key, int partition, long offset) {
+        return Uni.createFrom().item(false);
+    }
 }

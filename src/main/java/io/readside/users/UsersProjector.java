@@ -1,5 +1,6 @@
 package io.readside.users;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -17,6 +18,7 @@ import io.readside.projection.Committed;
 import io.readside.projection.Projector;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -77,6 +79,24 @@ public class UsersProjector implements Replayable<UserEvent> {
         return written.replaceWith(Committed.NOTHING);
     }
 
+    /** A user last written from another partition, or from a later record of this one. */
+    static final String NEWER_VERSION_APPLIED = """
+            SELECT EXISTS (SELECT 1 FROM users
+                            WHERE user_id = $1 AND (source_partition <> $2 OR source_offset > $3))""";
+
+    @Override
+    public Uni<Boolean> newerVersionApplied(SqlClient client, byte[] key, int partition, long offset) {
+        String text = key == null || key.length > 20 ? "" : new String(key, StandardCharsets.US_ASCII);
+        long userId;
+        try {
+            userId = Long.parseLong(text);
+        } catch (NumberFormatException e) { // not a user id: no user row is its entity
+            return Uni.createFrom().item(false);
+        }
+        return client.preparedQuery(NEWER_VERSION_APPLIED).execute(Tuple.of(userId, partition, offset))
+                .map(rows -> rows.iterator().next().getBoolean(0));
+    }
+
     @Override
     public String channel() {
         return CHANNEL;
@@ -100,6 +120,20 @@ public class UsersProjector implements Replayable<UserEvent> {
     @Override
     public List<String> tables() {
         return List.of("users");
+    }
+
+    /**
+     * A signup compacted away behind a later event is not in the topic any more, but the live row may have learnt its
+     * time when it still was: a rebuilt row without a signup time keeps the live one's.
+     */
+    static final String KEEP_SIGNED_UP_AT = """
+            UPDATE %2$s.users r SET signed_up_at = l.signed_up_at
+              FROM %1$s.users l
+             WHERE l.user_id = r.user_id AND r.signed_up_at IS NULL AND l.signed_up_at IS NOT NULL""";
+
+    @Override
+    public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
+        return conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute().replaceWithVoid();
     }
 
     private static Uni<Void> write(SqlConnection conn, UserEvent event, ConsumerRecord<?, ?> record) {

@@ -55,6 +55,17 @@ public record Problem(String type, String title, int status, String detail, List
         return parsed;
     }
 
+    /** An optional switch: absent is false; otherwise {@code true} or {@code false}. */
+    public static boolean flag(String name, String value) {
+        if (value == null || "false".equals(value)) {
+            return false;
+        }
+        if (!"true".equals(value)) {
+            throw ProblemException.badRequest("'" + name + "' must be true or false");
+        }
+        return true;
+    }
+
     public static int intBetween(String name, String value, int min, int max) {
         long parsed = parseLong(name, value);
         if (parsed < min || parsed > max) {

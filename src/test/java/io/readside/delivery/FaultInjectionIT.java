@@ -228,15 +228,18 @@ class FaultInjectionIT {
         long before = appliedRecords();
         await().atMost(DRAIN).until(() -> appliedRecords() >= before + 1_000);
         kafka.close();
-        // longer than the lag monitor's staleness bound (3 intervals + 10 s = 25 s): the queries need only
-        // PostgreSQL, so the instance stays ready and answers; the outage is reported instead
-        await("alive, ready and answering queries without a broker").during(Duration.ofSeconds(40))
-                .atMost(Duration.ofSeconds(50)).until(() -> service.alive()
-                        && service.managementStatus("/q/health/ready") == 200
-                        && service.status("/orders?limit=1") == 200);
-        await("the outage is reported").atMost(Duration.ofSeconds(30))
-                .until(() -> service.managementGet("/q/metrics").contains("\nreadside_kafka_reachable 0.0"));
-        startBroker();
+        try {
+            // longer than the lag monitor's staleness bound (3 intervals + 10 s): the queries need only PostgreSQL,
+            // so the instance stays ready and answers; the outage is reported instead
+            await("alive, ready and answering queries without a broker").during(Duration.ofSeconds(40))
+                    .atMost(Duration.ofSeconds(50)).until(() -> service.alive()
+                            && service.managementStatus("/q/health/ready") == 200
+                            && service.status("/orders?limit=1") == 200);
+            await("the outage is reported").atMost(Duration.ofSeconds(30))
+                    .until(() -> service.managementGet("/q/metrics").contains("\nreadside_kafka_reachable 0.0"));
+        } finally {
+            startBroker(); // whatever happened: the scenarios after this one need a broker
+        }
         await("the broker is reachable again").atMost(START)
                 .until(() -> service.managementGet("/q/metrics").contains("\nreadside_kafka_reachable 1.0"));
         traffic.produce(4_000);
@@ -255,13 +258,16 @@ class FaultInjectionIT {
         long before = appliedRecords();
         await().atMost(DRAIN).until(() -> appliedRecords() >= before + 1_000);
         postgres.close();
-        await("readiness DOWN").atMost(Duration.ofSeconds(20))
-                .until(() -> service.managementStatus("/q/health/ready") == 503);
-        await("not ready and alive throughout the outage").during(Duration.ofSeconds(30))
-                .atMost(Duration.ofSeconds(35))
-                .until(() -> service.alive() && service.managementStatus("/q/health/ready") == 503
-                        && service.managementStatus("/q/health/live") == 200);
-        startPostgres();
+        try {
+            await("readiness DOWN").atMost(Duration.ofSeconds(20))
+                    .until(() -> service.managementStatus("/q/health/ready") == 503);
+            await("not ready and alive throughout the outage").during(Duration.ofSeconds(30))
+                    .atMost(Duration.ofSeconds(35))
+                    .until(() -> service.alive() && service.managementStatus("/q/health/ready") == 503
+                            && service.managementStatus("/q/health/live") == 200);
+        } finally {
+            startPostgres(); // whatever happened: the scenarios after this one need the database
+        }
         await("readiness UP").atMost(START).until(() -> service.managementStatus("/q/health/ready") == 200);
         awaitEverythingApplied();
 

@@ -126,6 +126,11 @@ class DeploymentManifestsTest {
         }
         assertTrue(topics.containsAll(applicationTopics(app)), "a KafkaTopic for every topic of the application: "
                 + applicationTopics(app) + " in " + topics);
+        JsonNode orders = ofKind(objects, "KafkaTopic").stream()
+                .filter(topic -> topic.path("spec").path("topicName").asText().equals("orders")).findFirst()
+                .orElseThrow();
+        assertTimestampBound(app, orders.path("spec").path("config").path(TIMESTAMP_AFTER_MAX).asText(""),
+                "KafkaTopic orders");
 
         List<JsonNode> scaledObjects = ofKind(objects, "ScaledObject");
         assertEquals(1, scaledObjects.size());
@@ -153,6 +158,30 @@ class DeploymentManifestsTest {
             assertFalse(ofKind(objects, "ConfigMap").stream().noneMatch(
                     o -> o.path("data").has("readside-dashboard.json")), "the Grafana dashboard ships");
         }
+    }
+
+    /** The broker's bound on how far ahead of its clock a record's timestamp may be (Kafka 4's default: 1 h). */
+    static final String TIMESTAMP_AFTER_MAX = "message.timestamp.after.max.ms";
+
+    /**
+     * A producer whose whole clock runs ahead stamps its records ahead too, so the service's own skew bound (event
+     * time against the record's timestamp) cannot see it: the broker must refuse such records, with a bound no
+     * looser than the service's {@code readside.orders.max-clock-skew}.
+     */
+    static void assertTimestampBound(Properties app, String bound, String where) {
+        long skew = Duration.parse("PT" + app.getProperty("readside.orders.max-clock-skew").toUpperCase()).toMillis();
+        assertTrue(bound.matches("[0-9]{1,12}") && Long.parseLong(bound) <= skew, where + " sets "
+                + TIMESTAMP_AFTER_MAX + " at most readside.orders.max-clock-skew (" + skew + " ms), got '" + bound
+                + "'");
+    }
+
+    @org.junit.jupiter.api.Test
+    void composeCreatesOrdersWithTheBrokersTimestampBound() throws IOException {
+        java.util.regex.Matcher create = java.util.regex.Pattern.compile(
+                "create orders [^\\n]*--config " + java.util.regex.Pattern.quote(TIMESTAMP_AFTER_MAX) + "=([0-9]+)")
+                .matcher(Files.readString(Path.of("docker-compose.yaml")));
+        assertTrue(create.find(), "docker-compose.yaml creates orders with " + TIMESTAMP_AFTER_MAX);
+        assertTimestampBound(applicationProperties(), create.group(1), "docker-compose.yaml");
     }
 
     private static void assertProbe(Probe probe, String path) {

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
@@ -104,6 +105,54 @@ class DeadLetterRedriveEndToEndTest {
     }
 
     @Test
+    void redrivingAnOlderVersionThanTheAppliedOneIsRefusedUnlessAskedForExplicitly() {
+        // version 1, set aside as future-timestamp: its event time is 2 minutes past its record's (an hour-old)
+        // Kafka timestamp; redriven, the record is stamped now, so the same event time is valid
+        long now = System.currentTimeMillis();
+        long eventTime = now - 3_600_000 + 120_000;
+        RecordMetadata first;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            first = producer.sendStampedOnPurpose("orders", "rb-1", rbOrder("10.00", eventTime), now - 3_600_000);
+        }
+        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE)
+                .until(() -> deadLetters("rb-1"), letters -> letters.size() == 1).get(0);
+        assertEquals("future-timestamp", header(letter, "dead-letter-reason"));
+        // version 2, later on the same partition, is applied
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            assertEquals(first.partition(), producer.send("orders", "rb-1", rbOrder("20.00", eventTime)).partition());
+        }
+        await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/orders/rb-1").then().statusCode(200)
+                .body("total", equalTo(20.0f)));
+
+        // redriving version 1 would make it the latest: refused, nothing sent
+        admin().queryParam("partition", letter.partition())
+                .queryParam("from", letter.offset()).queryParam("to", letter.offset())
+                .post("/admin/dead-letters/orders/redrive")
+                .then().statusCode(409).contentType("application/problem+json")
+                .body("detail", containsString("newer version"))
+                .body("detail", containsString("allow-older-versions=true"));
+        assertEquals(List.of(), TopicReader.readAllBytes(bootstrapServers, "orders").stream()
+                .filter(record -> record.headers().lastHeader(Redrive.REDRIVEN_FROM) != null
+                        && "rb-1".equals(record.key()))
+                .toList(), "nothing redriven");
+
+        // asked for explicitly: redriven, and applied as the latest version
+        admin().queryParam("partition", letter.partition())
+                .queryParam("from", letter.offset()).queryParam("to", letter.offset())
+                .queryParam("allow-older-versions", "true")
+                .post("/admin/dead-letters/orders/redrive")
+                .then().statusCode(200).body("records.size()", equalTo(1));
+        await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/orders/rb-1").then().statusCode(200)
+                .body("total", equalTo(10.0f)));
+    }
+
+    private static String rbOrder(String total, long eventTimeMillis) {
+        return """
+                {"order_id":"rb-1","user_id":1,"category":"books","total":"%s","timestamp":%d.%03d}"""
+                .formatted(total, eventTimeMillis / 1000, eventTimeMillis % 1000);
+    }
+
+    @Test
     void redriveToATopicThatNoLongerExistsIsRefusedAndCreatesNothing() throws Exception {
         // the dead letters of a topic that was deleted since: "redrive-gone.dlq" exists, "redrive-gone" does not
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
@@ -113,7 +162,7 @@ class DeadLetterRedriveEndToEndTest {
                     new RecordHeader("dead-letter-partition", "0".getBytes(StandardCharsets.UTF_8)));
         }
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-                () -> redrive.redrive("redrive-gone", 0, 0, 0));
+                () -> redrive.redrive("redrive-gone", 0, 0, 0, false));
         assertTrue(refused.getMessage().contains("does not exist"), refused.getMessage());
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             assertFalse(admin.listTopics().names().get().contains("redrive-gone"), "no admin operation creates a topic");

@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -26,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.InvalidTimestampException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -235,6 +238,20 @@ class HostileRecordsEndToEndTest {
         await().atMost(APPLIED).untilAsserted(() -> given().queryParam("category", "clock")
                 .queryParam("from", from.toString()).queryParam("to", to.toString())
                 .get("/revenue").then().statusCode(200).body("windows.revenue", equalTo(List.of("7.00"))));
+    }
+
+    @Test
+    void aProducerWhoseWholeClockRunsFiftyMinutesAheadIsRefusedByTheBroker() {
+        // the event time and the record's timestamp agree, so the service's skew bound cannot see it; had it been
+        // applied, it would have moved partition 0's stream time 50 minutes ahead and made every order after it late
+        long ahead = System.currentTimeMillis() + 50 * 60_000;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> producer
+                    .sendStampedOnPurpose("orders", "hx-15", order("hx-15", "clock", "5.00",
+                            Long.toString(ahead / 1000)), ahead));
+            assertInstanceOf(InvalidTimestampException.class, refused.getCause(), refused.toString());
+        }
+        given().get("/orders/hx-15").then().statusCode(404);
     }
 
     // --- helpers --------------------------------------------------------------------------------------------------

@@ -79,6 +79,11 @@ public final class TestProducer implements AutoCloseable {
         return await(producer.send(record));
     }
 
+    /** With the Kafka timestamp {@code timestamp} (ms), not now: a producer whose clock is behind, unchecked. */
+    public RecordMetadata sendStampedOnPurpose(String topic, String key, String value, long timestamp) {
+        return await(producer.send(new ProducerRecord<>(topic, null, timestamp, bytes(key), bytes(value))));
+    }
+
     public RecordMetadata sendInvalidOnPurpose(String topic, String key, String value) {
         return sendInvalidOnPurpose(topic, null, bytes(key), bytes(value));
     }

@@ -28,6 +28,9 @@ import io.readside.projection.lag.LagSnapshot;
 @ApplicationScoped
 public class LagReadinessCheck implements HealthCheck {
 
+    /** A measurement's calls each have a time-out; one running longer than this is stuck. */
+    static final Duration MEASURING_AT_MOST = Duration.ofSeconds(60);
+
     @Inject
     LagMonitor monitor;
 
@@ -47,6 +50,12 @@ public class LagReadinessCheck implements HealthCheck {
                 .withData("measured_at", String.valueOf(lag.measuredAt()));
         Duration stale = monitor.interval().multipliedBy(3).plusSeconds(10);
         if (lag.measuredAt() == null || lag.measuredAt().isBefore(Instant.now().minus(stale))) {
+            Instant since = monitor.measuringSince();
+            if (lag.measuredAt() != null && since != null && since.isAfter(Instant.now().minus(MEASURING_AT_MOST))) {
+                // a measurement is under way, its calls waiting for their time-outs (a broker that just went away):
+                // the monitor is not stuck; what the measurement finds is reported when it ends
+                return response.up().withData("measuring_since", since.toString()).build();
+            }
             if (lag.kafkaDown() && monitor.kafkaAnsweredAt() != null) {
                 // the queries need only PostgreSQL: a broker outage is reported (status page, metrics, an alert),
                 // and the read side stays in service; read-your-writes waits answer 503 for what they cannot confirm

@@ -174,7 +174,15 @@ public class LagMonitor {
 
     private volatile Instant kafkaAnsweredAt;
 
+    /** When the measurement under way began; null between measurements. */
+    public Instant measuringSince() {
+        return measuringSince;
+    }
+
+    private volatile Instant measuringSince;
+
     private void measureSafely() {
+        measuringSince = Instant.now();
         try {
             measure();
         } catch (Exception e) {
@@ -185,6 +193,8 @@ public class LagMonitor {
             String why = e instanceof KafkaUnreachableException ? e.getMessage()
                     : e.getClass().getSimpleName() + ": " + e.getMessage();
             latest.set(latest.get().failed(why, Instant.now(), e instanceof KafkaUnreachableException));
+        } finally {
+            measuringSince = null;
         }
     }
 

@@ -63,12 +63,17 @@ final class OutboxPublisher {
     private final Timer delay;
     private volatile long batchAwaitingBroker;
     /** A batch's sends ended without their outcome (the relay stopped or lost its lock): the producers may hold some. */
+    private final Duration stuckTopicAfter;
+    private final java.util.function.LongSupplier brokerAnsweredElsewhere;
     private boolean sendsUnfinished;
     private long publishedTotal;
 
     OutboxPublisher(String bootstrapServers, MeterRegistry registry, BatchSpans spans, int batchSize,
-            int batchBytes, BooleanSupplier running, Optional<Long> haltAfter) {
+            int batchBytes, BooleanSupplier running, Optional<Long> haltAfter, Duration stuckTopicAfter,
+            java.util.function.LongSupplier brokerAnsweredElsewhere) {
         this.bootstrapServers = bootstrapServers;
+        this.stuckTopicAfter = stuckTopicAfter;
+        this.brokerAnsweredElsewhere = brokerAnsweredElsewhere;
         this.running = running;
         this.spans = spans;
         this.registry = registry;
@@ -86,7 +91,7 @@ final class OutboxPublisher {
     private void producers() {
         producer = producer(bootstrapServers, "readside-outbox-relay", 65536);
         oneByOne = producer(bootstrapServers, "readside-outbox-relay-one-by-one", 0);
-        sends = new RelaySends(producer, oneByOne);
+        sends = new RelaySends(producer, oneByOne, stuckTopicAfter.toMillis(), brokerAnsweredElsewhere);
     }
 
     /** Drops what the producers hold (a failed batch's sends) at once, and makes new ones; nothing when none. */
@@ -249,7 +254,8 @@ final class OutboxPublisher {
             for (int i = 0; i < decoded.size(); i++) {
                 OutboxRecords.KeyValue record = decoded.get(i);
                 records.add(new ProducerRecord<>(topic, record.key(), record.value()));
-                origins.add(new RelayParking.Origin(id, i, record.entity(), supersedes));
+                origins.add(new RelayParking.Origin(id, i, record.entity() != null ? record.entity() : record.key(),
+                        supersedes));
             }
         } else {
             String key = row.getString("message_key");
@@ -259,7 +265,7 @@ final class OutboxPublisher {
             record.headers().add("readside-outbox-id",
                     Long.toString(row.getLong("id")).getBytes(StandardCharsets.UTF_8));
             records.add(record);
-            origins.add(new RelayParking.Origin(id, 0, null, true));
+            origins.add(new RelayParking.Origin(id, 0, null, false)); // a command or event: no entity's state
         }
         // the trace context of what wrote the row, so that its consumer continues that trace
         String traceparent = row.getString("traceparent");

@@ -51,6 +51,12 @@ public class ParkedOutputs {
     /** The relay's lock, for a re-send's transaction: it runs between two relay batches. */
     static final String RELAY_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '20s', true)";
     static final String BETWEEN_RELAY_BATCHES = "SELECT pg_advisory_xact_lock(hashtext('readside-outbox-relay'))";
+    /**
+     * After the transactions writing to the outbox now have committed, and before any other writes: a version of an
+     * entity written by a transaction still open would otherwise be invisible to the re-send, get a lower id than the
+     * re-sent record, and be published before it (moving the entity backwards). Writers wait for the re-send.
+     */
+    static final String AFTER_OUTBOX_WRITES_IN_FLIGHT = "LOCK TABLE outbox IN SHARE ROW EXCLUSIVE MODE";
     /** Rows not yet published (a re-send waits for the relay to catch up; it reads their entities). */
     static final String PENDING = """
             SELECT topic, records FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
@@ -158,18 +164,20 @@ public class ParkedOutputs {
 
     /**
      * Re-sends the waiting records (of {@code topic}, or all when null; at most {@value #RESEND_AT_MOST}) through the
-     * outbox in one transaction, between two relay batches: those whose entity had a later record published since,
-     * or has one waiting in the outbox, are not sent (superseded: they would move it backwards); the others go back
-     * in their original order, after everything the outbox holds; every one taken is marked re-sent.
+     * outbox in one transaction, between two relay batches and after the outbox writes in flight: those whose entity
+     * had a later record published since, or has one waiting in the outbox, are not sent (superseded: they would move
+     * it backwards); the others go back in their original order, after everything the outbox holds; every one taken
+     * is marked re-sent.
      *
      * @throws RelayBusy (as the item's failure) when the relay has a backlog of the topic or holds its lock too long
      */
     public Uni<Resent> resend(String topic) {
         return pool.withTransaction(conn -> conn.query(RELAY_LOCK_TIMEOUT).execute()
                 .chain(() -> conn.query(BETWEEN_RELAY_BATCHES).execute())
+                .chain(() -> conn.query(AFTER_OUTBOX_WRITES_IN_FLIGHT).execute())
                 .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
-                .transform(e -> new RelayBusy("the outbox relay kept its lock for 20 s (publishing a batch, or "
-                        + "waiting for the broker); try again"))
+                .transform(e -> new RelayBusy("the outbox relay kept its lock, or a transaction kept writing to the "
+                        + "outbox, for 20 s (publishing a batch, waiting for the broker); try again"))
                 .chain(() -> conn.preparedQuery(PENDING).execute(Tuple.of(topic, PENDING_AT_MOST + 1)))
                 .flatMap(pending -> {
                     if (pending.size() > PENDING_AT_MOST) {
@@ -198,7 +206,7 @@ public class ParkedOutputs {
             byte[] key = bytes(row, "message_key");
             byte[] entity = bytes(row, "entity");
             if (row.getBoolean("superseded")
-                    || waitingInOutbox.contains(entity(row.getString("topic"), entity != null ? entity : key))) {
+                    || entity != null && waitingInOutbox.contains(entity(row.getString("topic"), entity))) {
                 superseded++;
             } else {
                 again.add(new Output(row.getString("topic"), key, bytes(row, "payload"), entity));

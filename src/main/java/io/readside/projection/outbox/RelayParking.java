@@ -32,7 +32,7 @@ final class RelayParking {
             UPDATE parked_outputs p SET superseded_at = now()
               FROM (SELECT DISTINCT topic, entity FROM unnest($1::text[], $2::bytea[]) AS k(topic, entity)) k
              WHERE p.resent_at IS NULL AND p.superseded_at IS NULL AND p.topic = k.topic
-               AND coalesce(p.entity, p.message_key) = k.entity""";
+               AND p.entity = k.entity""";
     /** Once per record of an outbox row: a batch published again after a crash parks nothing twice. */
     static final String PARK = """
             INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, entity, payload, reason,
@@ -45,7 +45,10 @@ final class RelayParking {
              ORDER BY r.n
             ON CONFLICT (outbox_id, record_index) DO NOTHING""";
 
-    /** Where a record of the batch came from, and whose state it carries. */
+    /**
+     * Where a record of the batch came from; {@code entity}: whose state it carries (an order, a window), null for a
+     * command or an event; {@code supersedes}: false for a record an operator re-sent.
+     */
     record Origin(long outboxId, int index, byte[] entity, boolean supersedes) {
     }
 
@@ -147,9 +150,8 @@ final class RelayParking {
         }
     }
 
-    /** The entity a record carries, when it supersedes (null: none, or a re-sent record). */
+    /** The entity a record supersedes the parked records of (null: a command or event, or a re-sent record). */
     private static TopicKey entity(ProducerRecord<byte[], byte[]> record, Origin origin) {
-        byte[] entity = origin.entity() != null ? origin.entity() : record.key();
-        return entity == null || !origin.supersedes() ? null : new TopicKey(record.topic(), entity);
+        return origin.entity() == null || !origin.supersedes() ? null : new TopicKey(record.topic(), origin.entity());
     }
 }

@@ -26,7 +26,7 @@ import io.readside.projection.DeadLetters;
  * refuses for good ({@link DeadLetters#isFinal}: too large for the topic, not authorized, invalid) is returned as
  * refused, to be parked; the others go on. A transient failure (broker down, a time-out, not enough replicas) is
  * retried with back-off, re-sending only the records that failed and, to keep each key's order, every later record of
- * the same topic and key. Stops with {@link InterruptedException} when the relay stops or its session (which holds
+ * the same topic and key. Stops with {@link NoLongerTheRelay} when the relay stops or its session (which holds
  * the one-relay lock) no longer answers: nothing is marked then, the caller drops what the producers still hold before
  * the lock goes, and the next relay publishes the batch again (at least once).
  *
@@ -43,6 +43,18 @@ final class RelaySends {
     /** A topic the broker does not know for this long: its records are refused for good (parked). */
     static final long MISSING_TOPIC_MILLIS = TimeUnit.MINUTES.toMillis(2);
 
+    /**
+     * A topic whose records have all failed, transiently (not enough replicas, no leader, time-outs), for longer than
+     * {@code readside.outbox.stuck-topic-after} while the broker answered: its records are parked with this reason,
+     * so that one topic does not hold the other outputs back for good.
+     */
+    static final class StuckTopicException extends KafkaException {
+        StuckTopicException(String topic, long millis, Exception last) {
+            super("topic " + topic + " has acknowledged no record for " + millis / 1000 + " s while the broker "
+                    + "answered (the last failure: " + DeadLetters.describe(last) + ")");
+        }
+    }
+
     /** Per record of the batch (same index): where it landed, or null when it was refused (see {@code refused}). */
     record Outcome(RecordMetadata[] acknowledged, Map<Integer, Exception> refused) {
     }
@@ -55,13 +67,37 @@ final class RelaySends {
     private volatile long lastAcknowledged;
     /** Topics the broker did not know, since when. */
     private final Map<String, Long> missingSince = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Topics whose records fail transiently, since when (until one of theirs is acknowledged). */
+    private final Map<String, Long> failingSince = new java.util.concurrent.ConcurrentHashMap<>();
+    private final long stuckTopicMillis;
+    /** When the broker last answered another client of this instance (the lag monitor's Admin calls), epoch ms. */
+    private final java.util.function.LongSupplier brokerAnsweredElsewhere;
 
-    RelaySends(Producer<byte[], byte[]> batching, Producer<byte[], byte[]> oneByOne) {
+    RelaySends(Producer<byte[], byte[]> batching, Producer<byte[], byte[]> oneByOne, long stuckTopicMillis,
+            java.util.function.LongSupplier brokerAnsweredElsewhere) {
         this.batching = batching;
         this.oneByOne = oneByOne;
+        this.stuckTopicMillis = stuckTopicMillis;
+        this.brokerAnsweredElsewhere = brokerAnsweredElsewhere;
     }
 
-    /** {@code stillTheRelay}: asked before each re-send; false stops (the relay stops, or lost its lock). */
+    /** Whether the broker answered (this relay's records, or the lag monitor) after {@code since}. */
+    private boolean brokerAnsweredAfter(long since) {
+        return lastAcknowledged > since || brokerAnsweredElsewhere.getAsLong() > since;
+    }
+
+    /**
+     * The relay stopped, or its session (which holds the lock) ended, with records not acknowledged: the batch is
+     * abandoned; a relay that is still running connects again and starts over, as the next relay would.
+     */
+    static final class NoLongerTheRelay extends RuntimeException {
+        NoLongerTheRelay() {
+            super("the relay stopped or lost its session (and its lock) with records not acknowledged", null, false,
+                    false);
+        }
+    }
+
+    /** {@code stillTheRelay}: asked before each re-send; false stops ({@link NoLongerTheRelay}). */
     Outcome sendAll(List<ProducerRecord<byte[], byte[]>> records, BooleanSupplier stillTheRelay)
             throws InterruptedException {
         RecordMetadata[] acknowledged = new RecordMetadata[records.size()];
@@ -85,14 +121,21 @@ final class RelaySends {
             Exception cause = null;
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
+                String topic = records.get(i).topic();
                 try {
                     acknowledged[i] = sends.get(k).get();
                     lastAcknowledged = System.currentTimeMillis();
+                    failingSince.remove(topic);
                 } catch (ExecutionException e) {
                     Exception error = e.getCause() instanceof Exception ex ? ex : e;
-                    if (DeadLetters.isFinal(error)) {
+                    long failing = now - failingSince.computeIfAbsent(topic, t -> now);
+                    if (!DeadLetters.isFinal(error) && failing >= stuckTopicMillis
+                            && brokerAnsweredAfter(now - failing)) {
+                        error = new StuckTopicException(topic, failing, error);
+                    }
+                    if (DeadLetters.isFinal(error) || error instanceof StuckTopicException) {
                         refused.put(i, error);
-                        careful.put(records.get(i).topic(), now + TimeUnit.MINUTES.toMillis(CAREFUL_MINUTES));
+                        careful.put(topic, now + TimeUnit.MINUTES.toMillis(CAREFUL_MINUTES));
                     } else {
                         failed.add(i);
                         cause = error;
@@ -113,7 +156,7 @@ final class RelaySends {
                     DeadLetters.describe(cause), again.size(), backOff);
             Thread.sleep(backOff);
             if (!stillTheRelay.getAsBoolean()) {
-                throw new InterruptedException("the relay stopped or lost its lock with records not acknowledged");
+                throw new NoLongerTheRelay();
             }
             pending = again;
         }
@@ -137,7 +180,7 @@ final class RelaySends {
                 missingSince.remove(topic);
             } catch (KafkaException e) {
                 long since = missingSince.computeIfAbsent(topic, t -> now);
-                boolean brokerAnswers = lastAcknowledged > since; // a broker that is down knows no topic
+                boolean brokerAnswers = brokerAnsweredAfter(since); // a broker that is down knows no topic
                 unknown.put(topic, now - since < MISSING_TOPIC_MILLIS || !brokerAnswers ? e
                         : new InvalidTopicException("the broker has not known topic " + topic + " for "
                                 + (now - since) / 1000 + " s (" + DeadLetters.describe(e) + ")"));

@@ -57,10 +57,7 @@ public class AdminResource {
     public Response rebuild(@PathParam("readModel") String readModel,
             @QueryParam("accept-history-loss") String acceptHistoryLoss) {
         known(readModel);
-        boolean accept = acceptHistoryLoss != null && !"false".equals(acceptHistoryLoss);
-        if (accept && !"true".equals(acceptHistoryLoss)) {
-            throw ProblemException.badRequest("'accept-history-loss' must be true or false");
-        }
+        boolean accept = Problem.flag("accept-history-loss", acceptHistoryLoss);
         try {
             RebuildStatus status = rebuilds.start(readModel, accept);
             return Response.accepted(status).location(URI.create("/admin/rebuilds/" + readModel)).build();
@@ -88,7 +85,8 @@ public class AdminResource {
     @POST
     @Path("/dead-letters/{topic}/redrive")
     public Redrove redrive(@PathParam("topic") String topic, @QueryParam("partition") String partition,
-            @QueryParam("from") String from, @QueryParam("to") String to) {
+            @QueryParam("from") String from, @QueryParam("to") String to,
+            @QueryParam("allow-older-versions") String allowOlderVersions) {
         if (!projectedTopics().contains(topic)) {
             throw ProblemException.notFound(Quote.of(topic) + " is not a topic Readside projects; known: "
                     + projectedTopics());
@@ -102,9 +100,12 @@ public class AdminResource {
         }
         try {
             return new Redrove(topic, topic + ".dlq", dlqPartition, first, last,
-                    redrive.redrive(topic, dlqPartition, first, last));
+                    redrive.redrive(topic, dlqPartition, first, last, Problem.flag("allow-older-versions",
+                            allowOlderVersions)));
         } catch (IllegalArgumentException e) {
             throw ProblemException.notFound(e.getMessage());
+        } catch (Redrive.OlderVersionsException e) {
+            throw new ProblemException(409, "Conflict", e.getMessage());
         }
     }
 

@@ -113,6 +113,30 @@ class OutboxRelayTest {
                 .noneMatch(session -> session.getBoolean("holds_lock")));
     }
 
+    @Test
+    @Order(4)
+    void aRelayWhoseSessionIsTerminatedWhileTheBrokerIsDownComesBackAndPublishes() {
+        GatedPostgresResource.gate().open();
+        assertPublishedPromptly(740_005);
+        long id;
+        KafkaBrokerResource.startOutage();
+        try {
+            id = post(740_006);
+            await("the relay waits for the broker").atMost(WITHIN).until(() -> relay.batchAwaitingBroker() != 0);
+            // the relay's session ends (a failover, pg_terminate_backend, a cut connection) while its sends fail
+            assertEquals(1, count("""
+                    SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                           WHERE application_name = $1) t""", OutboxRelay.RELAY_APPLICATION_NAME));
+            await("the relay notices, after a failed send").atMost(Duration.ofMinutes(2))
+                    .until(() -> relay.batchAwaitingBroker() == 0);
+        } finally {
+            KafkaBrokerResource.endOutage();
+        }
+        await("published once the broker is back: the relay carried on").atMost(Duration.ofMinutes(2))
+                .until(() -> published(id));
+        assertPublishedPromptly(740_007);
+    }
+
     /** Places an order once nothing is left to publish, and expects it published long before the 10-minute poll. */
     private void assertPublishedPromptly(long userId) {
         await("nothing left to publish").atMost(WITHIN)

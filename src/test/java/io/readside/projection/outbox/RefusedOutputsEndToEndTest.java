@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
@@ -28,12 +30,16 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.orders.OrdersProjector;
+import io.readside.projection.Output;
 import io.readside.revenue.RevenueByCategory;
 import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
 import io.readside.testing.TopicReader;
+import io.restassured.response.Response;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Transaction;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -127,6 +133,96 @@ class RefusedOutputsEndToEndTest {
         given().post("/admin/parked-outputs/resend?topic=processed-orders").then().statusCode(200)
                 .body("resent", equalTo(0)).body("superseded", equalTo(1));
         assertEquals(1, published(OrdersProjector.PROCESSED_ORDERS, "unread-1"));
+    }
+
+    @Test
+    void aParkedCommandIsNotSupersededByALaterMessageWithItsKeyAndIsReSent() {
+        // a command or an event is not an entity's state: a later message with the same key (the order's cancel after
+        // its refused creation) does not make it obsolete, and the re-send must not drop it
+        long parked = pool.query("""
+                INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, payload, reason)
+                VALUES (-424242, 0, 'parked-commands', convert_to('cmd-1', 'UTF8'),
+                        convert_to('{"created":true}', 'UTF8'), 'RecordTooLargeException: test')
+                RETURNING id""").execute().await().atMost(WITHIN).iterator().next().getLong(0);
+        long later = pool.query("""
+                INSERT INTO outbox (topic, message_key, event_type, payload)
+                VALUES ('parked-commands', 'cmd-1', 'test.cancelled', '{"cancelled":true}') RETURNING id""")
+                .execute().await().atMost(WITHIN).iterator().next().getLong(0);
+        await("the later message published").atMost(WITHIN)
+                .until(() -> count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL AND id = " + later) == 1);
+        assertEquals(0, count("SELECT count(*) FROM parked_outputs WHERE superseded_at IS NOT NULL AND id = " + parked),
+                "not superseded by a message");
+        given().post("/admin/parked-outputs/resend?topic=parked-commands").then().statusCode(200)
+                .body("resent", equalTo(1)).body("superseded", equalTo(0));
+        await("re-sent after the later message").atMost(WITHIN)
+                .until(() -> published("parked-commands", "cmd-1") == 2);
+    }
+
+    @Test
+    void aReSendWaitsForAnOutboxWriteInFlightSoThatItCannotMoveAnEntityBackwards() throws Exception {
+        // v1 of race-1 is parked; v2 is being written to the outbox by a transaction that has not committed yet
+        long parked = pool.query("""
+                INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, entity, payload, reason)
+                VALUES (-434343, 0, 'parked-race', convert_to('race-1', 'UTF8'), convert_to('race-1', 'UTF8'),
+                        convert_to('v1', 'UTF8'), 'RecordTooLargeException: test')
+                RETURNING id""").execute().await().atMost(WITHIN).iterator().next().getLong(0);
+        SqlConnection writer = pool.getConnection().await().atMost(WITHIN);
+        try {
+            Transaction inFlight = writer.begin().await().atMost(WITHIN);
+            Outbox.addRecords(writer, List.of(new Output("parked-race", bytes("race-1"), bytes("v2"))), null).await()
+                    .atMost(WITHIN);
+            CompletableFuture<Response> resend = CompletableFuture.supplyAsync(
+                    () -> given().post("/admin/parked-outputs/resend?topic=parked-race"));
+            await("the re-send waits for the write in flight (or, wrongly, answers at once)").atMost(WITHIN)
+                    .until(() -> resend.isDone() || count("""
+                            SELECT count(*) FROM pg_stat_activity
+                             WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE outbox%'""") == 1);
+            inFlight.commit().await().atMost(WITHIN);
+            resend.get(WITHIN.toSeconds(), TimeUnit.SECONDS).then().statusCode(200)
+                    .body("resent", equalTo(0)).body("superseded", equalTo(1));
+        } finally {
+            writer.close().await().atMost(WITHIN);
+        }
+        await("v2 published").atMost(WITHIN).until(() -> published("parked-race", "race-1") >= 1);
+        assertEquals(List.of("v2"), TopicReader.readAll(bootstrapServers, "parked-race").stream()
+                .filter(r -> "race-1".equals(r.key())).map(ConsumerRecord::value).toList(), "v1 is not sent after v2");
+        assertEquals(0, count("SELECT count(*) FROM parked_outputs WHERE resent_at IS NULL AND id = " + parked));
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aTopicThatAcknowledgesNothingWhileTheBrokerAnswersHasItsRecordsParkedAndTheOthersGoOn() throws Exception {
+        // min.insync.replicas 2 on a broker of one: every acks=all send to it fails, transiently (not enough
+        // replicas), for as long as nobody fixes the topic
+        ConfigResource stuckTopic = new ConfigResource(ConfigResource.Type.TOPIC, "stuck-outputs");
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            admin.createTopics(List.of(new NewTopic("stuck-outputs", 1, (short) 1)
+                    .configs(Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "2")))).all().get();
+        }
+        long stuck = insertMessage("stuck-outputs", "s-1");
+        long other = insertMessage("stuck-others", "o-1");
+        await("the stuck topic's record parked (readside.outbox.stuck-topic-after: 20 s in tests)")
+                .atMost(Duration.ofMinutes(3)).until(() -> count("SELECT count(*) FROM parked_outputs WHERE outbox_id = "
+                        + stuck + " AND reason LIKE '%acknowledged no record%'") == 1);
+        await("the outputs after it go on").atMost(WITHIN).until(() -> published("stuck-others", "o-1") == 1);
+        assertEquals(1, count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL AND id = " + other));
+
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            admin.incrementalAlterConfigs(Map.of(stuckTopic, List.of(new AlterConfigOp(new ConfigEntry(
+                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1"), AlterConfigOp.OpType.SET)))).all().get();
+        }
+        given().post("/admin/parked-outputs/resend?topic=stuck-outputs").then().statusCode(200)
+                .body("resent", equalTo(1));
+        await("delivered once the topic is fixed").atMost(WITHIN).until(() -> published("stuck-outputs", "s-1") == 1);
+    }
+
+    private long insertMessage(String topic, String key) {
+        return pool.preparedQuery("""
+                INSERT INTO outbox (topic, message_key, event_type, payload) VALUES ($1, $2, 'test.message', '{}')
+                RETURNING id""").execute(Tuple.of(topic, key)).await().atMost(WITHIN).iterator().next().getLong(0);
     }
 
     @Test
