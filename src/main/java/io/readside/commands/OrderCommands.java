@@ -38,7 +38,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 /**
  * The command side: a command becomes an event in the outbox, in one transaction with its idempotency key; the
  * relay publishes it to topic {@code orders}, and the orders projector applies it like any other producer's record.
- * The outbox row keeps the request's trace context, so the relay's record carries it on (README "Tracing").
+ * The outbox row keeps the request's trace context, so the relay's record carries it on
+ * (docs/operations.md, "Tracing").
  */
 @ApplicationScoped
 public class OrderCommands {

@@ -27,10 +27,12 @@ public class IssuerCheck {
                 config.getOptionalValue("mp.jwt.verify.publickey", String.class));
         if (missing.contains("mp.jwt.verify.publickey.location")) {
             LOG.warn("no key to verify bearer tokens is configured: every API call will be refused with 401. Set "
-                    + "MP_JWT_VERIFY_PUBLICKEY_LOCATION and MP_JWT_VERIFY_ISSUER (README, Security)");
+                    + "MP_JWT_VERIFY_PUBLICKEY_LOCATION and MP_JWT_VERIFY_ISSUER"
+                    + " (docs/http-and-security.md, Security)");
         } else if (!missing.isEmpty()) {
             LOG.warn("no bearer-token issuer is configured: a token's \"iss\" is not checked, so any issuer whose "
-                    + "tokens that key verifies is trusted. Set MP_JWT_VERIFY_ISSUER (README, Security)");
+                    + "tokens that key verifies is trusted. Set MP_JWT_VERIFY_ISSUER"
+                    + " (docs/http-and-security.md, Security)");
         }
     }
 

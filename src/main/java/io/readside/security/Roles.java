@@ -1,6 +1,9 @@
 package io.readside.security;
 
-/** The roles Readside reads from a token's {@code groups} claim; README "Security" says who holds which. */
+/**
+ * The roles Readside reads from a token's {@code groups} claim; docs/http-and-security.md, "Security", says who holds
+ * which.
+ */
 public final class Roles {
 
     /** Reads every read model: lists, other users' orders and profiles, revenue. */

@@ -43,7 +43,7 @@ import io.readside.web.ContractsResource;
  * The AsyncAPI document ({@code src/main/resources/asyncapi.yaml}) held against the application's channel
  * configuration ({@code application.properties}), as DeploymentManifestsTest holds the manifests: every topic it
  * reads or writes is a channel, with the consumer group it is read by; and the payload schemas it refers to are
- * valid 2020-12 schemas whose examples, and every example of README.md, are valid.
+ * valid 2020-12 schemas whose examples, and every example of README.md and docs/*.md, are valid.
  */
 class ContractDocumentTest {
 
@@ -181,16 +181,20 @@ class ContractDocumentTest {
         }
     }
 
-    /** Every JSON object of README.md that is a topic's record, found by the topic it is shown for. */
+    /**
+     * Every JSON object of README.md and of docs/*.md (the event formats live in docs/events-and-contracts.md) that
+     * is a topic's record, found by the topic it is shown for.
+     */
     @Test
-    void everyExampleOfTheReadmeIsValidAgainstItsTopicsSchema() throws IOException {
-        Map<String, List<String>> examples = ReadmeExamples.byTopic(Path.of("README.md"));
+    void everyExampleOfTheDocumentationIsValidAgainstItsTopicsSchema() throws IOException {
+        Map<String, List<String>> examples = ReadmeExamples.inDocumentation();
         assertTrue(examples.getOrDefault("user-events", List.of()).size() >= 3, "user-events examples: " + examples);
         for (String topic : Contracts.TOPICS) {
-            assertFalse(examples.getOrDefault(topic, List.of()).isEmpty(), "README shows a record of " + topic);
+            assertFalse(examples.getOrDefault(topic, List.of()).isEmpty(),
+                    "README.md or docs/*.md shows a record of " + topic);
         }
         examples.forEach((topic, values) -> values.forEach(value -> assertEquals(List.of(),
-                Contracts.problems(topic, value), "README's example for " + topic + ": " + value)));
+                Contracts.problems(topic, value), "documented example for " + topic + ": " + value)));
     }
 
     private static Set<String> reasonsOfTheParsers() {
@@ -219,7 +223,7 @@ class ContractDocumentTest {
         return properties;
     }
 
-    /** Reads README.md's JSON examples; see {@link #byTopic}. */
+    /** Reads the JSON examples of README.md and docs/*.md; see {@link #byTopic}. */
     static final class ReadmeExamples {
 
         private static final Pattern INLINE = Pattern.compile("`(\\{[^`]*\\})`");
@@ -232,11 +236,21 @@ class ContractDocumentTest {
         private ReadmeExamples() {
         }
 
+        /** The examples of README.md and of every docs/*.md ({@link DocumentationLinksTest#documents}), merged. */
+        static Map<String, List<String>> inDocumentation() throws IOException {
+            Map<String, List<String>> examples = new TreeMap<>();
+            for (Path document : DocumentationLinksTest.documents()) {
+                byTopic(document).forEach((topic, values) ->
+                        examples.computeIfAbsent(topic, t -> new ArrayList<>()).addAll(values));
+            }
+            return examples;
+        }
+
         /**
          * The JSON objects (in a code span, or on a line of a code block) that parse as JSON, under the topic they
          * are shown for: a table row whose first cell is a topic, a producer command's {@code -t topic} on the same
          * or the next line, or else the closest heading that names a topic. Objects shown for no topic (HTTP
-         * bodies) are left out.
+         * bodies) are left out. One file at a time: a heading's topic ends with its file.
          */
         static Map<String, List<String>> byTopic(Path readme) throws IOException {
             List<String> lines = Files.readAllLines(readme);

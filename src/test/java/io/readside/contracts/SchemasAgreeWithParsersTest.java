@@ -209,7 +209,8 @@ class SchemasAgreeWithParsersTest {
 
     /**
      * The rules that live in the parser alone, one example each: the schema accepts the value, the parser refuses
-     * it. Each is listed in asyncapi.yaml (info) and README "Integrating".
+     * it. Each is listed in asyncapi.yaml (info) and docs/events-and-contracts.md,
+     * "Integrating".
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("parserOnlyRules")

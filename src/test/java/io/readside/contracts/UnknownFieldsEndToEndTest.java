@@ -38,8 +38,9 @@ import io.restassured.specification.RequestSpecification;
 
 /**
  * The contract on a real broker and PostgreSQL: a record with members no reader knows is applied exactly as the
- * same record without them (README, Integrating: versioning); what Readside itself publishes is valid against its
- * topics' schemas, with the headers the document lists; and the document is served to anyone.
+ * same record without them (docs/events-and-contracts.md, Integrating: versioning); what Readside itself
+ * publishes is valid against its topics' schemas, with the headers the document lists; and the document is served
+ * to anyone.
  */
 @QuarkusTest
 @TestProfile(CommandsInfrastructure.class)

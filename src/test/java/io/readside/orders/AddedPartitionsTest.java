@@ -52,7 +52,7 @@ class AddedPartitionsTest {
             producer.send("orders", 5, "ap-5", order("ap-5", 6201, "1.00"));
         }
         await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/ap-5").then().statusCode(200));
-        // a figure for the README, not an assertion: the consumers refresh their metadata every 10 s
+        // a figure for docs/guarantees.md, not an assertion: the consumers refresh their metadata every 10 s
         System.out.printf("a record on an added partition was applied %d ms after it was sent%n",
                 (System.nanoTime() - start) / 1_000_000);
     }

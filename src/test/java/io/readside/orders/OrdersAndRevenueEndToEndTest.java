@@ -223,8 +223,8 @@ class OrdersAndRevenueEndToEndTest {
             assertEquals(record.key(), value.get("order_id").asText());
             assertEquals("processed", value.get("status").asText());
             assertTrue(value.get("processed_at").isNumber());
-            // at least once (README): a batch redelivered after a rebalance publishes its latest versions again,
-            // right after themselves; a repeat differs only in processed_at
+            // at least once (docs/guarantees.md): a batch redelivered after a rebalance publishes its latest
+            // versions again, right after themselves; a repeat differs only in processed_at
             JsonNode previous = last.put(record.key(), value);
             if (previous == null || !withoutProcessedAt(previous).equals(withoutProcessedAt(value))) {
                 changes++;

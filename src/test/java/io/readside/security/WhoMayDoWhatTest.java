@@ -37,9 +37,9 @@ import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 
 /**
- * Every endpoint against every kind of caller, on the running application with real tokens: the table in README
- * "Security". Refused tokens (none, expired, signed by a stranger, for another audience) carry every role, so that it
- * is the token and not the role that is refused.
+ * Every endpoint against every kind of caller, on the running application with real tokens: the table in
+ * docs/http-and-security.md, "Security". Refused tokens (none, expired, signed by a stranger, for another
+ * audience) carry every role, so that it is the token and not the role that is refused.
  */
 @QuarkusTest
 @TestProfile(CommandsInfrastructure.class)

@@ -103,7 +103,8 @@ class RequestLimitsTest {
     }
 
     /**
-     * Refused, never applied, never a hang or a 500. Its body is empty (known gap, README "Bounded work per request"):
+     * Refused, never applied, never a hang or a 500. Its body is empty (known gap, docs/http-and-security.md,
+     * "Bounded work per request"):
      * Quarkus REST refuses a chunked body past max-body-size inside its input stream, where RequestLimits' failure
      * handler never sees it; a Vert.x BodyHandler in front sees it, but Quarkus REST then reads bodies as NUL bytes.
      */

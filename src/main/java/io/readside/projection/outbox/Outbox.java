@@ -16,7 +16,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 /**
  * Writes to the transactional outbox, always on the connection of the transaction whose change the message
  * announces: both commit or neither does. {@link OutboxRelay} publishes the rows, each with the trace context it was
- * written in (README "Tracing").
+ * written in (docs/operations.md, "Tracing").
  */
 public final class Outbox {
 
