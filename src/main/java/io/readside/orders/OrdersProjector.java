@@ -174,11 +174,12 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
 
     @Override
     public Uni<Boolean> newerVersionApplied(SqlClient client, byte[] key, int partition, long offset) {
-        if (key == null) {
+        String orderId = key == null ? null : new String(key, StandardCharsets.UTF_8);
+        if (orderId == null || orderId.indexOf('\u0000') >= 0) { // no order id holds NUL (nor can PostgreSQL text)
             return Uni.createFrom().item(false);
         }
         return client.preparedQuery(NEWER_VERSION_APPLIED)
-                .execute(Tuple.of(new String(key, StandardCharsets.UTF_8), partition, offset))
+                .execute(Tuple.of(orderId, partition, offset))
                 .map(rows -> rows.iterator().next().getBoolean(0));
     }
 

@@ -299,6 +299,8 @@ class HostileHttpInputTest {
                 case "Idempotency-Key" -> "hostile-input-key";
                 // false: a rebuild that would lose history is refused, one that would not runs as without it
                 case "accept-history-loss" -> "false";
+                // false: an older version than the applied one is refused (409), the others are redriven
+                case "allow-older-versions" -> "false";
                 case "sub" -> "1007";
                 case "roles" -> "readside-reader";
                 default -> throw new AssertionError("no valid value for parameter " + parameter + " of "

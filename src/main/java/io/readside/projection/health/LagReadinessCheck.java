@@ -49,13 +49,15 @@ public class LagReadinessCheck implements HealthCheck {
                 .withData("max_lag_seconds", maxLagSeconds.map(String::valueOf).orElse("off"))
                 .withData("measured_at", String.valueOf(lag.measuredAt()));
         Duration stale = monitor.interval().multipliedBy(3).plusSeconds(10);
-        if (lag.measuredAt() == null || lag.measuredAt().isBefore(Instant.now().minus(stale))) {
-            Instant since = monitor.measuringSince();
-            if (lag.measuredAt() != null && since != null && since.isAfter(Instant.now().minus(MEASURING_AT_MOST))) {
-                // a measurement is under way, its calls waiting for their time-outs (a broker that just went away):
-                // the monitor is not stuck; what the measurement finds is reported when it ends
-                return response.up().withData("measuring_since", since.toString()).build();
-            }
+        Instant since = monitor.measuringSince();
+        // the last measurement succeeded and the next is under way, its calls waiting for their time-outs (a broker
+        // that just went away): the monitor is not stuck; what that measurement finds is reported when it ends
+        boolean measuring = lag.measuredAt() != null && lag.error() == null && since != null
+                && since.isAfter(Instant.now().minus(MEASURING_AT_MOST));
+        if (measuring) {
+            response.withData("measuring_since", since.toString());
+        }
+        if (!measuring && (lag.measuredAt() == null || lag.measuredAt().isBefore(Instant.now().minus(stale)))) {
             if (lag.kafkaDown() && monitor.kafkaAnsweredAt() != null) {
                 // the queries need only PostgreSQL: a broker outage is reported (status page, metrics, an alert),
                 // and the read side stays in service; read-your-writes waits answer 503 for what they cannot confirm

@@ -12,12 +12,16 @@ import io.smallrye.health.api.Wellness;
 
 /**
  * {@code readside-outputs} ({@code /q/health/well}): DOWN while records the broker refused for good wait in
- * {@code parked_outputs} (cluster-wide), with the count, the oldest and the last reason per topic. A wellness check,
+ * {@code parked_outputs} (cluster-wide), with the count, the oldest and the last reason per topic, and while the
+ * oldest unpublished outbox row is over a minute old (the relay is held: a broker down, a stuck topic). A wellness check,
  * not readiness: the queries and the inputs go on, and a pod must not leave its Service over an output topic.
  */
 @Wellness
 @ApplicationScoped
 public class OutputsWellnessCheck implements HealthCheck {
+
+    /** As the alert {@code ReadsideOutboxStuck}. */
+    static final double UNPUBLISHED_AT_MOST_SECONDS = 60;
 
     @Inject
     ParkedOutputs parked;
@@ -25,6 +29,12 @@ public class OutputsWellnessCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("readside-outputs").up();
+        double oldest = parked.oldestUnpublishedSeconds();
+        if (oldest > UNPUBLISHED_AT_MOST_SECONDS) { // the relay is held (a broker down, a topic that acknowledges
+            // nothing: not enough in-sync replicas, no leader); alert ReadsideOutboxStuck fires at the same bound
+            response.down().withData("outbox", "the oldest unpublished output was written " + Math.round(oldest)
+                    + " s ago; the relay's WARN lines say which topic fails and why");
+        }
         for (ParkedOutputs.Waiting waiting : parked.latest()) {
             response.down().withData(waiting.topic(), waiting.waiting() + " parked (" + waiting.superseded()
                     + " superseded) since " + waiting.oldest() + ", last: " + waiting.lastReason()

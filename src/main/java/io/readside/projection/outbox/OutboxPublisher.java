@@ -63,17 +63,12 @@ final class OutboxPublisher {
     private final Timer delay;
     private volatile long batchAwaitingBroker;
     /** A batch's sends ended without their outcome (the relay stopped or lost its lock): the producers may hold some. */
-    private final Duration stuckTopicAfter;
-    private final java.util.function.LongSupplier brokerAnsweredElsewhere;
     private boolean sendsUnfinished;
     private long publishedTotal;
 
     OutboxPublisher(String bootstrapServers, MeterRegistry registry, BatchSpans spans, int batchSize,
-            int batchBytes, BooleanSupplier running, Optional<Long> haltAfter, Duration stuckTopicAfter,
-            java.util.function.LongSupplier brokerAnsweredElsewhere) {
+            int batchBytes, BooleanSupplier running, Optional<Long> haltAfter) {
         this.bootstrapServers = bootstrapServers;
-        this.stuckTopicAfter = stuckTopicAfter;
-        this.brokerAnsweredElsewhere = brokerAnsweredElsewhere;
         this.running = running;
         this.spans = spans;
         this.registry = registry;
@@ -91,7 +86,7 @@ final class OutboxPublisher {
     private void producers() {
         producer = producer(bootstrapServers, "readside-outbox-relay", 65536);
         oneByOne = producer(bootstrapServers, "readside-outbox-relay-one-by-one", 0);
-        sends = new RelaySends(producer, oneByOne, stuckTopicAfter.toMillis(), brokerAnsweredElsewhere);
+        sends = new RelaySends(producer, oneByOne);
     }
 
     /** Drops what the producers hold (a failed batch's sends) at once, and makes new ones; nothing when none. */

@@ -123,10 +123,6 @@ public class OutboxRelay {
     Duration outputsRetention;
     @ConfigProperty(name = "readside.commands.idempotency-retention")
     Duration idempotencyRetention;
-    @ConfigProperty(name = "readside.outbox.stuck-topic-after")
-    Duration stuckTopicAfter;
-    @Inject
-    io.readside.projection.lag.LagMonitor lag;
     /** Fault injection for the delivery tests only: halt the JVM once this many rows are on the broker, unmarked. */
     @ConfigProperty(name = "readside.faults.halt-relay-after")
     Optional<Long> haltAfter;
@@ -146,10 +142,7 @@ public class OutboxRelay {
             return;
         }
         publisher = new OutboxPublisher(bootstrapServers, registry, spans, batchSize, batchBytes, () -> running,
-                haltAfter, stuckTopicAfter, () -> {
-                    java.time.Instant answered = lag.kafkaAnsweredAt();
-                    return answered == null ? 0 : answered.toEpochMilli();
-                });
+                haltAfter);
         running = true;
         listener = new OutboxListener(vertx, connectOptions(LISTEN_APPLICATION_NAME), wake::release, () -> running,
                 pollInterval);

@@ -57,6 +57,8 @@ public class ParkedOutputs {
      * re-sent record, and be published before it (moving the entity backwards). Writers wait for the re-send.
      */
     static final String AFTER_OUTBOX_WRITES_IN_FLIGHT = "LOCK TABLE outbox IN SHARE ROW EXCLUSIVE MODE";
+    /** While the re-send waits for that lock, new outbox writers queue behind it: a short wait, then 409. */
+    static final String WRITERS_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '5s', true)";
     /** Rows not yet published (a re-send waits for the relay to catch up; it reads their entities). */
     static final String PENDING = """
             SELECT topic, records FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
@@ -123,6 +125,11 @@ public class ParkedOutputs {
     }
 
     /** As last measured (at most a few seconds old). */
+    /** Seconds since the oldest unpublished outbox row was written (0: none), as last measured. */
+    public double oldestUnpublishedSeconds() {
+        return oldestUnpublished.get();
+    }
+
     public List<Waiting> latest() {
         return latest.get();
     }
@@ -174,10 +181,11 @@ public class ParkedOutputs {
     public Uni<Resent> resend(String topic) {
         return pool.withTransaction(conn -> conn.query(RELAY_LOCK_TIMEOUT).execute()
                 .chain(() -> conn.query(BETWEEN_RELAY_BATCHES).execute())
+                .chain(() -> conn.query(WRITERS_LOCK_TIMEOUT).execute())
                 .chain(() -> conn.query(AFTER_OUTBOX_WRITES_IN_FLIGHT).execute())
                 .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
-                .transform(e -> new RelayBusy("the outbox relay kept its lock, or a transaction kept writing to the "
-                        + "outbox, for 20 s (publishing a batch, waiting for the broker); try again"))
+                .transform(e -> new RelayBusy("the outbox relay kept its lock for 20 s (publishing a batch, waiting "
+                        + "for the broker), or a transaction writing to the outbox for 5 s; try again"))
                 .chain(() -> conn.preparedQuery(PENDING).execute(Tuple.of(topic, PENDING_AT_MOST + 1)))
                 .flatMap(pending -> {
                     if (pending.size() > PENDING_AT_MOST) {

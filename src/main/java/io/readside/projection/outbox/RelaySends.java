@@ -43,18 +43,6 @@ final class RelaySends {
     /** A topic the broker does not know for this long: its records are refused for good (parked). */
     static final long MISSING_TOPIC_MILLIS = TimeUnit.MINUTES.toMillis(2);
 
-    /**
-     * A topic whose records have all failed, transiently (not enough replicas, no leader, time-outs), for longer than
-     * {@code readside.outbox.stuck-topic-after} while the broker answered: its records are parked with this reason,
-     * so that one topic does not hold the other outputs back for good.
-     */
-    static final class StuckTopicException extends KafkaException {
-        StuckTopicException(String topic, long millis, Exception last) {
-            super("topic " + topic + " has acknowledged no record for " + millis / 1000 + " s while the broker "
-                    + "answered (the last failure: " + DeadLetters.describe(last) + ")");
-        }
-    }
-
     /** Per record of the batch (same index): where it landed, or null when it was refused (see {@code refused}). */
     record Outcome(RecordMetadata[] acknowledged, Map<Integer, Exception> refused) {
     }
@@ -67,23 +55,9 @@ final class RelaySends {
     private volatile long lastAcknowledged;
     /** Topics the broker did not know, since when. */
     private final Map<String, Long> missingSince = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Topics whose records fail transiently, since when (until one of theirs is acknowledged). */
-    private final Map<String, Long> failingSince = new java.util.concurrent.ConcurrentHashMap<>();
-    private final long stuckTopicMillis;
-    /** When the broker last answered another client of this instance (the lag monitor's Admin calls), epoch ms. */
-    private final java.util.function.LongSupplier brokerAnsweredElsewhere;
-
-    RelaySends(Producer<byte[], byte[]> batching, Producer<byte[], byte[]> oneByOne, long stuckTopicMillis,
-            java.util.function.LongSupplier brokerAnsweredElsewhere) {
+    RelaySends(Producer<byte[], byte[]> batching, Producer<byte[], byte[]> oneByOne) {
         this.batching = batching;
         this.oneByOne = oneByOne;
-        this.stuckTopicMillis = stuckTopicMillis;
-        this.brokerAnsweredElsewhere = brokerAnsweredElsewhere;
-    }
-
-    /** Whether the broker answered (this relay's records, or the lag monitor) after {@code since}. */
-    private boolean brokerAnsweredAfter(long since) {
-        return lastAcknowledged > since || brokerAnsweredElsewhere.getAsLong() > since;
     }
 
     /**
@@ -121,21 +95,14 @@ final class RelaySends {
             Exception cause = null;
             for (int k = 0; k < pending.size(); k++) {
                 int i = pending.get(k);
-                String topic = records.get(i).topic();
                 try {
                     acknowledged[i] = sends.get(k).get();
                     lastAcknowledged = System.currentTimeMillis();
-                    failingSince.remove(topic);
                 } catch (ExecutionException e) {
                     Exception error = e.getCause() instanceof Exception ex ? ex : e;
-                    long failing = now - failingSince.computeIfAbsent(topic, t -> now);
-                    if (!DeadLetters.isFinal(error) && failing >= stuckTopicMillis
-                            && brokerAnsweredAfter(now - failing)) {
-                        error = new StuckTopicException(topic, failing, error);
-                    }
-                    if (DeadLetters.isFinal(error) || error instanceof StuckTopicException) {
+                    if (DeadLetters.isFinal(error)) {
                         refused.put(i, error);
-                        careful.put(topic, now + TimeUnit.MINUTES.toMillis(CAREFUL_MINUTES));
+                        careful.put(records.get(i).topic(), now + TimeUnit.MINUTES.toMillis(CAREFUL_MINUTES));
                     } else {
                         failed.add(i);
                         cause = error;
@@ -180,7 +147,7 @@ final class RelaySends {
                 missingSince.remove(topic);
             } catch (KafkaException e) {
                 long since = missingSince.computeIfAbsent(topic, t -> now);
-                boolean brokerAnswers = brokerAnsweredAfter(since); // a broker that is down knows no topic
+                boolean brokerAnswers = lastAcknowledged > since; // a broker that is down knows no topic
                 unknown.put(topic, now - since < MISSING_TOPIC_MILLIS || !brokerAnswers ? e
                         : new InvalidTopicException("the broker has not known topic " + topic + " for "
                                 + (now - since) / 1000 + " s (" + DeadLetters.describe(e) + ")"));

@@ -2,6 +2,7 @@ package io.readside.projection.outbox;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +23,7 @@ import io.readside.projection.consistency.ConsistencyToken;
 import io.readside.testing.DatabaseUnreachableAtStart;
 import io.readside.testing.GatedPostgresResource;
 import io.readside.testing.KafkaBrokerResource;
+import io.readside.testing.Management;
 import io.restassured.http.ContentType;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -105,10 +107,17 @@ class OutboxRelayTest {
                        AND (application_name = $1 OR query LIKE '%FROM outbox%')""",
                     OutboxRelay.RELAY_APPLICATION_NAME), "no session is in a transaction over the outbox");
             assertEquals(0, count("SELECT count(*) FROM outbox WHERE id = $1 AND published_at IS NOT NULL", id));
+            // held for over a minute: readside-outputs says so (readiness does not: the queries work)
+            await("readside-outputs DOWN: the oldest unpublished output is over a minute old")
+                    .atMost(Duration.ofMinutes(3)).untilAsserted(() -> Management.given().get("/q/health/well")
+                            .then().statusCode(503).body("checks.find { it.name == 'readside-outputs' }.data.outbox",
+                                    containsString("oldest unpublished output")));
         } finally {
             KafkaBrokerResource.endOutage();
         }
         await("published once the broker is back").atMost(Duration.ofMinutes(2)).until(() -> published(id));
+        await("readside-outputs UP again").atMost(WITHIN)
+                .untilAsserted(() -> Management.given().get("/q/health/well").then().statusCode(200));
         await("the lock is released between batches").atMost(WITHIN).until(() -> relaySessions().stream()
                 .noneMatch(session -> session.getBoolean("holds_lock")));
     }

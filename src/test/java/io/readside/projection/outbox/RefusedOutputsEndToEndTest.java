@@ -194,38 +194,6 @@ class RefusedOutputsEndToEndTest {
     }
 
     @Test
-    void aTopicThatAcknowledgesNothingWhileTheBrokerAnswersHasItsRecordsParkedAndTheOthersGoOn() throws Exception {
-        // min.insync.replicas 2 on a broker of one: every acks=all send to it fails, transiently (not enough
-        // replicas), for as long as nobody fixes the topic
-        ConfigResource stuckTopic = new ConfigResource(ConfigResource.Type.TOPIC, "stuck-outputs");
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            admin.createTopics(List.of(new NewTopic("stuck-outputs", 1, (short) 1)
-                    .configs(Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "2")))).all().get();
-        }
-        long stuck = insertMessage("stuck-outputs", "s-1");
-        long other = insertMessage("stuck-others", "o-1");
-        await("the stuck topic's record parked (readside.outbox.stuck-topic-after: 20 s in tests)")
-                .atMost(Duration.ofMinutes(3)).until(() -> count("SELECT count(*) FROM parked_outputs WHERE outbox_id = "
-                        + stuck + " AND reason LIKE '%acknowledged no record%'") == 1);
-        await("the outputs after it go on").atMost(WITHIN).until(() -> published("stuck-others", "o-1") == 1);
-        assertEquals(1, count("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL AND id = " + other));
-
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            admin.incrementalAlterConfigs(Map.of(stuckTopic, List.of(new AlterConfigOp(new ConfigEntry(
-                    TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1"), AlterConfigOp.OpType.SET)))).all().get();
-        }
-        given().post("/admin/parked-outputs/resend?topic=stuck-outputs").then().statusCode(200)
-                .body("resent", equalTo(1));
-        await("delivered once the topic is fixed").atMost(WITHIN).until(() -> published("stuck-outputs", "s-1") == 1);
-    }
-
-    private long insertMessage(String topic, String key) {
-        return pool.preparedQuery("""
-                INSERT INTO outbox (topic, message_key, event_type, payload) VALUES ($1, $2, 'test.message', '{}')
-                RETURNING id""").execute(Tuple.of(topic, key)).await().atMost(WITHIN).iterator().next().getLong(0);
-    }
-
-    @Test
     void aReSendWhileTheRelayHoldsItsLockAnswers409AndChangesNothing() {
         io.vertx.mutiny.sqlclient.SqlConnection relay = pool.getConnection().await().atMost(WITHIN);
         try {
