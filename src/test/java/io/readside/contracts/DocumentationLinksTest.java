@@ -112,6 +112,18 @@ class DocumentationLinksTest {
         assertEquals(List.of(), unlinked, "pages of docs/ the README does not link to");
     }
 
+    @Test
+    void everyPageOfDocsLinksBackToTheReadme() throws IOException {
+        Path readme = ROOT.resolve("README.md");
+        List<String> noWayBack = new ArrayList<>();
+        for (Path document : documents()) {
+            if (!document.equals(readme) && links(document).stream().noneMatch(link -> link.target().equals(readme))) {
+                noWayBack.add(ROOT.relativize(document).toString());
+            }
+        }
+        assertEquals(List.of(), noWayBack, "pages of docs/ with no link back to the README");
+    }
+
     /** The id generator itself, on headings of these pages, so that a wrong one cannot pass every anchor. */
     @Test
     void headingIdsAreGitHubs() {
