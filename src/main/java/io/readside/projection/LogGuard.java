@@ -110,11 +110,18 @@ public class LogGuard {
     private final Map<String, Mismatch> fenced = new ConcurrentHashMap<>();
     private final Map<String, Boolean> gauges = new ConcurrentHashMap<>();
     private volatile Set<String> guarded;
-    private TopicLogs logs;
+    private volatile TopicLogs logs;
 
     @PostConstruct
     void init() {
         logs = new TopicLogs(bootstrapServers, CALL_TIMEOUT);
+    }
+
+    /** Where the broker is asked from now on (a test's observer of the calls); returns where it was asked before. */
+    TopicLogs askThrough(TopicLogs replacement) {
+        TopicLogs before = logs;
+        logs = replacement;
+        return before;
     }
 
     /**

@@ -35,8 +35,10 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * commit publishes them again: the crash may have come before the broker had them.</li>
  * </ul>
  * On revocation, the poll being applied is given a bounded time to commit ({@link #onPartitionsRevoked}).
- * A partition PostgreSQL has no position for starts as Kafka says. If PostgreSQL or the broker cannot answer, Kafka's
- * committed offset is used, which at worst reads again records recognised as applied.
+ * A partition PostgreSQL has no position for starts as Kafka says. If PostgreSQL or the broker cannot answer, the
+ * consumer starts at Kafka's committed offset but it is not trusted: the partitions are unverified, and their first
+ * batch is compared with the stored position in its transaction; records between are read from the broker and
+ * applied first ({@link PositionGaps}).
  */
 @ApplicationScoped
 @Identifier(PositionSeeker.NAME)
@@ -59,6 +61,8 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
     LogGuard guard;
     @Inject
     Projector engine;
+    @Inject
+    PositionGaps gaps;
 
     /**
      * Runs on the consumer's polling thread before the partitions move: the poll being applied is given a bounded
@@ -96,10 +100,12 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
             stored = positions(group, partitions);
             committed = consumer.committed(Set.copyOf(partitions), QUERY_TIMEOUT);
         } catch (RuntimeException e) {
-            LOG.warnf("group %s: stored positions unavailable (%s); %s resume from the committed offsets", group,
-                    e.toString(), partitions);
+            gaps.unverified(partitions);
+            LOG.warnf("group %s: stored positions unavailable (%s); %s start at the committed offsets, unverified: "
+                    + "their first batch is checked against the stored positions", group, e.toString(), partitions);
             return;
         }
+        gaps.verified(partitions);
         Map<TopicPartition, Long> sought = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
         for (TopicPartition partition : partitions) {
             Long next = stored.get(partition);

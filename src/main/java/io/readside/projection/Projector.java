@@ -62,6 +62,8 @@ public class Projector {
     BatchSpans spans;
     @Inject
     ProjectionMetrics metrics;
+    @Inject
+    PositionGaps gaps;
 
     /**
      * A poll of a batch channel whose acknowledgement is the engine's: the returned {@code Uni} completes once the
@@ -168,9 +170,19 @@ public class Projector {
     /**
      * One transaction for the records ({@code refused}: the one record, set aside as the database refused it); once
      * committed, they are counted. What the read models publish is written to the outbox in the same transaction.
+     * The broker is never asked while the transaction holds the position rows: when the transaction finds something
+     * to ask (records below the position, a gap to read), it ends without a change, the broker is asked, and the
+     * transaction runs again ({@link BrokerFirst}).
      */
     private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span) {
+        return attempt(log, records, refused, deadLettered, span, new boolean[1]);
+    }
+
+    /** {@code logConfirmed[0]}: the broker confirmed, for this batch, that the log is the one of the positions. */
+    private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+            InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span,
+            boolean[] logConfirmed) {
         String topic = records.get(0).topic(); // the positions are the records' (the same topic throughout)
         guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
         long start = System.nanoTime();
@@ -181,18 +193,15 @@ public class Projector {
         Uni<Void> before = parsed.stream().noneMatch(each -> each.invalid() != null) ? Uni.createFrom().voidItem()
                 : Positions.read(pool, log.group(), topic, partitions(records)).flatMap(stored -> {
                     Sorted<E> sorted = new Sorted<>(log, parsed, stored);
-                    Uni<Void> confirmed = sorted.redelivered.isEmpty() ? Uni.createFrom().voidItem()
-                            : guard.confirm(topic);
-                    return confirmed.chain(() -> sendDeadLetters(log, sorted, deadLettered));
+                    return confirmOnce(topic, sorted, logConfirmed)
+                            .chain(() -> sendDeadLetters(log, sorted, deadLettered));
                 });
         return before.chain(() -> spans.transaction(span, log.channel() + " transaction", () -> pool.withTransaction(conn -> Positions
                 .lock(conn, log.group(), topic, partitions(records))
                 .flatMap(stored -> {
                     Sorted<E> sorted = new Sorted<>(log, parsed, stored);
-                    // redeliveries, or the first records of a recreated topic? asked of the broker first
-                    Uni<Void> confirmed = sorted.redelivered.isEmpty() ? Uni.createFrom().voidItem()
-                            : guard.confirm(topic);
-                    return confirmed.chain(() -> sendDeadLetters(log, sorted, deadLettered))
+                    BrokerFirst.ifNeeded(topic, sorted, logConfirmed[0], gaps);
+                    return sendDeadLetters(log, sorted, deadLettered)
                             .chain(() -> write(conn, log, topic, sorted, true, TraceHeaders.of(span)))
                             .call(committed -> Outbox.addRecords(conn, committed.outputs(), TraceHeaders.of(span)))
                             .call(() -> setAside(conn, log, sorted, deadLettered))
@@ -200,12 +209,88 @@ public class Projector {
                 }))))
                 .invoke(done -> {
                     Sorted<E> sorted = done.sorted();
+                    gaps.committed(topic, sorted.ranges, sorted.gaps);
                     metrics.counted(log.channel(), Outcome.APPLIED, sorted.validRecords(), start);
                     metrics.counted(log.channel(), Outcome.DUPLICATE, sorted.redeliveredRecords(), start);
                     sorted.invalid.forEach((record, e) -> metrics.rejected(log.channel(), record, e,
                             deadLettered.get(ProjectionMetrics.where(record))));
                     done.committed().counted().forEach(Runnable::run);
-                }).replaceWithVoid();
+                }).replaceWithVoid()
+                .onFailure(BrokerFirst.class).recoverWithUni(e -> {
+                    BrokerFirst first = (BrokerFirst) e;
+                    Uni<Void> asked = first.confirm ? confirmOnce(topic, null, logConfirmed) : Uni.createFrom().voidItem();
+                    for (PositionGaps.Gap gap : first.fills) {
+                        asked = asked.chain(() -> fill(log, gap));
+                    }
+                    return asked.chain(() -> attempt(log, records, refused, deadLettered, span, logConfirmed));
+                });
+    }
+
+    /**
+     * Asks the broker, once per batch, whether this is still the log the positions came from, when the batch holds
+     * records below them ({@code sorted} null: it does): parsed or not, they are acknowledged without being applied,
+     * and a recreated topic's first records look exactly like them.
+     */
+    private <E> Uni<Void> confirmOnce(String topic, Sorted<E> sorted, boolean[] logConfirmed) {
+        if (logConfirmed[0] || sorted != null && sorted.redeliveredRecords.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return guard.confirm(topic).invoke(() -> logConfirmed[0] = true);
+    }
+
+    /**
+     * Reads an unverified start's gap from the broker and applies its records, a chunk per transaction, in order;
+     * what the log start offset passed is counted as deleted before it was applied.
+     */
+    private <E> Uni<Void> fill(Changelog<E> log, PositionGaps.Gap gap) {
+        return gaps.logStart(gap.partition()).chain(logStart -> {
+            gaps.deletedBeforeApplied(gap, logStart);
+            return fillFrom(log, gap, Math.max(gap.next(), logStart));
+        });
+    }
+
+    private <E> Uni<Void> fillFrom(Changelog<E> log, PositionGaps.Gap gap, long from) {
+        if (from >= gap.first()) {
+            gaps.checked(gap);
+            return Uni.createFrom().voidItem();
+        }
+        return gaps.fetch(gap.partition(), from, gap.first()).chain(records -> {
+            if (records.isEmpty()) { // nothing a read_committed consumer is given: markers, aborted records
+                gaps.checked(gap);
+                return Uni.createFrom().voidItem();
+            }
+            gaps.checked(new PositionGaps.Gap(gap.partition(), gap.next(), records.get(0).offset()));
+            gaps.filled(gap, records.size());
+            long after = records.get(records.size() - 1).offset() + 1;
+            return commit(log, records)
+                    .chain(() -> fillFrom(log, new PositionGaps.Gap(gap.partition(), after, gap.first()), after));
+        });
+    }
+
+    /** Ends a transaction that found the broker must be asked first; nothing of it was written. */
+    private static final class BrokerFirst extends RuntimeException {
+        final boolean confirm;
+        final List<PositionGaps.Gap> fills;
+
+        private BrokerFirst(boolean confirm, List<PositionGaps.Gap> fills) {
+            super("the broker is asked first", null, false, false);
+            this.confirm = confirm;
+            this.fills = fills;
+        }
+
+        static void ifNeeded(String topic, Sorted<?> sorted, boolean logConfirmed, PositionGaps gaps) {
+            boolean confirm = !logConfirmed && !sorted.redeliveredRecords.isEmpty();
+            List<PositionGaps.Gap> fills = new ArrayList<>();
+            sorted.gaps.forEach((partition, gap) -> {
+                PositionGaps.Gap found = new PositionGaps.Gap(new TopicPartition(topic, partition), gap[0], gap[1]);
+                if (gaps.mustFill(found)) {
+                    fills.add(found);
+                }
+            });
+            if (confirm || !fills.isEmpty()) {
+                throw new BrokerFirst(confirm, fills);
+            }
+        }
     }
 
     private record Done<E>(Sorted<E> sorted, Committed committed) {

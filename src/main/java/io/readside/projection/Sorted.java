@@ -23,6 +23,12 @@ final class Sorted<E> {
     final Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid = new LinkedHashMap<>();
     /** partition -> {first, next} offsets of the fresh records */
     final Map<Integer, long[]> ranges = new TreeMap<>();
+    /**
+     * partition -> {stored next offset, first fresh offset}: partitions with a stored position whose first fresh
+     * record starts past it (offsets between that the consumer was not given: transaction markers, aborted or
+     * compacted records, or records skipped by a consumer that started elsewhere or was reset to the log start)
+     */
+    final Map<Integer, long[]> gaps = new TreeMap<>();
     private final Map<Integer, Instant> storedStreamTimes = new HashMap<>();
     private final Map<Integer, Instant> streamTimes = new TreeMap<>();
 
@@ -36,6 +42,10 @@ final class Sorted<E> {
                     redelivered.add(new Batch.Input<>(each.event(), record, null));
                 }
                 continue;
+            }
+            if (!ranges.containsKey(record.partition()) && stored.containsKey(record.partition())
+                    && record.offset() > position.nextOffset()) {
+                gaps.put(record.partition(), new long[] { position.nextOffset(), record.offset() });
             }
             ranges.merge(record.partition(), new long[] { record.offset(), record.offset() + 1 },
                     (a, b) -> new long[] { Math.min(a[0], b[0]), Math.max(a[1], b[1]) });

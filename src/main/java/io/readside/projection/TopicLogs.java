@@ -20,7 +20,7 @@ import org.apache.kafka.common.TopicPartition;
  * ({@code readside-log-guard}, created on first use), each call within {@code callTimeout}. Thread-safe; blocks.
  * Owned and closed by {@link LogGuard}.
  */
-final class TopicLogs {
+class TopicLogs {
 
     private final String bootstrapServers;
     private final Duration callTimeout;

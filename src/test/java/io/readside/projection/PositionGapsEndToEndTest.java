@@ -1,0 +1,203 @@
+package io.readside.projection;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.readside.orders.OrdersProjector;
+import io.readside.testing.OwnTopicsInfrastructure;
+import io.readside.testing.TestProducer;
+import io.readside.testing.TopicReader;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgException;
+
+/**
+ * Positions and the broker (issue 22, items 7-9): a stored position behind where the consumer is (a database restored
+ * from a backup, positions unreadable at assignment) never skips records silently; what retention deleted before it
+ * was applied is counted; and the broker is asked whether the log is still the positions' one for every record below
+ * them, parsed or not, and never while the position rows are locked.
+ */
+@QuarkusTest
+@TestProfile(OwnTopicsInfrastructure.class)
+class PositionGapsEndToEndTest {
+
+    private static final Duration APPLIED = Duration.ofSeconds(90);
+    private static final String GROUP = "readside";
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @Inject
+    Pool pool;
+    @Inject
+    LogGuard guard;
+    @Inject
+    OrdersProjector orders;
+    @Inject
+    MeterRegistry registry;
+
+    @Test
+    void aPositionRestoredToAnEarlierOffsetIsFilledFromTheBrokerNotSkipped() {
+        int partition = 1;
+        RecordMetadata second;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("orders", partition, "gap-1", order("gap-1", 10));
+            second = producer.send("orders", partition, "gap-2", order("gap-2", 20));
+        }
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/gap-2").then().statusCode(200));
+        double filledBefore = counted("readside_position_gap_records_applied");
+
+        // the database restored from a backup taken before gap-2 was applied: its row and position are not there
+        sql("DELETE FROM orders WHERE order_id = 'gap-2'");
+        sql("UPDATE projection_positions SET next_offset = " + second.offset() + " WHERE consumer_group = '" + GROUP
+                + "' AND topic = 'orders' AND kafka_partition = " + partition);
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("orders", partition, "gap-3", order("gap-3", 30));
+        }
+
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/gap-3").then().statusCode(200));
+        given().get("/orders/gap-2").then().statusCode(200);
+        assertEquals(filledBefore + 1,
+                counted("readside_position_gap_records_applied"),
+                "gap-2 was read from the broker and applied, and counted");
+    }
+
+    @Test
+    void recordsDeletedBeforeTheyWereAppliedAreCountedWithTheGapsSize() throws Exception {
+        int partition = 2;
+        RecordMetadata first;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            first = producer.send("orders", partition, "del-1", order("del-1", 10));
+            producer.send("orders", partition, "del-2", order("del-2", 20));
+        }
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/del-2").then().statusCode(200));
+        double deletedBefore = counted("readside_offsets_deleted_before_applied");
+
+        // restored to before del-1 and del-2, whose records retention then deleted
+        sql("DELETE FROM orders WHERE order_id IN ('del-1', 'del-2')");
+        sql("UPDATE projection_positions SET next_offset = " + first.offset() + " WHERE consumer_group = '" + GROUP
+                + "' AND topic = 'orders' AND kafka_partition = " + partition);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            admin.deleteRecords(Map.of(new TopicPartition("orders", partition),
+                    RecordsToDelete.beforeOffset(first.offset() + 2))).all().get();
+        }
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("orders", partition, "del-3", order("del-3", 30));
+        }
+
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/del-3").then().statusCode(200));
+        await().atMost(APPLIED).untilAsserted(() -> assertEquals(deletedBefore + 2,
+                counted("readside_offsets_deleted_before_applied")));
+        given().get("/orders/del-1").then().statusCode(404);
+    }
+
+    /** Items 8 and 9: every broker question of a batch's log check, and whether the positions were locked then. */
+    @Test
+    void everyRecordBelowThePositionParsedOrNotIsConfirmedWithTheBrokerOutsideTheTransaction() {
+        int partition = 0;
+        RecordMetadata valid;
+        RecordMetadata garbage;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            valid = producer.send("orders", partition, "conf-1", order("conf-1", 10));
+            garbage = producer.sendInvalidOnPurpose("orders", partition, "conf-x".getBytes(StandardCharsets.UTF_8),
+                    "not json".getBytes(StandardCharsets.UTF_8));
+        }
+        await().atMost(APPLIED).until(() -> position(partition) > garbage.offset());
+        List<ConsumerRecord<byte[], byte[]>> redelivered = TopicReader.readRange(bootstrapServers, "orders",
+                partition, valid.offset(), garbage.offset() + 1);
+        assertEquals(2, redelivered.size());
+
+        List<Boolean> lockedWhileAsked = new CopyOnWriteArrayList<>();
+        TopicLogs before = guard.askThrough(new TopicLogs(bootstrapServers, Duration.ofSeconds(3)) {
+            @Override
+            ObservedLog describe(String topic) throws java.util.concurrent.ExecutionException,
+                    java.util.concurrent.TimeoutException, InterruptedException {
+                if (askedByConfirm()) {
+                    lockedWhileAsked.add(locked(partition));
+                }
+                return super.describe(topic);
+            }
+        });
+        try {
+            orders.apply(redelivered.get(0)).await().atMost(APPLIED);
+            assertFalse(lockedWhileAsked.isEmpty(), "a parsed record below the position is confirmed");
+            assertFalse(lockedWhileAsked.contains(true), "never while the position rows are locked");
+
+            lockedWhileAsked.clear();
+            orders.apply(redelivered.get(1)).await().atMost(APPLIED);
+            assertFalse(lockedWhileAsked.isEmpty(), "an unparseable record below the position is confirmed too");
+            assertFalse(lockedWhileAsked.contains(true), "never while the position rows are locked");
+        } finally {
+            guard.askThrough(before);
+        }
+    }
+
+    private double counted(String counter) {
+        Counter found = registry.find(counter).tag("topic", "orders").counter();
+        return found == null ? 0 : found.count();
+    }
+
+    private static boolean askedByConfirm() {
+        return StackWalker.getInstance().walk(frames -> frames.anyMatch(
+                frame -> frame.getClassName().equals(LogGuard.class.getName())
+                        && frame.getMethodName().contains("confirm")));
+    }
+
+    /** Whether another transaction holds the partition's position row (FOR UPDATE NOWAIT fails with 55P03). */
+    private boolean locked(int partition) {
+        SqlConnection conn = pool.getConnection().await().atMost(APPLIED);
+        try {
+            conn.query("BEGIN").execute().await().atMost(APPLIED);
+            conn.preparedQuery("SELECT 1 FROM projection_positions WHERE consumer_group = $1 AND topic = 'orders' "
+                    + "AND kafka_partition = $2 FOR UPDATE NOWAIT").execute(Tuple.of(GROUP, partition)).await()
+                    .atMost(APPLIED);
+            return false;
+        } catch (PgException e) {
+            assertTrue("55P03".equals(e.getSqlState()), e.getMessage());
+            return true;
+        } finally {
+            conn.query("ROLLBACK").execute().await().atMost(APPLIED);
+            conn.close().await().atMost(APPLIED);
+        }
+    }
+
+    private long position(int partition) {
+        var rows = pool.preparedQuery("SELECT next_offset FROM projection_positions WHERE consumer_group = $1 AND "
+                + "topic = 'orders' AND kafka_partition = $2").execute(Tuple.of(GROUP, partition)).await()
+                .atMost(APPLIED);
+        return rows.size() == 0 ? -1 : rows.iterator().next().getLong(0);
+    }
+
+    private void sql(String statement) {
+        pool.query(statement).execute().await().atMost(APPLIED);
+    }
+
+    private static String order(String id, int total) {
+        return "{\"order_id\":\"" + id + "\",\"user_id\":6201,\"category\":\"gaps\",\"total\":" + total
+                + ",\"timestamp\":1764230000}";
+    }
+}
