@@ -170,11 +170,31 @@ public class Rebuilds {
                 throw new IllegalStateException("topic " + model.topic() + " was fenced, or could not be checked, "
                         + "during the rebuild; the live read model is left as it was");
             }
-            shadow.switchOver(run, carriedOver, live -> replayUpTo(consumer, run, live));
+            shadow.switchOver(run, carriedOver, () -> partitionsNow(consumer, model.topic()),
+                    live -> replayUpTo(consumer, run, live));
         }
         shadow.drop();
         LOG.infof("rebuild of %s: done, %d records replayed (%d invalid), switch held writers for %d ms",
                 model.readModel(), run.replayed.get(), run.invalid.get(), run.switchMillis);
+    }
+
+    /**
+     * The topic's partitions as the broker has them now; those added since the rebuild started are assigned to its
+     * consumer from their beginning, so that the catch-up replays them too.
+     */
+    private java.util.Set<Integer> partitionsNow(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        java.util.Set<Integer> partitions = history.logStarts(topic).keySet();
+        List<TopicPartition> added = partitions.stream().map(p -> new TopicPartition(topic, p))
+                .filter(p -> !consumer.assignment().contains(p)).toList();
+        if (!added.isEmpty()) {
+            List<TopicPartition> assigned = new ArrayList<>(consumer.assignment());
+            assigned.addAll(added);
+            consumer.assign(assigned);
+            consumer.seekToBeginning(added);
+            LOG.infof("rebuild of %s: partitions %s were added during the rebuild; replayed in the switch", topic,
+                    added);
+        }
+        return partitions;
     }
 
     /** Replays every record below {@code target} (partition -> next offset applied live); never one beyond. */

@@ -1,8 +1,10 @@
 package io.readside.projection.replay;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -64,12 +66,15 @@ class ShadowSchema {
     /**
      * Holds the live writers of the topic (their position rows, locked FOR UPDATE), brings the shadow to exactly
      * those positions ({@code catchUp}, given them: partition -> next offset), and swaps the tables; everything in
-     * one transaction, rolled back on any failure. Sets the run's {@code live} and {@code switchMillis} (how long
-     * the writers were held).
+     * one transaction, rolled back on any failure. The topic's partitions are asked of the broker inside it
+     * ({@code partitionsNow}, which also replays those added since the rebuild started): a partition added during the
+     * rebuild gets its position row here, so its writer waits for the switch too. Sets the run's {@code live} and
+     * {@code switchMillis} (how long the writers were held).
      *
      * @throws IllegalStateException when the shadow's positions differ from the live ones after the catch-up
      */
-    void switchOver(Run run, Instant carriedOver, Consumer<Map<Integer, Long>> catchUp) {
+    void switchOver(Run run, Instant carriedOver, Supplier<Collection<Integer>> partitionsNow,
+            Consumer<Map<Integer, Long>> catchUp) {
         Replayable<?> model = run.model;
         SqlConnection conn = pool.getConnection().await().indefinitely();
         try {
@@ -77,7 +82,7 @@ class ShadowSchema {
             long held = System.nanoTime();
             try {
                 conn.preparedQuery(ROWS_FOR_EVERY_PARTITION).execute(Tuple.of(model.group(), model.topic(),
-                        run.logStarts.keySet().toArray(new Integer[0]))).await().indefinitely();
+                        partitionsNow.get().toArray(new Integer[0]))).await().indefinitely();
                 Map<Integer, Long> live = Rebuilds.positions(conn, HOLD_LIVE_POSITIONS, model);
                 run.live = live;
                 catchUp.accept(live);
