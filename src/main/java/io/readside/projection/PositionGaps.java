@@ -9,13 +9,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -26,11 +28,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -38,8 +42,9 @@ import io.smallrye.mutiny.Uni;
  * gaps hold nothing to apply: transaction markers, aborted or compacted records. Two kinds are not trusted:
  * <ul>
  * <li><b>An unverified start</b>: the stored positions could not be read when the partition was assigned (so the
- * consumer started at Kafka's committed offset), or the stored position went back below what this instance last
- * committed for it (a database restored from a backup). Kafka's offset is not trusted over a missing answer: before
+ * consumer started at Kafka's committed offset), or the stored position went back below where this instance placed
+ * the consumer or last committed (a database restored from a backup while it runs; a position row gone). Kafka's
+ * offset is not trusted over a missing answer: before
  * the batch, the gap is read from the broker ({@code read_committed}, {@link #fetch}) and its records are applied in
  * order ({@link Projector}).</li>
  * <li><b>Records deleted before they were applied</b>: the log start offset (retention, {@code DeleteRecords}) passed
@@ -55,71 +60,110 @@ public class PositionGaps {
 
     private static final Logger LOG = Logger.getLogger(PositionGaps.class);
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+    /** A gap whose log start check keeps failing is given up (logged) after this long. */
+    private static final Duration CHECK_FOR_AT_MOST = Duration.ofMinutes(10);
     /** Records read from the broker and applied per transaction when a gap is filled. */
     static final int FILL_CHUNK = 2_000;
 
     @Inject
     MeterRegistry registry;
+    @Inject
+    Config config;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
-    private final ExecutorService brokerCalls = Executors.newSingleThreadExecutor(runnable -> {
+    private final ScheduledExecutorService brokerCalls = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "readside-position-gaps");
         thread.setDaemon(true);
         return thread;
     });
     /** partitions whose start this instance could not check against the stored position */
-    private final Set<TopicPartition> unverified = ConcurrentHashMap.newKeySet();
-    /** per partition, the next offset this instance last committed for it */
-    private final Map<TopicPartition, Long> lastCommitted = new ConcurrentHashMap<>();
+    private final Set<Owned> unverified = ConcurrentHashMap.newKeySet();
+    /** per partition this instance owns, the stored position it placed the consumer at or last committed */
+    private final Map<Owned, Long> expected = new ConcurrentHashMap<>();
     /** per partition, the gap {next, first} last found to hold nothing left to apply */
-    private final Map<TopicPartition, long[]> checked = new ConcurrentHashMap<>();
+    private final Map<Owned, long[]> checked = new ConcurrentHashMap<>();
+    /** per partition, the stored position whose deleted offsets were last counted (once per gap) */
+    private final Map<Owned, Long> deletionCounted = new ConcurrentHashMap<>();
     /** gaps committed past, waiting for their log start check */
-    private final ConcurrentLinkedQueue<Gap> pending = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
+    private final Map<String, Counters> counters = new ConcurrentHashMap<>();
     private Admin admin;
     private KafkaConsumer<byte[], byte[]> reader;
 
-    /** A gap of a partition: offsets {@code next} (the stored position) to {@code first} (exclusive). */
-    record Gap(TopicPartition partition, long next, long first) {
-        long size() {
-            return first - next;
+    /** A partition as a consumer group's positions hold it. */
+    record Owned(String group, TopicPartition partition) {
+    }
+
+    /** A gap of a group's partition: offsets {@code next} (the stored position) to {@code first} (exclusive). */
+    record Gap(Owned owned, long next, long first) {
+        TopicPartition partition() {
+            return owned.partition();
         }
     }
 
-    /** The stored positions of these partitions could not be read at assignment. */
-    void unverified(Collection<TopicPartition> partitions) {
-        unverified.addAll(partitions);
-    }
-
-    /** The stored positions of these partitions were read at assignment and the consumer placed by them. */
-    void verified(Collection<TopicPartition> partitions) {
-        unverified.removeAll(partitions);
-    }
-
-    /** Whether the gap must be read from the broker and applied before the batch: an unverified start. */
-    boolean mustFill(Gap gap) {
-        Long last = lastCommitted.get(gap.partition());
-        return !isChecked(gap) && (unverified.contains(gap.partition()) || last != null && gap.next() < last);
-    }
-
-    private boolean isChecked(Gap gap) {
-        long[] known = checked.get(gap.partition());
-        return known != null && known[0] == gap.next() && known[1] == gap.first();
-    }
-
-    /** The gap holds nothing left to apply (read from the broker, or what it held was deleted and counted). */
-    void checked(Gap gap) {
-        checked.put(gap.partition(), new long[] { gap.next(), gap.first() });
+    private record Pending(Gap gap, long since) {
     }
 
     private record Counters(Counter deleted, Counter filled) {
     }
 
-    private final Map<String, Counters> counters = new ConcurrentHashMap<>();
+    /** The counters of every consumed topic, at 0 from the start, so that an alert sees the first increase. */
+    void registerCounters(@Observes StartupEvent started) {
+        ProjectedChannels.of(config).forEach(consumed -> counters(consumed.topic()));
+    }
 
-    /** The topic's counters, registered at 0 with its first live batch (so that an alert sees them change). */
+    /** The stored positions of these partitions could not be read at assignment. */
+    void unverified(String group, Collection<TopicPartition> partitions) {
+        partitions.forEach(partition -> unverified.add(new Owned(group, partition)));
+    }
+
+    /**
+     * The consumer was placed by the stored positions read at assignment ({@code stored}: partition to next offset;
+     * absent: no position yet).
+     */
+    void placed(String group, Collection<TopicPartition> partitions, Map<TopicPartition, Long> stored) {
+        for (TopicPartition partition : partitions) {
+            Owned owned = new Owned(group, partition);
+            unverified.remove(owned);
+            Long next = stored.get(partition);
+            if (next == null) {
+                expected.remove(owned);
+            } else {
+                expected.put(owned, next);
+            }
+        }
+    }
+
+    /** The partitions moved to another instance: what this one expected of them no longer holds. */
+    void revoked(String group, Collection<TopicPartition> partitions) {
+        for (TopicPartition partition : partitions) {
+            Owned owned = new Owned(group, partition);
+            unverified.remove(owned);
+            expected.remove(owned);
+            checked.remove(owned);
+        }
+    }
+
+    /** Whether the gap must be read from the broker and applied before the batch: an unverified start. */
+    boolean mustFill(Gap gap) {
+        Long placed = expected.get(gap.owned());
+        return !isChecked(gap) && (unverified.contains(gap.owned()) || placed != null && gap.next() < placed);
+    }
+
+    private boolean isChecked(Gap gap) {
+        long[] known = checked.get(gap.owned());
+        return known != null && known[0] == gap.next() && known[1] == gap.first();
+    }
+
+    /** The gap holds nothing left to apply (read from the broker, or what it held was deleted and counted). */
+    void checked(Gap gap) {
+        checked.put(gap.owned(), new long[] { gap.next(), gap.first() });
+    }
+
+    /** The topic's counters (registered at 0 on first use). */
     private Counters counters(String topic) {
         return counters.computeIfAbsent(topic, t -> new Counters(
                 Counter.builder("readside_offsets_deleted_before_applied")
@@ -133,22 +177,33 @@ public class PositionGaps {
                         .tag("topic", t).register(registry)));
     }
 
-    /** A live batch committed: its partitions' next offsets, and the gaps it passed, to be checked for deletions. */
-    void committed(String topic, Map<Integer, long[]> ranges, Map<Integer, long[]> gaps) {
-        counters(topic);
+    /**
+     * A live batch committed: its partitions' next offsets, and the gaps it passed after a stored position (a
+     * position of 0 is none: nothing applied), to be checked for deletions.
+     */
+    void committed(String group, String topic, Map<Integer, long[]> ranges, Map<Integer, long[]> gaps) {
         ranges.forEach((partition, range) -> {
-            TopicPartition tp = new TopicPartition(topic, partition);
-            lastCommitted.put(tp, range[1]);
-            unverified.remove(tp);
+            Owned owned = new Owned(group, new TopicPartition(topic, partition));
+            expected.put(owned, range[1]);
+            unverified.remove(owned);
         });
+        long now = System.nanoTime();
         gaps.forEach((partition, gap) -> {
-            Gap committed = new Gap(new TopicPartition(topic, partition), gap[0], gap[1]);
-            if (!isChecked(committed)) {
-                pending.add(committed);
+            Gap committed = new Gap(new Owned(group, new TopicPartition(topic, partition)), gap[0], gap[1]);
+            if (gap[0] > 0 && !isChecked(committed)) {
+                pending.add(new Pending(committed, now));
             }
         });
+        drainSoon(0);
+    }
+
+    private void drainSoon(long delayMillis) {
         if (!pending.isEmpty() && draining.compareAndSet(false, true)) {
-            brokerCalls.execute(this::drain);
+            try {
+                brokerCalls.schedule(this::drain, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) { // shutting down
+                draining.set(false);
+            }
         }
     }
 
@@ -160,50 +215,60 @@ public class PositionGaps {
 
     /**
      * The records a {@code read_committed} consumer is given from {@code from} up to {@code until} (exclusive), at
-     * most {@link #FILL_CHUNK} (on the broker-call thread). Fails when the broker does not get there in time.
+     * most {@link #FILL_CHUNK} (on the broker-call thread); fewer when the broker is slow, and none only when there
+     * are none. Fails when the broker gives nothing in time.
      */
     Uni<List<ConsumerRecord<byte[], byte[]>>> fetch(TopicPartition partition, long from, long until) {
         return Uni.createFrom().item(() -> read(partition, from, until)).runSubscriptionOn(brokerCalls);
     }
 
-    /** Counts and logs the part of a gap the log start offset passed before it was applied; returns its size. */
-    long deletedBeforeApplied(Gap gap, long logStart) {
+    /**
+     * Counts and logs, once per gap, the part of it the log start offset passed before it was applied (offsets:
+     * transaction markers among them count too).
+     */
+    void deletedBeforeApplied(Gap gap, long logStart) {
         long deleted = Math.min(logStart, gap.first()) - gap.next();
-        if (deleted <= 0) {
-            return 0;
+        if (deleted <= 0 || Long.valueOf(gap.next()).equals(deletionCounted.put(gap.owned(), gap.next()))) {
+            return;
         }
         counters(gap.partition().topic()).deleted().increment(deleted);
-        LOG.errorf("%s: %d offsets (%d to %d) were deleted from the log before they were applied (log start offset "
-                + "%d, stored position %d): their records are lost to the read models; rebuild from a source that "
-                + "still has them, or accept the loss", gap.partition(), deleted, gap.next(), gap.next() + deleted - 1,
-                logStart, gap.next());
-        return deleted;
+        LOG.errorf("%s (group %s): %d offsets (%d to %d) were deleted from the log before they were applied (log "
+                + "start offset %d, stored position %d): their records are lost to the read models; rebuild from a "
+                + "source that still has them, or accept the loss", gap.partition(), gap.owned().group(), deleted,
+                gap.next(), gap.next() + deleted - 1, logStart, gap.next());
     }
 
     /** Counts the records of an unverified start read from the broker and applied. */
     void filled(Gap gap, int records) {
         counters(gap.partition().topic()).filled().increment(records);
-        LOG.warnf("%s: the consumer started at %d but the stored position is %d; %d records in between read from the "
-                + "broker and applied", gap.partition(), gap.first(), gap.next(), records);
+        LOG.warnf("%s (group %s): the consumer started at %d but the stored position was %d; %d records in between "
+                + "read from the broker and applied", gap.partition(), gap.owned().group(), gap.first(), gap.next(),
+                records);
     }
 
     private void drain() {
+        List<Pending> gaps = new ArrayList<>();
+        for (Pending gap = pending.poll(); gap != null && gaps.size() < 10_000; gap = pending.poll()) {
+            gaps.add(gap);
+        }
+        long retryIn = 0;
         try {
-            while (!pending.isEmpty()) {
-                List<Gap> gaps = new ArrayList<>();
-                for (Gap gap = pending.poll(); gap != null && gaps.size() < 10_000; gap = pending.poll()) {
-                    gaps.add(gap);
-                }
-                Map<TopicPartition, Long> starts = logStarts(gaps.stream().map(Gap::partition).distinct().toList());
-                gaps.forEach(gap -> deletedBeforeApplied(gap, starts.get(gap.partition())));
-            }
+            Map<TopicPartition, Long> starts = logStarts(gaps.stream().map(p -> p.gap().partition()).distinct()
+                    .toList());
+            gaps.forEach(p -> deletedBeforeApplied(p.gap(), starts.get(p.gap().partition())));
         } catch (RuntimeException e) {
-            LOG.warnf("could not read log start offsets to check gaps in the positions: %s", e.toString());
+            long giveUpBefore = System.nanoTime() - CHECK_FOR_AT_MOST.toNanos();
+            List<Pending> kept = gaps.stream().filter(p -> p.since() - giveUpBefore > 0).toList();
+            LOG.warnf("could not read log start offsets to check %d gaps in the positions (%s); tried again in 5 s%s",
+                    kept.size(), e.toString(), kept.size() == gaps.size() ? ""
+                            : "; " + (gaps.size() - kept.size()) + " gaps given up after "
+                                    + CHECK_FOR_AT_MOST.toMinutes() + " minutes: " + gaps.stream()
+                                            .filter(p -> !kept.contains(p)).limit(10).map(Pending::gap).toList());
+            pending.addAll(kept);
+            retryIn = 5_000;
         } finally {
             draining.set(false);
-            if (!pending.isEmpty() && draining.compareAndSet(false, true)) {
-                brokerCalls.execute(this::drain);
-            }
+            drainSoon(retryIn);
         }
     }
 
@@ -231,6 +296,9 @@ public class PositionGaps {
         long deadline = System.nanoTime() + CALL_TIMEOUT.toNanos();
         while (records.size() < FILL_CHUNK && consumer.position(partition, CALL_TIMEOUT) < until) {
             if (System.nanoTime() > deadline) {
+                if (!records.isEmpty()) {
+                    return records; // what came in time; the next chunk goes on from there
+                }
                 throw new IllegalStateException(partition + ": records " + from + " to " + until
                         + " not read within " + CALL_TIMEOUT.toSeconds() + " s");
             }

@@ -80,6 +80,7 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
         partitions.forEach(partition -> topics.add(partition.topic()));
         long start = System.nanoTime();
         boolean finished = engine.awaitInFlight(topics, REVOKE_WITHIN);
+        gaps.revoked(consumer.groupMetadata().groupId(), partitions);
         LOG.infof("group %s: %s revoked; the poll in flight %s (%d ms)", consumer.groupMetadata().groupId(),
                 partitions, finished ? "is committed" : "did not commit within " + REVOKE_WITHIN.toSeconds()
                         + " s and is left to its transaction", (System.nanoTime() - start) / 1_000_000);
@@ -100,12 +101,12 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
             stored = positions(group, partitions);
             committed = consumer.committed(Set.copyOf(partitions), QUERY_TIMEOUT);
         } catch (RuntimeException e) {
-            gaps.unverified(partitions);
+            gaps.unverified(group, partitions);
             LOG.warnf("group %s: stored positions unavailable (%s); %s start at the committed offsets, unverified: "
                     + "their first batch is checked against the stored positions", group, e.toString(), partitions);
             return;
         }
-        gaps.verified(partitions);
+        gaps.placed(group, partitions, stored);
         Map<TopicPartition, Long> sought = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
         for (TopicPartition partition : partitions) {
             Long next = stored.get(partition);

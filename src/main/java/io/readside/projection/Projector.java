@@ -200,7 +200,7 @@ public class Projector {
                 .lock(conn, log.group(), topic, partitions(records))
                 .flatMap(stored -> {
                     Sorted<E> sorted = new Sorted<>(log, parsed, stored);
-                    BrokerFirst.ifNeeded(topic, sorted, logConfirmed[0], gaps);
+                    BrokerFirst.ifNeeded(log.group(), topic, sorted, logConfirmed[0], gaps);
                     return sendDeadLetters(log, sorted, deadLettered)
                             .chain(() -> write(conn, log, topic, sorted, true, TraceHeaders.of(span)))
                             .call(committed -> Outbox.addRecords(conn, committed.outputs(), TraceHeaders.of(span)))
@@ -209,7 +209,7 @@ public class Projector {
                 }))))
                 .invoke(done -> {
                     Sorted<E> sorted = done.sorted();
-                    gaps.committed(topic, sorted.ranges, sorted.gaps);
+                    gaps.committed(log.group(), topic, sorted.ranges, sorted.gaps);
                     metrics.counted(log.channel(), Outcome.APPLIED, sorted.validRecords(), start);
                     metrics.counted(log.channel(), Outcome.DUPLICATE, sorted.redeliveredRecords(), start);
                     sorted.invalid.forEach((record, e) -> metrics.rejected(log.channel(), record, e,
@@ -259,11 +259,10 @@ public class Projector {
                 gaps.checked(gap);
                 return Uni.createFrom().voidItem();
             }
-            gaps.checked(new PositionGaps.Gap(gap.partition(), gap.next(), records.get(0).offset()));
-            gaps.filled(gap, records.size());
+            gaps.checked(new PositionGaps.Gap(gap.owned(), gap.next(), records.get(0).offset()));
             long after = records.get(records.size() - 1).offset() + 1;
-            return commit(log, records)
-                    .chain(() -> fillFrom(log, new PositionGaps.Gap(gap.partition(), after, gap.first()), after));
+            return commit(log, records).invoke(() -> gaps.filled(gap, records.size()))
+                    .chain(() -> fillFrom(log, new PositionGaps.Gap(gap.owned(), after, gap.first()), after));
         });
     }
 
@@ -278,11 +277,12 @@ public class Projector {
             this.fills = fills;
         }
 
-        static void ifNeeded(String topic, Sorted<?> sorted, boolean logConfirmed, PositionGaps gaps) {
+        static void ifNeeded(String group, String topic, Sorted<?> sorted, boolean logConfirmed, PositionGaps gaps) {
             boolean confirm = !logConfirmed && !sorted.redeliveredRecords.isEmpty();
             List<PositionGaps.Gap> fills = new ArrayList<>();
             sorted.gaps.forEach((partition, gap) -> {
-                PositionGaps.Gap found = new PositionGaps.Gap(new TopicPartition(topic, partition), gap[0], gap[1]);
+                PositionGaps.Gap found = new PositionGaps.Gap(
+                        new PositionGaps.Owned(group, new TopicPartition(topic, partition)), gap[0], gap[1]);
                 if (gaps.mustFill(found)) {
                     fills.add(found);
                 }

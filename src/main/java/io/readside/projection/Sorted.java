@@ -24,9 +24,10 @@ final class Sorted<E> {
     /** partition -> {first, next} offsets of the fresh records */
     final Map<Integer, long[]> ranges = new TreeMap<>();
     /**
-     * partition -> {stored next offset, first fresh offset}: partitions with a stored position whose first fresh
-     * record starts past it (offsets between that the consumer was not given: transaction markers, aborted or
-     * compacted records, or records skipped by a consumer that started elsewhere or was reset to the log start)
+     * partition -> {stored next offset (0: none), first fresh offset}: partitions whose first fresh record starts past
+     * the stored position (offsets between that the consumer was not given: transaction markers, aborted or compacted
+     * records, a log start past 0, or records skipped by a consumer that started elsewhere or was reset to the log
+     * start)
      */
     final Map<Integer, long[]> gaps = new TreeMap<>();
     private final Map<Integer, Instant> storedStreamTimes = new HashMap<>();
@@ -43,8 +44,7 @@ final class Sorted<E> {
                 }
                 continue;
             }
-            if (!ranges.containsKey(record.partition()) && stored.containsKey(record.partition())
-                    && record.offset() > position.nextOffset()) {
+            if (!ranges.containsKey(record.partition()) && record.offset() > position.nextOffset()) {
                 gaps.put(record.partition(), new long[] { position.nextOffset(), record.offset() });
             }
             ranges.merge(record.partition(), new long[] { record.offset(), record.offset() + 1 },

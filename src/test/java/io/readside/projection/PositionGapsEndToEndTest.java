@@ -4,7 +4,6 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,6 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.orders.OrdersProjector;
+import io.readside.testing.GuideEvents;
 import io.readside.testing.OwnTopicsInfrastructure;
 import io.readside.testing.TestProducer;
 import io.readside.testing.TopicReader;
@@ -69,7 +69,7 @@ class PositionGapsEndToEndTest {
             second = producer.send("orders", partition, "gap-2", order("gap-2", 20));
         }
         await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/gap-2").then().statusCode(200));
-        double filledBefore = counted("readside_position_gap_records_applied");
+        double filledBefore = counted("readside_position_gap_records_applied", "orders");
 
         // the database restored from a backup taken before gap-2 was applied: its row and position are not there
         sql("DELETE FROM orders WHERE order_id = 'gap-2'");
@@ -82,37 +82,44 @@ class PositionGapsEndToEndTest {
         await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/gap-3").then().statusCode(200));
         given().get("/orders/gap-2").then().statusCode(200);
         assertEquals(filledBefore + 1,
-                counted("readside_position_gap_records_applied"),
+                counted("readside_position_gap_records_applied", "orders"),
                 "gap-2 was read from the broker and applied, and counted");
     }
 
+    /** On user-events: the orders topic of this profile keeps its log start at 0 (RebuildWithAddedPartitionTest). */
     @Test
     void recordsDeletedBeforeTheyWereAppliedAreCountedWithTheGapsSize() throws Exception {
-        int partition = 2;
+        int partition = 1;
         RecordMetadata first;
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
-            first = producer.send("orders", partition, "del-1", order("del-1", 10));
-            producer.send("orders", partition, "del-2", order("del-2", 20));
+            first = producer.send("user-events", partition, "6211", signup(6211));
+            producer.send("user-events", partition, "6212", signup(6212));
         }
-        await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/del-2").then().statusCode(200));
-        double deletedBefore = counted("readside_offsets_deleted_before_applied");
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6212").then().statusCode(200));
+        double deletedBefore = counted("readside_offsets_deleted_before_applied", "user-events");
 
-        // restored to before del-1 and del-2, whose records retention then deleted
-        sql("DELETE FROM orders WHERE order_id IN ('del-1', 'del-2')");
+        // restored to before both signups, whose records retention then deleted
+        sql("DELETE FROM users WHERE user_id IN (6211, 6212)");
         sql("UPDATE projection_positions SET next_offset = " + first.offset() + " WHERE consumer_group = '" + GROUP
-                + "' AND topic = 'orders' AND kafka_partition = " + partition);
+                + "' AND topic = 'user-events' AND kafka_partition = " + partition);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            admin.deleteRecords(Map.of(new TopicPartition("orders", partition),
+            admin.deleteRecords(Map.of(new TopicPartition("user-events", partition),
                     RecordsToDelete.beforeOffset(first.offset() + 2))).all().get();
         }
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
-            producer.send("orders", partition, "del-3", order("del-3", 30));
+            producer.send("user-events", partition, "6213", signup(6213));
         }
 
-        await().atMost(APPLIED).untilAsserted(() -> given().get("/orders/del-3").then().statusCode(200));
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6213").then().statusCode(200));
         await().atMost(APPLIED).untilAsserted(() -> assertEquals(deletedBefore + 2,
-                counted("readside_offsets_deleted_before_applied")));
-        given().get("/orders/del-1").then().statusCode(404);
+                counted("readside_offsets_deleted_before_applied", "user-events")));
+        given().get("/users/6211").then().statusCode(404);
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", partition, "6214", signup(6214));
+        }
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6214").then().statusCode(200));
+        assertEquals(deletedBefore + 2, counted("readside_offsets_deleted_before_applied", "user-events"),
+                "counted once");
     }
 
     /** Items 8 and 9: every broker question of a batch's log check, and whether the positions were locked then. */
@@ -131,7 +138,7 @@ class PositionGapsEndToEndTest {
                 partition, valid.offset(), garbage.offset() + 1);
         assertEquals(2, redelivered.size());
 
-        List<Boolean> lockedWhileAsked = new CopyOnWriteArrayList<>();
+        List<String> lockedWhileAsked = new CopyOnWriteArrayList<>();
         TopicLogs before = guard.askThrough(new TopicLogs(bootstrapServers, Duration.ofSeconds(3)) {
             @Override
             ObservedLog describe(String topic) throws java.util.concurrent.ExecutionException,
@@ -145,19 +152,21 @@ class PositionGapsEndToEndTest {
         try {
             orders.apply(redelivered.get(0)).await().atMost(APPLIED);
             assertFalse(lockedWhileAsked.isEmpty(), "a parsed record below the position is confirmed");
-            assertFalse(lockedWhileAsked.contains(true), "never while the position rows are locked");
+            assertEquals(List.of(), lockedWhileAsked.stream().filter(each -> !each.equals("free")).toList(),
+                    "never while the position rows are locked");
 
             lockedWhileAsked.clear();
             orders.apply(redelivered.get(1)).await().atMost(APPLIED);
             assertFalse(lockedWhileAsked.isEmpty(), "an unparseable record below the position is confirmed too");
-            assertFalse(lockedWhileAsked.contains(true), "never while the position rows are locked");
+            assertEquals(List.of(), lockedWhileAsked.stream().filter(each -> !each.equals("free")).toList(),
+                    "never while the position rows are locked");
         } finally {
             guard.askThrough(before);
         }
     }
 
-    private double counted(String counter) {
-        Counter found = registry.find(counter).tag("topic", "orders").counter();
+    private double counted(String counter, String topic) {
+        Counter found = registry.find(counter).tag("topic", topic).counter();
         return found == null ? 0 : found.count();
     }
 
@@ -167,18 +176,19 @@ class PositionGapsEndToEndTest {
                         && frame.getMethodName().contains("confirm")));
     }
 
-    /** Whether another transaction holds the partition's position row (FOR UPDATE NOWAIT fails with 55P03). */
-    private boolean locked(int partition) {
+    /** "free", "locked" (FOR UPDATE NOWAIT fails with 55P03) or what else went wrong: never throws (a broker call). */
+    private String locked(int partition) {
         SqlConnection conn = pool.getConnection().await().atMost(APPLIED);
         try {
             conn.query("BEGIN").execute().await().atMost(APPLIED);
             conn.preparedQuery("SELECT 1 FROM projection_positions WHERE consumer_group = $1 AND topic = 'orders' "
                     + "AND kafka_partition = $2 FOR UPDATE NOWAIT").execute(Tuple.of(GROUP, partition)).await()
                     .atMost(APPLIED);
-            return false;
+            return "free";
         } catch (PgException e) {
-            assertTrue("55P03".equals(e.getSqlState()), e.getMessage());
-            return true;
+            return "55P03".equals(e.getSqlState()) ? "locked" : e.getMessage();
+        } catch (RuntimeException e) {
+            return e.toString();
         } finally {
             conn.query("ROLLBACK").execute().await().atMost(APPLIED);
             conn.close().await().atMost(APPLIED);
@@ -194,6 +204,10 @@ class PositionGapsEndToEndTest {
 
     private void sql(String statement) {
         pool.query(statement).execute().await().atMost(APPLIED);
+    }
+
+    private static String signup(int user) {
+        return GuideEvents.signup(user, user, "u" + user + "@example.com", "1764230000");
     }
 
     private static String order(String id, int total) {

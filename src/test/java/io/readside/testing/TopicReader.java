@@ -2,9 +2,13 @@ package io.readside.testing;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -55,6 +59,16 @@ public final class TopicReader {
                 new ByteArrayDeserializer())) {
             return consumer.partitionsFor(topic).size();
         }
+    }
+
+    /** Each partition's log start offset. */
+    public static Map<Integer, Long> logStarts(Admin admin, String topic) throws Exception {
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                .forEach(p -> earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest()));
+        Map<Integer, Long> starts = new TreeMap<>();
+        admin.listOffsets(earliest).all().get().forEach((tp, info) -> starts.put(tp.partition(), info.offset()));
+        return starts;
     }
 
     /**

@@ -1,0 +1,80 @@
+package io.readside.projection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.readside.projection.PositionGaps.Gap;
+import io.readside.projection.PositionGaps.Owned;
+
+/** Which gaps between a stored position and a batch are read from the broker first, and what is counted. Pure logic. */
+class PositionGapsTest {
+
+    private static final TopicPartition ORDERS_3 = new TopicPartition("orders", 3);
+    private static final Owned OWNED = new Owned("readside", ORDERS_3);
+
+    private final PositionGaps gaps = new PositionGaps();
+
+    @AfterEach
+    void close() {
+        gaps.close();
+    }
+
+    @Test
+    void aPositionBelowWhereTheConsumerWasPlacedIsFilledEvenBeforeThisInstanceCommittedAnything() {
+        gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 5_000L));
+        assertTrue(gaps.mustFill(new Gap(OWNED, 4_200, 5_000)), "restored below the placement");
+        assertTrue(gaps.mustFill(new Gap(OWNED, 0, 5_000)), "the position row gone");
+        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_003)), "markers after the placement");
+        assertFalse(gaps.mustFill(new Gap(new Owned("other-group", ORDERS_3), 4_200, 5_000)),
+                "another group's positions are its own");
+    }
+
+    @Test
+    void aRevokedPartitionIsNotJudgedByWhatThisInstanceOnceExpectedOfIt() {
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 400, 500 }), Map.of());
+        assertTrue(gaps.mustFill(new Gap(OWNED, 450, 5_000)));
+        gaps.revoked("readside", List.of(ORDERS_3));
+        assertFalse(gaps.mustFill(new Gap(OWNED, 450, 5_000)), "another owner moved it on meanwhile");
+        gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 5_000L));
+        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_001)));
+    }
+
+    @Test
+    void anUnverifiedStartIsFilledOnceItsGapIsCheckedNotAgain() {
+        gaps.unverified("readside", List.of(ORDERS_3));
+        Gap gap = new Gap(OWNED, 100, 180);
+        assertTrue(gaps.mustFill(gap));
+        gaps.checked(gap);
+        assertFalse(gaps.mustFill(gap));
+        assertTrue(gaps.mustFill(new Gap(OWNED, 100, 181)), "another gap is checked on its own");
+        gaps.placed("readside", List.of(ORDERS_3), Map.of());
+        assertFalse(gaps.mustFill(new Gap(OWNED, 100, 181)), "placed by positions read at a later assignment");
+    }
+
+    @Test
+    void offsetsDeletedBeforeTheyWereAppliedAreCountedOncePerGapUpToItsFirstRecord() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        gaps.registry = registry;
+        Gap gap = new Gap(OWNED, 100, 180);
+        gaps.deletedBeforeApplied(gap, 150);
+        gaps.deletedBeforeApplied(gap, 150); // the same gap again (a retried fill)
+        assertEquals(50, deleted(registry));
+        gaps.deletedBeforeApplied(new Gap(OWNED, 200, 210), 500); // log start past the batch's first record
+        assertEquals(60, deleted(registry));
+        gaps.deletedBeforeApplied(new Gap(OWNED, 300, 310), 300); // nothing deleted
+        assertEquals(60, deleted(registry));
+    }
+
+    private static double deleted(SimpleMeterRegistry registry) {
+        return registry.get("readside_offsets_deleted_before_applied").tag("topic", "orders").counter().count();
+    }
+}
