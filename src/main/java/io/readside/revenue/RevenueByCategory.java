@@ -52,14 +52,22 @@ public class RevenueByCategory implements OrdersReadModel {
     public static final String REVENUE_BY_CATEGORY = "revenue-by-category";
 
     static final String PREVIOUS_CONTRIBUTIONS = """
-            SELECT order_id, category, window_start, amount FROM revenue_contributions WHERE order_id = ANY($1)""";
+            SELECT order_id, category, window_start, amount, counted_partition FROM revenue_contributions
+             WHERE order_id = ANY($1)""";
+
+    /** The clocks of the partitions that counted contributions a batch's changes arrive at from another partition. */
+    static final String CLOCKS = """
+            SELECT kafka_partition, stream_time FROM projection_positions
+             WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = ANY($3) AND stream_time IS NOT NULL""";
 
     static final String SAVE_CONTRIBUTIONS = """
-            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount)
-            SELECT r.order_id, r.category, r.window_start, r.amount::numeric
-              FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS r(order_id, category, window_start, amount)
+            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount, counted_partition)
+            SELECT r.order_id, r.category, r.window_start, r.amount::numeric, r.counted_partition
+              FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int[])
+                   AS r(order_id, category, window_start, amount, counted_partition)
             ON CONFLICT (order_id) DO UPDATE
-                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount""";
+                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount,
+                    counted_partition = EXCLUDED.counted_partition""";
 
     static final String DROP_CONTRIBUTIONS = "DELETE FROM revenue_contributions WHERE order_id = ANY($1)";
 
@@ -104,6 +112,9 @@ public class RevenueByCategory implements OrdersReadModel {
     ObjectMapper mapper;
     @ConfigProperty(name = "readside.revenue.topic")
     String revenueTopic;
+    /** the orders channel's group: its positions hold the partitions' clocks */
+    @ConfigProperty(name = "mp.messaging.incoming.orders.group.id")
+    String group;
 
     @ConfigProperty(name = "readside.revenue.window-size")
     Duration windowSize;
@@ -157,15 +168,44 @@ public class RevenueByCategory implements OrdersReadModel {
         String[] ids = changes.stream().map(OrderChange::orderId).distinct().toArray(String[]::new);
         return conn.preparedQuery(PREVIOUS_CONTRIBUTIONS).execute(Tuple.of(ids)).flatMap(rows -> {
             Map<String, Contribution> previous = new HashMap<>();
+            Map<String, Integer> previousOn = new HashMap<>();
             for (Row row : rows) {
                 previous.put(row.getString("order_id"), new Contribution(row.getString("category"),
                         row.getOffsetDateTime("window_start").toInstant(), row.getBigDecimal("amount")));
+                Integer on = row.getInteger("counted_partition");
+                if (on != null) {
+                    previousOn.put(row.getString("order_id"), on);
+                }
             }
-            RevenueFold.Folded folded = RevenueFold.fold(windows, previous, changes);
-            return saveContributions(conn, folded.counted())
-                    .chain(() -> addToWindows(conn, folded.deltas().values()))
-                    .map(states -> new Committed(folded.late().isEmpty() ? List.of() : List.of(() -> countLate(folded.late())),
-                            published(states)));
+            return clocks(conn, changes, previousOn, batch).flatMap(clocks -> {
+                RevenueFold.Folded folded = RevenueFold.fold(windows, previous, previousOn, clocks, changes);
+                return saveContributions(conn, folded.counted(), folded.countedOn())
+                        .chain(() -> addToWindows(conn, folded.deltas().values()))
+                        .map(states -> new Committed(folded.late().isEmpty() ? List.of()
+                                : List.of(() -> countLate(folded.late())), published(states)));
+            });
+        });
+    }
+
+    /**
+     * The stored stream time of each partition that counted a contribution a change arrives at from another
+     * partition (none is read in the usual case: every change on the partition that counted its order).
+     */
+    private Uni<Map<Integer, Instant>> clocks(SqlConnection conn, List<OrderChange> changes,
+            Map<String, Integer> previousOn, Batch<?> batch) {
+        Integer[] elsewhere = changes.stream().map(change -> previousOn.get(change.orderId()))
+                .filter(java.util.Objects::nonNull).distinct()
+                .filter(on -> changes.stream().anyMatch(change -> on.equals(previousOn.get(change.orderId()))
+                        && change.partition() != on))
+                .toArray(Integer[]::new);
+        if (elsewhere.length == 0 || batch.inputs().isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        String topic = batch.inputs().get(0).record().topic();
+        return conn.preparedQuery(CLOCKS).execute(Tuple.of(group, topic, elsewhere)).map(rows -> {
+            Map<Integer, Instant> clocks = new HashMap<>();
+            rows.forEach(row -> clocks.put(row.getInteger(0), row.getOffsetDateTime(1).toInstant()));
+            return clocks;
         });
     }
 
@@ -188,12 +228,14 @@ public class RevenueByCategory implements OrdersReadModel {
                 .chain(() -> Outbox.addRecords(conn, published(changed), null));
     }
 
-    private Uni<Void> saveContributions(SqlConnection conn, Map<String, Contribution> counted) {
+    private Uni<Void> saveContributions(SqlConnection conn, Map<String, Contribution> counted,
+            Map<String, Integer> countedOn) {
         List<String> dropped = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         List<String> categories = new ArrayList<>();
         List<OffsetDateTime> starts = new ArrayList<>();
         List<String> amounts = new ArrayList<>();
+        List<Integer> partitions = new ArrayList<>();
         counted.forEach((orderId, contribution) -> {
             if (contribution == null) {
                 dropped.add(orderId);
@@ -202,12 +244,13 @@ public class RevenueByCategory implements OrdersReadModel {
                 categories.add(contribution.category());
                 starts.add(utc(contribution.windowStart()));
                 amounts.add(contribution.amount().toPlainString());
+                partitions.add(countedOn.get(orderId));
             }
         });
         Uni<Void> saved = ids.isEmpty() ? Uni.createFrom().voidItem()
                 : conn.preparedQuery(SAVE_CONTRIBUTIONS).execute(Tuple.of(ids.toArray(new String[0]),
                         categories.toArray(new String[0]), starts.toArray(new OffsetDateTime[0]),
-                        amounts.toArray(new String[0]))).replaceWithVoid();
+                        amounts.toArray(new String[0]), partitions.toArray(new Integer[0]))).replaceWithVoid();
         return dropped.isEmpty() ? saved : saved.chain(() -> conn.preparedQuery(DROP_CONTRIBUTIONS)
                 .execute(Tuple.of(dropped.toArray(new String[0]))).replaceWithVoid());
     }

@@ -62,9 +62,20 @@ public final class RevenueWindows {
      */
     public Plan plan(Contribution previous, String category, Instant eventTime, BigDecimal total,
             Instant streamTime) {
+        return plan(previous, streamTime, category, eventTime, total, streamTime);
+    }
+
+    /**
+     * @param previous what the order has counted so far (null: a new order, or one that came late before)
+     * @param previousClock the stream time of the partition that counted {@code previous}: whether its window is still
+     *        open (the subtractor may take it out) is that clock's to say
+     * @param streamTime the stream time of this version's partition, including its event time
+     */
+    public Plan plan(Contribution previous, Instant previousClock, String category, Instant eventTime,
+            BigDecimal total, Instant streamTime) {
         Instant start = windowStart(eventTime);
         Contribution wanted = new Contribution(category, start, total);
-        if (previous != null && !open(previous.windowStart(), streamTime)) {
+        if (previous != null && !open(previous.windowStart(), previousClock)) {
             // the revenue stays where it was counted; a different new version is late
             return new Plan(List.of(), previous, !same(previous, wanted));
         }

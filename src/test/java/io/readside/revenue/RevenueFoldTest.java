@@ -88,6 +88,23 @@ class RevenueFoldTest {
         assertEquals(List.of(movedIntoAClosedWindow), folded.late());
     }
 
+    @Test
+    void aCorrectionOnAnotherPartitionIsJudgedByTheClockOfThePartitionThatCountedTheOrder() {
+        Map<String, Contribution> stored = Map.of("a", contribution("books", T, "10.00"));
+        // partition 0 counted it and has since moved 10 minutes on; partition 1's clock is the correction's own
+        OrderChange correction = change("a", "books", "15.00", T.plusSeconds(10), T.plusSeconds(10), 1);
+
+        RevenueFold.Folded closed = RevenueFold.fold(windows, stored, Map.of("a", 0), Map.of(0, T.plusSeconds(600)),
+                List.of(correction));
+        assertEquals(Map.of(), closed.deltas(), "the window partition 0 closed keeps what it counted");
+        assertEquals(List.of(correction), closed.late());
+
+        RevenueFold.Folded open = RevenueFold.fold(windows, stored, Map.of("a", 0), Map.of(0, T.plusSeconds(30)),
+                List.of(correction));
+        assertEquals(List.of(new Delta("books", T, new BigDecimal("5.00"), 0)), List.copyOf(open.deltas().values()));
+        assertEquals(Map.of("a", 1), open.countedOn(), "counted anew by partition 1's clock");
+    }
+
     private static Contribution contribution(String category, Instant start, String amount) {
         return new Contribution(category, start, new BigDecimal(amount));
     }
@@ -98,8 +115,13 @@ class RevenueFoldTest {
 
     private static OrderChange change(String id, String category, String total, Instant eventTime,
             Instant streamTime) {
+        return change(id, category, total, eventTime, streamTime, 0);
+    }
+
+    private static OrderChange change(String id, String category, String total, Instant eventTime,
+            Instant streamTime, int partition) {
         OrderEvent after = new OrderEvent(id, 1, category, new BigDecimal(total), null, eventTime,
                 "{}".getBytes(StandardCharsets.UTF_8));
-        return new OrderChange(null, after, 0, 0, streamTime, streamTime);
+        return new OrderChange(null, after, partition, 0, streamTime, streamTime);
     }
 }
