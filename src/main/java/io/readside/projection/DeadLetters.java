@@ -3,7 +3,10 @@ package io.readside.projection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -212,5 +215,21 @@ public class DeadLetters {
 
     private static void header(RecordHeaders headers, String name, String value) {
         headers.add(name, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The dead letters of a batch's fresh invalid records, each sent once per delivery ({@code sent}: by
+     * {@link ProjectionMetrics#where}, kept across a batch's retries and halves), before its claim.
+     */
+    Uni<Void> sendOnce(String channel, Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid,
+            Map<String, Letter> sent) {
+        List<Uni<Void>> letters = new ArrayList<>();
+        invalid.forEach((record, e) -> {
+            String where = ProjectionMetrics.where(record);
+            if (!sent.containsKey(where)) {
+                letters.add(send(channel, record, e).invoke(letter -> sent.put(where, letter)).replaceWithVoid());
+            }
+        });
+        return letters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(letters).andFailFast().replaceWithVoid();
     }
 }

@@ -3,7 +3,6 @@ package io.readside.projection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,20 +13,16 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -38,22 +33,15 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 
 /**
- * Offsets between a partition's stored position and the first record the consumer hands over (a <em>gap</em>). Most
- * gaps hold nothing to apply: transaction markers, aborted or compacted records. Two kinds are not trusted:
- * <ul>
- * <li><b>An unverified start</b>: the stored positions could not be read when the partition was assigned (so the
- * consumer started at Kafka's committed offset), or the stored position went back below where this instance placed
- * the consumer or last committed (a database restored from a backup while it runs; a position row gone). Kafka's
- * offset is not trusted over a missing answer: before
- * the batch, the gap is read from the broker ({@code read_committed}, {@link #fetch}) and its records are applied in
- * order ({@link Projector}).</li>
- * <li><b>Records deleted before they were applied</b>: the log start offset (retention, {@code DeleteRecords}) passed
- * the stored position, and the consumer was reset to it. What was deleted cannot come back; it is counted
- * ({@code readside_offsets_deleted_before_applied_total{topic}}, in offsets), logged at ERROR with the gap's size,
- * and alerted on. Every other gap is checked against the log start offset read right after its batch commits, off the
- * projecting thread.</li>
- * </ul>
- * Broker calls run on a thread of their own ({@code readside-position-gaps}), never in a transaction.
+ * Offsets between a partition's stored position and the first record the consumer hands over (a <em>gap</em>), most
+ * of them nothing to apply (transaction markers, aborted or compacted records). Not trusted: <b>an unverified
+ * start</b> (positions unreadable at assignment, so the consumer started at Kafka's committed offset; or the stored
+ * position below where this instance placed the consumer or last committed: a database restored while it runs, a row
+ * gone), whose gap is read from the broker ({@code read_committed}) and applied first ({@link #fill}); and <b>records
+ * deleted before they were applied</b> (the log start offset passed the stored position), counted in
+ * {@code readside_offsets_deleted_before_applied_total{topic}} (offsets), logged at ERROR and alerted on. Every other
+ * gap is checked against the log start offset right after its batch commits. Broker calls run on a thread of their
+ * own ({@code readside-position-gaps}), never in a transaction.
  */
 @ApplicationScoped
 public class PositionGaps {
@@ -90,8 +78,7 @@ public class PositionGaps {
     private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final Map<String, Counters> counters = new ConcurrentHashMap<>();
-    private Admin admin;
-    private KafkaConsumer<byte[], byte[]> reader;
+    private GapBroker broker;
 
     /** A partition as a consumer group's positions hold it. */
     record Owned(String group, TopicPartition partition) {
@@ -108,6 +95,11 @@ public class PositionGaps {
     }
 
     private record Counters(Counter deleted, Counter filled) {
+    }
+
+    @PostConstruct
+    void init() {
+        broker = new GapBroker(bootstrapServers, CALL_TIMEOUT, FILL_CHUNK);
     }
 
     /** The counters of every consumed topic, at 0 from the start, so that an alert sees the first increase. */
@@ -209,7 +201,7 @@ public class PositionGaps {
 
     /** The partition's log start offset, asked of the broker (on the broker-call thread). */
     Uni<Long> logStart(TopicPartition partition) {
-        return Uni.createFrom().item(() -> logStarts(List.of(partition)).get(partition))
+        return Uni.createFrom().item(() -> broker.logStarts(List.of(partition)).get(partition))
                 .runSubscriptionOn(brokerCalls);
     }
 
@@ -219,7 +211,7 @@ public class PositionGaps {
      * are none. Fails when the broker gives nothing in time.
      */
     Uni<List<ConsumerRecord<byte[], byte[]>>> fetch(TopicPartition partition, long from, long until) {
-        return Uni.createFrom().item(() -> read(partition, from, until)).runSubscriptionOn(brokerCalls);
+        return Uni.createFrom().item(() -> broker.read(partition, from, until)).runSubscriptionOn(brokerCalls);
     }
 
     /**
@@ -238,6 +230,34 @@ public class PositionGaps {
                 gap.next(), gap.next() + deleted - 1, logStart, gap.next());
     }
 
+    /**
+     * Reads an unverified start's gap from the broker and has its records applied ({@code apply}: a chunk per
+     * transaction, in order); what the log start offset passed is counted as deleted before it was applied.
+     */
+    Uni<Void> fill(Gap gap, Function<List<ConsumerRecord<byte[], byte[]>>, Uni<Void>> apply) {
+        return logStart(gap.partition()).chain(start -> {
+            deletedBeforeApplied(gap, start);
+            return fillFrom(gap, Math.max(gap.next(), start), apply);
+        });
+    }
+
+    private Uni<Void> fillFrom(Gap gap, long from, Function<List<ConsumerRecord<byte[], byte[]>>, Uni<Void>> apply) {
+        if (from >= gap.first()) {
+            checked(gap);
+            return Uni.createFrom().voidItem();
+        }
+        return fetch(gap.partition(), from, gap.first()).chain(records -> {
+            if (records.isEmpty()) { // nothing a read_committed consumer is given: markers, aborted records
+                checked(gap);
+                return Uni.createFrom().voidItem();
+            }
+            checked(new Gap(gap.owned(), gap.next(), records.get(0).offset()));
+            long after = records.get(records.size() - 1).offset() + 1;
+            return apply.apply(records).invoke(() -> filled(gap, records.size()))
+                    .chain(() -> fillFrom(new Gap(gap.owned(), after, gap.first()), after, apply));
+        });
+    }
+
     /** Counts the records of an unverified start read from the broker and applied. */
     void filled(Gap gap, int records) {
         counters(gap.partition().topic()).filled().increment(records);
@@ -253,7 +273,7 @@ public class PositionGaps {
         }
         long retryIn = 0;
         try {
-            Map<TopicPartition, Long> starts = logStarts(gaps.stream().map(p -> p.gap().partition()).distinct()
+            Map<TopicPartition, Long> starts = broker.logStarts(gaps.stream().map(p -> p.gap().partition()).distinct()
                     .toList());
             gaps.forEach(p -> deletedBeforeApplied(p.gap(), starts.get(p.gap().partition())));
         } catch (RuntimeException e) {
@@ -272,79 +292,9 @@ public class PositionGaps {
         }
     }
 
-    private Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
-        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-        partitions.forEach(partition -> earliest.put(partition, OffsetSpec.earliest()));
-        try {
-            Map<TopicPartition, Long> starts = new HashMap<>();
-            admin().listOffsets(earliest).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .forEach((partition, info) -> starts.put(partition, info.offset()));
-            return starts;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (Exception e) {
-            throw new IllegalStateException("log start offsets of " + partitions + " unavailable: " + e, e);
-        }
-    }
-
-    private List<ConsumerRecord<byte[], byte[]>> read(TopicPartition partition, long from, long until) {
-        KafkaConsumer<byte[], byte[]> consumer = reader();
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        consumer.assign(List.of(partition));
-        consumer.seek(partition, from);
-        long deadline = System.nanoTime() + CALL_TIMEOUT.toNanos();
-        while (records.size() < FILL_CHUNK && consumer.position(partition, CALL_TIMEOUT) < until) {
-            if (System.nanoTime() > deadline) {
-                if (!records.isEmpty()) {
-                    return records; // what came in time; the next chunk goes on from there
-                }
-                throw new IllegalStateException(partition + ": records " + from + " to " + until
-                        + " not read within " + CALL_TIMEOUT.toSeconds() + " s");
-            }
-            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                if (record.offset() < until && records.size() < FILL_CHUNK) {
-                    records.add(record);
-                }
-            }
-        }
-        return records;
-    }
-
-    private Admin admin() {
-        if (admin == null) {
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-position-gaps"));
-        }
-        return admin;
-    }
-
-    private KafkaConsumer<byte[], byte[]> reader() {
-        if (reader == null) {
-            reader = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
-                    ConsumerConfig.CLIENT_ID_CONFIG, "readside-position-gaps",
-                    ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(FILL_CHUNK),
-                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"),
-                    new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        }
-        return reader;
-    }
-
     @PreDestroy
     void close() {
-        brokerCalls.execute(() -> {
-            if (admin != null) {
-                admin.close(Duration.ofSeconds(2));
-            }
-            if (reader != null) {
-                reader.close(Duration.ofSeconds(2));
-            }
-        });
+        brokerCalls.execute(broker::close);
         brokerCalls.shutdown();
     }
 }

@@ -145,12 +145,14 @@ public class Projector {
 
     private <E> Uni<Void> commitOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             Map<String, DeadLetters.Letter> deadLettered, Span span) {
-        Uni<Void> attempt = Uni.createFrom().deferred(() -> attempt(log, records, null, deadLettered, span))
+        Uni<Void> attempt = Uni.createFrom()
+                .deferred(() -> attempt(log, records, null, deadLettered, span, new boolean[1]))
                 .onFailure(Projector::refusedData).recoverWithUni(e -> {
                     if (records.size() == 1) { // this record is what the database refuses: it is set aside
                         InvalidRecordException refused = new InvalidRecordException(
                                 InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e);
-                        return Uni.createFrom().deferred(() -> attempt(log, records, refused, deadLettered, span));
+                        return Uni.createFrom()
+                                .deferred(() -> attempt(log, records, refused, deadLettered, span, new boolean[1]));
                     }
                     try (BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
                         LOG.warnf("%s: batch of %d refused by the database (%s); applying it in two halves",
@@ -172,14 +174,9 @@ public class Projector {
      * committed, they are counted. What the read models publish is written to the outbox in the same transaction.
      * The broker is never asked while the transaction holds the position rows: when the transaction finds something
      * to ask (records below the position, a gap to read), it ends without a change, the broker is asked, and the
-     * transaction runs again ({@link BrokerFirst}).
+     * transaction runs again ({@link BrokerFirst}). {@code logConfirmed[0]}: the broker confirmed, for this batch,
+     * that the log is the one of the positions.
      */
-    private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
-            InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span) {
-        return attempt(log, records, refused, deadLettered, span, new boolean[1]);
-    }
-
-    /** {@code logConfirmed[0]}: the broker confirmed, for this batch, that the log is the one of the positions. */
     private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span,
             boolean[] logConfirmed) {
@@ -194,17 +191,17 @@ public class Projector {
                 : Positions.read(pool, log.group(), topic, partitions(records)).flatMap(stored -> {
                     Sorted<E> sorted = new Sorted<>(log, parsed, stored);
                     return confirmOnce(topic, sorted, logConfirmed)
-                            .chain(() -> sendDeadLetters(log, sorted, deadLettered));
+                            .chain(() -> deadLetters.sendOnce(log.channel(), sorted.invalid, deadLettered));
                 });
         return before.chain(() -> spans.transaction(span, log.channel() + " transaction", () -> pool.withTransaction(conn -> Positions
                 .lock(conn, log.group(), topic, partitions(records))
                 .flatMap(stored -> {
                     Sorted<E> sorted = new Sorted<>(log, parsed, stored);
                     BrokerFirst.ifNeeded(log.group(), topic, sorted, logConfirmed[0], gaps);
-                    return sendDeadLetters(log, sorted, deadLettered)
+                    return deadLetters.sendOnce(log.channel(), sorted.invalid, deadLettered)
                             .chain(() -> write(conn, log, topic, sorted, true, TraceHeaders.of(span)))
                             .call(committed -> Outbox.addRecords(conn, committed.outputs(), TraceHeaders.of(span)))
-                            .call(() -> setAside(conn, log, sorted, deadLettered))
+                            .call(() -> SetAside.storeAll(conn, log.group(), sorted.invalid, deadLettered))
                             .map(committed -> new Done<>(sorted, committed));
                 }))))
                 .invoke(done -> {
@@ -220,7 +217,7 @@ public class Projector {
                     BrokerFirst first = (BrokerFirst) e;
                     Uni<Void> asked = first.confirm ? confirmOnce(topic, null, logConfirmed) : Uni.createFrom().voidItem();
                     for (PositionGaps.Gap gap : first.fills) {
-                        asked = asked.chain(() -> fill(log, gap));
+                        asked = asked.chain(() -> gaps.fill(gap, chunk -> commit(log, chunk)));
                     }
                     return asked.chain(() -> attempt(log, records, refused, deadLettered, span, logConfirmed));
                 });
@@ -236,61 +233,6 @@ public class Projector {
             return Uni.createFrom().voidItem();
         }
         return guard.confirm(topic).invoke(() -> logConfirmed[0] = true);
-    }
-
-    /**
-     * Reads an unverified start's gap from the broker and applies its records, a chunk per transaction, in order;
-     * what the log start offset passed is counted as deleted before it was applied.
-     */
-    private <E> Uni<Void> fill(Changelog<E> log, PositionGaps.Gap gap) {
-        return gaps.logStart(gap.partition()).chain(logStart -> {
-            gaps.deletedBeforeApplied(gap, logStart);
-            return fillFrom(log, gap, Math.max(gap.next(), logStart));
-        });
-    }
-
-    private <E> Uni<Void> fillFrom(Changelog<E> log, PositionGaps.Gap gap, long from) {
-        if (from >= gap.first()) {
-            gaps.checked(gap);
-            return Uni.createFrom().voidItem();
-        }
-        return gaps.fetch(gap.partition(), from, gap.first()).chain(records -> {
-            if (records.isEmpty()) { // nothing a read_committed consumer is given: markers, aborted records
-                gaps.checked(gap);
-                return Uni.createFrom().voidItem();
-            }
-            gaps.checked(new PositionGaps.Gap(gap.owned(), gap.next(), records.get(0).offset()));
-            long after = records.get(records.size() - 1).offset() + 1;
-            return commit(log, records).invoke(() -> gaps.filled(gap, records.size()))
-                    .chain(() -> fillFrom(log, new PositionGaps.Gap(gap.owned(), after, gap.first()), after));
-        });
-    }
-
-    /** Ends a transaction that found the broker must be asked first; nothing of it was written. */
-    private static final class BrokerFirst extends RuntimeException {
-        final boolean confirm;
-        final List<PositionGaps.Gap> fills;
-
-        private BrokerFirst(boolean confirm, List<PositionGaps.Gap> fills) {
-            super("the broker is asked first", null, false, false);
-            this.confirm = confirm;
-            this.fills = fills;
-        }
-
-        static void ifNeeded(String group, String topic, Sorted<?> sorted, boolean logConfirmed, PositionGaps gaps) {
-            boolean confirm = !logConfirmed && !sorted.redeliveredRecords.isEmpty();
-            List<PositionGaps.Gap> fills = new ArrayList<>();
-            sorted.gaps.forEach((partition, gap) -> {
-                PositionGaps.Gap found = new PositionGaps.Gap(
-                        new PositionGaps.Owned(group, new TopicPartition(topic, partition)), gap[0], gap[1]);
-                if (gaps.mustFill(found)) {
-                    fills.add(found);
-                }
-            });
-            if (confirm || !fills.isEmpty()) {
-                throw new BrokerFirst(confirm, fills);
-            }
-        }
     }
 
     private record Done<E>(Sorted<E> sorted, Committed committed) {
@@ -342,31 +284,6 @@ public class Projector {
             written = written.chain(() -> Positions.advanceStreamTimes(conn, log.group(), topic, moved));
         }
         return written.map(done -> Committed.all(parts));
-    }
-
-    /** The dead letters of the batch's fresh invalid records, each sent once per delivery (before the claim). */
-    private <E> Uni<Void> sendDeadLetters(Changelog<E> log, Sorted<E> sorted,
-            Map<String, DeadLetters.Letter> deadLettered) {
-        List<Uni<Void>> letters = new ArrayList<>();
-        sorted.invalid.forEach((record, e) -> {
-            String where = ProjectionMetrics.where(record);
-            if (!deadLettered.containsKey(where)) {
-                letters.add(deadLetters.send(log.channel(), record, e)
-                        .invoke(letter -> deadLettered.put(where, letter)).replaceWithVoid());
-            }
-        });
-        return letters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(letters).andFailFast().replaceWithVoid();
-    }
-
-    /** Invalid records whose dead letter did not carry them keep their bytes in the batch's transaction. */
-    private <E> Uni<Void> setAside(SqlConnection conn, Changelog<E> log, Sorted<E> sorted,
-            Map<String, DeadLetters.Letter> letters) {
-        Uni<Void> stored = Uni.createFrom().voidItem();
-        for (Map.Entry<ConsumerRecord<byte[], byte[]>, InvalidRecordException> entry : sorted.invalid.entrySet()) {
-            stored = stored.chain(() -> SetAside.store(conn, log.group(), entry.getKey(), entry.getValue(),
-                    letters.get(ProjectionMetrics.where(entry.getKey()))));
-        }
-        return stored;
     }
 
     private static TreeSet<Integer> partitions(List<ConsumerRecord<byte[], byte[]>> records) {

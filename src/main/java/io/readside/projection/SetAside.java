@@ -1,5 +1,7 @@
 package io.readside.projection;
 
+import java.util.Map;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -45,5 +47,16 @@ public final class SetAside {
                 letter.delivery() == DeadLetters.Delivery.STUB ? "stub" : "none", letter.error(),
                 key == null ? null : Buffer.buffer(key), value == null ? null : Buffer.buffer(value), keys, values,
                 record.timestamp() })).replaceWithVoid();
+    }
+
+    /** Invalid records whose dead letter did not carry them keep their bytes, in the batch's transaction. */
+    static Uni<Void> storeAll(SqlConnection conn, String group,
+            Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid, Map<String, DeadLetters.Letter> letters) {
+        Uni<Void> stored = Uni.createFrom().voidItem();
+        for (Map.Entry<ConsumerRecord<byte[], byte[]>, InvalidRecordException> entry : invalid.entrySet()) {
+            stored = stored.chain(() -> store(conn, group, entry.getKey(), entry.getValue(),
+                    letters.get(ProjectionMetrics.where(entry.getKey()))));
+        }
+        return stored;
     }
 }

@@ -7,9 +7,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,7 +29,6 @@ import io.readside.projection.Batch;
 import io.readside.projection.Committed;
 import io.readside.projection.Output;
 import io.readside.projection.outbox.Outbox;
-import io.readside.revenue.RevenueWindows.Contribution;
 import io.readside.revenue.RevenueWindows.Delta;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
@@ -50,26 +47,6 @@ public class RevenueByCategory implements OrdersReadModel {
     private static final Logger LOG = Logger.getLogger(RevenueByCategory.class);
 
     public static final String REVENUE_BY_CATEGORY = "revenue-by-category";
-
-    static final String PREVIOUS_CONTRIBUTIONS = """
-            SELECT order_id, category, window_start, amount, counted_partition FROM revenue_contributions
-             WHERE order_id = ANY($1)""";
-
-    /** The clocks of the partitions that counted contributions a batch's changes arrive at from another partition. */
-    static final String CLOCKS = """
-            SELECT kafka_partition, stream_time FROM projection_positions
-             WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = ANY($3) AND stream_time IS NOT NULL""";
-
-    static final String SAVE_CONTRIBUTIONS = """
-            INSERT INTO revenue_contributions AS c (order_id, category, window_start, amount, counted_partition)
-            SELECT r.order_id, r.category, r.window_start, r.amount::numeric, r.counted_partition
-              FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int[])
-                   AS r(order_id, category, window_start, amount, counted_partition)
-            ON CONFLICT (order_id) DO UPDATE
-                SET category = EXCLUDED.category, window_start = EXCLUDED.window_start, amount = EXCLUDED.amount,
-                    counted_partition = EXCLUDED.counted_partition""";
-
-    static final String DROP_CONTRIBUTIONS = "DELETE FROM revenue_contributions WHERE order_id = ANY($1)";
 
     /** Additive: exact with any number of partitions and instances, because PostgreSQL does the sum. */
     static final String ADD_TO_WINDOWS = """
@@ -166,47 +143,15 @@ public class RevenueByCategory implements OrdersReadModel {
     @Override
     public Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch) {
         String[] ids = changes.stream().map(OrderChange::orderId).distinct().toArray(String[]::new);
-        return conn.preparedQuery(PREVIOUS_CONTRIBUTIONS).execute(Tuple.of(ids)).flatMap(rows -> {
-            Map<String, Contribution> previous = new HashMap<>();
-            Map<String, Integer> previousOn = new HashMap<>();
-            for (Row row : rows) {
-                previous.put(row.getString("order_id"), new Contribution(row.getString("category"),
-                        row.getOffsetDateTime("window_start").toInstant(), row.getBigDecimal("amount")));
-                Integer on = row.getInteger("counted_partition");
-                if (on != null) {
-                    previousOn.put(row.getString("order_id"), on);
-                }
-            }
-            return clocks(conn, changes, previousOn, batch).flatMap(clocks -> {
-                RevenueFold.Folded folded = RevenueFold.fold(windows, previous, previousOn, clocks, changes);
-                return saveContributions(conn, folded.counted(), folded.countedOn())
-                        .chain(() -> addToWindows(conn, folded.deltas().values()))
-                        .map(states -> new Committed(folded.late().isEmpty() ? List.of()
-                                : List.of(() -> countLate(folded.late())), published(states)));
-            });
-        });
-    }
-
-    /**
-     * The stored stream time of each partition that counted a contribution a change arrives at from another
-     * partition (none is read in the usual case: every change on the partition that counted its order).
-     */
-    private Uni<Map<Integer, Instant>> clocks(SqlConnection conn, List<OrderChange> changes,
-            Map<String, Integer> previousOn, Batch<?> batch) {
-        Integer[] elsewhere = changes.stream().map(change -> previousOn.get(change.orderId()))
-                .filter(java.util.Objects::nonNull).distinct()
-                .filter(on -> changes.stream().anyMatch(change -> on.equals(previousOn.get(change.orderId()))
-                        && change.partition() != on))
-                .toArray(Integer[]::new);
-        if (elsewhere.length == 0 || batch.inputs().isEmpty()) {
-            return Uni.createFrom().item(Map.of());
-        }
-        String topic = batch.inputs().get(0).record().topic();
-        return conn.preparedQuery(CLOCKS).execute(Tuple.of(group, topic, elsewhere)).map(rows -> {
-            Map<Integer, Instant> clocks = new HashMap<>();
-            rows.forEach(row -> clocks.put(row.getInteger(0), row.getOffsetDateTime(1).toInstant()));
-            return clocks;
-        });
+        return RevenueContributions.previous(conn, ids).flatMap(previous -> RevenueContributions
+                .clocks(conn, group, batch, changes, previous.countedOn()).flatMap(clocks -> {
+                    RevenueFold.Folded folded = RevenueFold.fold(windows, previous.contributions(),
+                            previous.countedOn(), clocks, changes);
+                    return RevenueContributions.save(conn, folded.counted(), folded.countedOn())
+                            .chain(() -> addToWindows(conn, folded.deltas().values()))
+                            .map(states -> new Committed(folded.late().isEmpty() ? List.of()
+                                    : List.of(() -> countLate(folded.late())), published(states)));
+                }));
     }
 
     /**
@@ -226,33 +171,6 @@ public class RevenueByCategory implements OrdersReadModel {
                 .chain(() -> conn.query(NEW_IN_THE_REBUILD.formatted(live, rebuilt)).execute())
                 .invoke(rows -> rows.forEach(row -> changed.add(WindowState.of(row))))
                 .chain(() -> Outbox.addRecords(conn, published(changed), null));
-    }
-
-    private Uni<Void> saveContributions(SqlConnection conn, Map<String, Contribution> counted,
-            Map<String, Integer> countedOn) {
-        List<String> dropped = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        List<String> categories = new ArrayList<>();
-        List<OffsetDateTime> starts = new ArrayList<>();
-        List<String> amounts = new ArrayList<>();
-        List<Integer> partitions = new ArrayList<>();
-        counted.forEach((orderId, contribution) -> {
-            if (contribution == null) {
-                dropped.add(orderId);
-            } else {
-                ids.add(orderId);
-                categories.add(contribution.category());
-                starts.add(utc(contribution.windowStart()));
-                amounts.add(contribution.amount().toPlainString());
-                partitions.add(countedOn.get(orderId));
-            }
-        });
-        Uni<Void> saved = ids.isEmpty() ? Uni.createFrom().voidItem()
-                : conn.preparedQuery(SAVE_CONTRIBUTIONS).execute(Tuple.of(ids.toArray(new String[0]),
-                        categories.toArray(new String[0]), starts.toArray(new OffsetDateTime[0]),
-                        amounts.toArray(new String[0]), partitions.toArray(new Integer[0]))).replaceWithVoid();
-        return dropped.isEmpty() ? saved : saved.chain(() -> conn.preparedQuery(DROP_CONTRIBUTIONS)
-                .execute(Tuple.of(dropped.toArray(new String[0]))).replaceWithVoid());
     }
 
     /** Adds the summed deltas, one row per window, in the fold's order (a fixed lock order between writers). */
@@ -307,7 +225,7 @@ public class RevenueByCategory implements OrdersReadModel {
         return records;
     }
 
-    private static OffsetDateTime utc(Instant instant) {
+    static OffsetDateTime utc(Instant instant) {
         return instant.atOffset(ZoneOffset.UTC);
     }
 }

@@ -37,6 +37,8 @@ public class ReadAuthorization {
                         request.getUriInfo().getPathParameters().getFirst("userId"));
                 case ORDERS_LISTING -> ReadRules.ordersListing(caller,
                         request.getUriInfo().getQueryParameters().getFirst("userId"));
+                case ORDER_VIEW -> ReadRules.orderView(caller,
+                        request.getUriInfo().getPathParameters().getFirst("orderId"));
             }
             return null;
         } catch (ProblemException e) {

@@ -5,6 +5,7 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import io.readside.values.Quote;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 
@@ -21,7 +22,12 @@ public final class ReadRules {
         /** {@code GET /users/{userId}}: the user themselves or a {@value Roles#READER}; anyone else 404. */
         USER_PROFILE,
         /** {@code GET /orders?userId=}: a {@value Roles#READER}, or a user listing their own; anyone else 403. */
-        ORDERS_LISTING
+        ORDERS_LISTING,
+        /**
+         * {@code GET /orders/{orderId}}: a {@value Roles#READER} or a user (who may own it; the owner check needs the
+         * order); a caller who is neither can read no order: 404, as for a missing one.
+         */
+        ORDER_VIEW
     }
 
     /** On a resource method: the rule it applies, checked before any consistency wait. */
@@ -45,6 +51,14 @@ public final class ReadRules {
 
     public static ProblemException missingUser(long id) {
         return ProblemException.notFound("No user " + id + " in the read model");
+    }
+
+    /** 404, exactly as for a missing order, when the caller can read no order at all. */
+    public static void orderView(Caller caller, String orderId) {
+        if (!caller.hasRole(Roles.READER) && caller.userId().isEmpty()) {
+            throw ProblemException.notFound("No order " + Quote.of(orderId == null ? "" : orderId)
+                    + " in the read model");
+        }
     }
 
     /** The user whose orders are listed (null: everybody's); 403 when the caller may not list them. */

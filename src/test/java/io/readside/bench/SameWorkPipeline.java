@@ -91,7 +91,7 @@ public final class SameWorkPipeline {
     private static final String LOCK_ORDER_IDS = """
             SELECT pg_advisory_xact_lock(?, k)
               FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest(?::text[]) AS id ORDER BY k) AS ids""";
-    /** OrderTable.PREVIOUS_VERSIONS, with RevenueByCategory.PREVIOUS_CONTRIBUTIONS joined. */
+    /** OrderTable.PREVIOUS_VERSIONS, with RevenueContributions.PREVIOUS_CONTRIBUTIONS joined. */
     private static final String PREVIOUS_VERSIONS = """
             SELECT o.order_id, o.user_id, o.category, o.total, o.item_count, o.created_at,
                    c.category AS window_category, c.window_start, c.amount AS window_amount

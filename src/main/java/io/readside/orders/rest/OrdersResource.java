@@ -44,6 +44,7 @@ public class OrdersResource {
     @GET
     @Path("/{orderId}")
     @Authenticated
+    @ReadRules.CheckedBeforeWaiting(ReadRules.Rule.ORDER_VIEW)
     public Uni<OrderView> get(@PathParam("orderId") String orderId) {
         String id = Problem.text("orderId", orderId, MAX_ID_LENGTH);
         boolean reader = caller.hasRole(Roles.READER);

@@ -11,6 +11,7 @@ import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
+import io.readside.security.Caller;
 import io.readside.web.ProblemException;
 import io.readside.web.ProblemMapper;
 import io.smallrye.mutiny.Uni;
@@ -23,6 +24,8 @@ public class ConsistencyFilter {
 
     @Inject
     ConsistencyGate gate;
+    @Inject
+    Caller caller;
 
     @ServerRequestFilter
     public Uni<Response> awaitConsistency(ContainerRequestContext request, ResourceInfo resource) {
@@ -40,7 +43,7 @@ public class ConsistencyFilter {
         }
         List<String> channels = Arrays.asList(reads.value());
         String token = text;
-        return Uni.createFrom().deferred(() -> gate.await(ConsistencyToken.parse(token), channels))
+        return Uni.createFrom().deferred(() -> gate.await(ConsistencyToken.parse(token), channels, caller.name()))
                 .replaceWith((Response) null)
                 .onFailure(ProblemException.class)
                 .recoverWithItem(e -> ProblemMapper.response((ProblemException) e).toResponse());

@@ -35,7 +35,8 @@ import io.vertx.core.Vertx;
  * ({@link PositionPoll}, every {@code readside.consistency.poll-interval} while anybody waits, idle otherwise) reads
  * all the positions, and the outbox rows still awaited, in two statements and releases every waiter it satisfies. At
  * most
- * {@code readside.consistency.max-waits} requests wait at once; the next one is answered 503 at once.
+ * {@code readside.consistency.max-waits} requests wait at once, at most {@code readside.consistency.max-waits-per-caller}
+ * of one caller (a token's subject); the next one is answered 503 at once.
  * <p>
  * This class admits, times and bounds the waits; whether a token was issued is {@link IssuedTokens}'s to say.
  */
@@ -57,11 +58,15 @@ public class ConsistencyGate {
     Duration maxWait;
     @ConfigProperty(name = "readside.consistency.max-waits")
     int maxWaits;
+    @ConfigProperty(name = "readside.consistency.max-waits-per-caller")
+    int maxWaitsPerCaller;
 
     /** topic -> consumer group, per set of channels */
     private final Map<List<String>, Map<String, String>> topics = new ConcurrentHashMap<>();
     /** Requests holding one of the {@code max-waits} places, from the token's first check to the answer. */
     private final AtomicInteger waits = new AtomicInteger();
+    /** The places each caller (a token's subject) holds; an entry goes with its caller's last wait. */
+    private final Map<String, AtomicInteger> byCaller = new ConcurrentHashMap<>();
 
     /** The gauge and the counters from the start, at 0 (see ProjectionMetrics.registerMeters). */
     void metrics(@Observes StartupEvent start) {
@@ -80,18 +85,22 @@ public class ConsistencyGate {
      * Retry-After) past {@code readside.consistency.max-wait}, or at once when {@code max-waits} requests already
      * wait; with 400 at once for a token this read model cannot honour or that was never issued.
      */
-    public Uni<Void> await(ConsistencyToken token, List<String> channels) {
+    public Uni<Void> await(ConsistencyToken token, List<String> channels, String caller) {
         Map<String, String> groups = topics.computeIfAbsent(channels, this::groupsByTopic);
         if (!token.isOutbox()) {
             IssuedTokens.checkApplied(token, groups);
         }
-        if (waits.incrementAndGet() > maxWaits) {
-            waits.decrementAndGet();
+        if (!takePlace(caller)) {
             registry.counter("readside.consistency.rejected").increment();
             throw new ProblemException(503, "Too many waits", maxWaits + " reads with a consistency token are "
                     + "already waiting on this instance; try again", RETRY_AFTER_SECONDS);
         }
         AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                freePlace(caller);
+            }
+        };
         long started = System.nanoTime();
         // the request's own context, where its answer goes on (and not the pool's or a worker's, that resolved it)
         Context request = Vertx.currentContext();
@@ -99,7 +108,7 @@ public class ConsistencyGate {
         try {
             position = token.isOutbox() ? issued.resolve(token) : issued.checkIssued(token, groups).replaceWith(token);
         } catch (RuntimeException e) {
-            waits.decrementAndGet();
+            release.run();
             throw e;
         }
         return position.flatMap(known -> known == IssuedTokens.SATISFIED ? Uni.createFrom().voidItem()
@@ -113,11 +122,41 @@ public class ConsistencyGate {
                 .invoke(() -> Timer.builder("readside.consistency.wait")
                         .description("How long a read with a consistency token waited for its write")
                         .register(registry).record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
-                .onTermination().invoke(() -> {
-                    if (released.compareAndSet(false, true)) {
-                        waits.decrementAndGet();
-                    }
-                });
+                .onTermination().invoke(release);
+    }
+
+    /**
+     * One of the instance's places, if the caller holds fewer than its share; false when the instance's are taken.
+     *
+     * @throws ProblemException 503 when the caller already holds {@code max-waits-per-caller}
+     */
+    private boolean takePlace(String caller) {
+        AtomicInteger mine = byCaller.compute(caller, (who, held) -> {
+            AtomicInteger places = held == null ? new AtomicInteger() : held;
+            places.incrementAndGet();
+            return places;
+        });
+        if (mine.get() > maxWaitsPerCaller) {
+            releaseCallers(caller);
+            registry.counter("readside.consistency.rejected").increment();
+            throw new ProblemException(503, "Too many waits", maxWaitsPerCaller + " reads with a consistency token "
+                    + "of this caller are already waiting on this instance; try again", RETRY_AFTER_SECONDS);
+        }
+        if (waits.incrementAndGet() > maxWaits) {
+            waits.decrementAndGet();
+            releaseCallers(caller);
+            return false;
+        }
+        return true;
+    }
+
+    private void freePlace(String caller) {
+        waits.decrementAndGet();
+        releaseCallers(caller);
+    }
+
+    private void releaseCallers(String caller) {
+        byCaller.computeIfPresent(caller, (who, held) -> held.decrementAndGet() == 0 ? null : held);
     }
 
     private Map<String, String> groupsByTopic(List<String> channels) {

@@ -178,21 +178,17 @@ public class Rebuilds {
                 model.readModel(), run.replayed.get(), run.invalid.get(), run.switchMillis);
     }
 
-    /**
-     * The topic's partitions as the broker has them now; those added since the rebuild started are assigned to its
-     * consumer from their beginning, so that the catch-up replays them too.
-     */
+    /** The topic's partitions as the broker has them now; those added since the start are replayed from their start. */
     private java.util.Set<Integer> partitionsNow(KafkaConsumer<byte[], byte[]> consumer, String topic) {
         java.util.Set<Integer> partitions = history.logStarts(topic).keySet();
+        List<TopicPartition> assigned = new ArrayList<>(consumer.assignment());
         List<TopicPartition> added = partitions.stream().map(p -> new TopicPartition(topic, p))
-                .filter(p -> !consumer.assignment().contains(p)).toList();
-        if (!added.isEmpty()) {
-            List<TopicPartition> assigned = new ArrayList<>(consumer.assignment());
+                .filter(p -> !assigned.contains(p)).toList();
+        if (!added.isEmpty()) { // (seekToBeginning of none seeks every partition)
             assigned.addAll(added);
             consumer.assign(assigned);
             consumer.seekToBeginning(added);
-            LOG.infof("rebuild of %s: partitions %s were added during the rebuild; replayed in the switch", topic,
-                    added);
+            LOG.infof("rebuild of %s: partitions added during the rebuild, replayed in the switch: %s", topic, added);
         }
         return partitions;
     }

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.CappedConsistencyWaits;
+import io.readside.testing.Tokens;
 import io.readside.web.Problem;
 import io.restassured.http.ContentType;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -69,17 +70,34 @@ class ConsistencyWaitsAreBoundedTest {
                     .body("{\"user_id\":" + WAITING_USER + ",\"category\":\"books\",\"total\":\"3.00\"}")
                     .post("/orders").then().statusCode(202).extract().header(ConsistencyToken.HEADER);
 
-            for (int i = 0; i < CappedConsistencyWaits.MAX_WAITS; i++) {
+            // one caller holds as many places as it may (the test's own token)
+            for (int i = 0; i < CappedConsistencyWaits.MAX_WAITS_PER_CALLER; i++) {
                 waits.add(clients.submit(() -> given().header(ConsistencyToken.HEADER, token)
                         .queryParam("userId", WAITING_USER).get("/orders").then().statusCode(200)
                         .body("orders.size()", equalTo(1)).extract().statusCode()));
             }
+            await().atMost(GENEROUS).until(() -> gate.waitsInProgress() == CappedConsistencyWaits.MAX_WAITS_PER_CALLER);
+            // its next one is refused at once, while others may still wait
+            given().header(ConsistencyToken.HEADER, token).get("/orders/anything").then().statusCode(503)
+                    .contentType(Problem.MEDIA_TYPE).header("Retry-After", "1")
+                    .body("detail", containsString("this caller"));
+            String second = Tokens.bearer(Tokens.service("second-reader", "readside-reader"));
+            for (int i = CappedConsistencyWaits.MAX_WAITS_PER_CALLER; i < CappedConsistencyWaits.MAX_WAITS; i++) {
+                waits.add(clients.submit(() -> given().header("Authorization", second)
+                        .header(ConsistencyToken.HEADER, token).queryParam("userId", WAITING_USER).get("/orders")
+                        .then().statusCode(200).body("orders.size()", equalTo(1)).extract().statusCode()));
+            }
             await().atMost(GENEROUS).until(() -> gate.waitsInProgress() == CappedConsistencyWaits.MAX_WAITS);
 
             // past the cap: refused at once, not queued
-            given().header(ConsistencyToken.HEADER, token).get("/orders/anything").then().statusCode(503)
+            given().header("Authorization", Tokens.bearer(Tokens.service("third-reader", "readside-reader")))
+                    .header(ConsistencyToken.HEADER, token).get("/orders/anything").then().statusCode(503)
                     .contentType(Problem.MEDIA_TYPE).header("Retry-After", "1").body("status", equalTo(503))
                     .body("detail", containsString("already waiting"));
+            // a caller who can read no order at all (no role, no user id) is answered before it would wait
+            given().header("Authorization", Tokens.bearer(Tokens.service("nobody")))
+                    .header(ConsistencyToken.HEADER, token).get("/orders/anything").then().statusCode(404)
+                    .contentType(Problem.MEDIA_TYPE);
 
             // meanwhile the orders channel applies what is produced, and reads (through the pool) answer
             List<String> produced = produceOrders(50);

@@ -1,0 +1,109 @@
+package io.readside.projection;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * What {@link PositionGaps} asks the broker: log start offsets (an Admin client) and a gap's records (a group-less
+ * {@code read_committed} consumer that never commits), both {@code readside-position-gaps}, created on first use.
+ * Used by the one broker-call thread of {@link PositionGaps} only; blocks.
+ */
+final class GapBroker {
+
+    private final String bootstrapServers;
+    private final Duration callTimeout;
+    private final int chunk;
+    private Admin admin;
+    private KafkaConsumer<byte[], byte[]> reader;
+
+    GapBroker(String bootstrapServers, Duration callTimeout, int chunk) {
+        this.bootstrapServers = bootstrapServers;
+        this.callTimeout = callTimeout;
+        this.chunk = chunk;
+    }
+
+    Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        partitions.forEach(partition -> earliest.put(partition, OffsetSpec.earliest()));
+        try {
+            Map<TopicPartition, Long> starts = new HashMap<>();
+            admin().listOffsets(earliest).all().get(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .forEach((partition, info) -> starts.put(partition, info.offset()));
+            return starts;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("log start offsets of " + partitions + " unavailable: " + e, e);
+        }
+    }
+
+    List<ConsumerRecord<byte[], byte[]>> read(TopicPartition partition, long from, long until) {
+        KafkaConsumer<byte[], byte[]> consumer = reader();
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        consumer.assign(List.of(partition));
+        consumer.seek(partition, from);
+        long deadline = System.nanoTime() + callTimeout.toNanos();
+        while (records.size() < chunk && consumer.position(partition, callTimeout) < until) {
+            if (System.nanoTime() > deadline) {
+                if (!records.isEmpty()) {
+                    return records; // what came in time; the next chunk goes on from there
+                }
+                throw new IllegalStateException(partition + ": records " + from + " to " + until
+                        + " not read within " + callTimeout.toSeconds() + " s");
+            }
+            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                if (record.offset() < until && records.size() < chunk) {
+                    records.add(record);
+                }
+            }
+        }
+        return records;
+    }
+
+    private Admin admin() {
+        if (admin == null) {
+            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) callTimeout.toMillis(),
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) callTimeout.toMillis(),
+                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-position-gaps"));
+        }
+        return admin;
+    }
+
+    private KafkaConsumer<byte[], byte[]> reader() {
+        if (reader == null) {
+            reader = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
+                    ConsumerConfig.CLIENT_ID_CONFIG, "readside-position-gaps",
+                    ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(chunk),
+                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        }
+        return reader;
+    }
+
+    void close() {
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(2));
+        }
+        if (reader != null) {
+            reader.close(Duration.ofSeconds(2));
+        }
+    }
+}
