@@ -57,7 +57,6 @@ public class PositionGaps {
     MeterRegistry registry;
     @Inject
     Config config;
-
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
@@ -91,11 +90,9 @@ public class PositionGaps {
         }
     }
 
-    private record Pending(Gap gap, long since) {
-    }
+    private record Pending(Gap gap, long since) { }
 
-    private record Counters(Counter deleted, Counter filled) {
-    }
+    private record Counters(Counter deleted, Counter filled) { }
 
     @PostConstruct
     void init() {
@@ -294,7 +291,10 @@ public class PositionGaps {
 
     @PreDestroy
     void close() {
-        brokerCalls.execute(broker::close);
+        GapBroker created = broker;
+        if (created != null) {
+            brokerCalls.execute(created::close);
+        }
         brokerCalls.shutdown();
     }
 }

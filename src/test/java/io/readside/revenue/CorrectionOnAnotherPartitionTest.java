@@ -74,7 +74,12 @@ class CorrectionOnAnotherPartitionTest {
         await().atMost(APPLIED).until(() -> total("xp-1").compareTo(new BigDecimal("15.00")) == 0);
 
         assertEquals("10.00|1", window(T), "the window the counting partition closed keeps what it counted");
+        // counted after the commit: waited for, not read at once
+        await().atMost(APPLIED).until(() -> registry.counter("readside.orders.late").count() >= lateBefore + 1);
         assertEquals(lateBefore + 1, registry.counter("readside.orders.late").count(), "the correction came late");
+        assertEquals(counting, pool.query("SELECT counted_partition FROM revenue_contributions WHERE order_id = "
+                + "'xp-1'").execute().await().atMost(APPLIED).iterator().next().getInteger(0),
+                "still counted by the partition whose clock closed its window");
     }
 
     private String window(long start) {

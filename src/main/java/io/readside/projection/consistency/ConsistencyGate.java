@@ -75,6 +75,11 @@ public class ConsistencyGate {
         registry.counter("readside.consistency.timeouts");
     }
 
+    /** Callers holding a place now, for the tests: each entry goes with its caller's last place. */
+    int callersHoldingPlaces() {
+        return byCaller.size();
+    }
+
     /** Requests waiting now (or checking their token), for the gauge and the tests. */
     public int waitsInProgress() {
         return waits.get();

@@ -66,7 +66,6 @@ public class Rebuilds {
 
     public enum State {
         PREPARING, REPLAYING, SWITCHING, DONE, FAILED;
-
         public boolean running() {
             return this != DONE && this != FAILED;
         }
@@ -153,6 +152,9 @@ public class Rebuilds {
             run.enter(State.REPLAYING);
             while (true) {
                 run.live = positions(pool, LIVE_POSITIONS, model);
+                if (!run.rebuilt.keySet().containsAll(run.live.keySet())) { // a partition added since the start
+                    partitionsNow(consumer, model.topic());
+                }
                 replayUpTo(consumer, run, run.live);
                 if (behind(positions(pool, LIVE_POSITIONS, model), run.rebuilt) <= SWITCH_WHEN_BEHIND) {
                     break;
@@ -182,13 +184,12 @@ public class Rebuilds {
     private java.util.Set<Integer> partitionsNow(KafkaConsumer<byte[], byte[]> consumer, String topic) {
         java.util.Set<Integer> partitions = history.logStarts(topic).keySet();
         List<TopicPartition> assigned = new ArrayList<>(consumer.assignment());
-        List<TopicPartition> added = partitions.stream().map(p -> new TopicPartition(topic, p))
-                .filter(p -> !assigned.contains(p)).toList();
+        List<TopicPartition> added = partitions.stream().map(p -> new TopicPartition(topic, p)).filter(p -> !assigned.contains(p)).toList();
         if (!added.isEmpty()) { // (seekToBeginning of none seeks every partition)
             assigned.addAll(added);
             consumer.assign(assigned);
             consumer.seekToBeginning(added);
-            LOG.infof("rebuild of %s: partitions added during the rebuild, replayed in the switch: %s", topic, added);
+            LOG.infof("rebuild of %s: partitions added during the rebuild, replayed too: %s", topic, added);
         }
         return partitions;
     }

@@ -119,6 +119,7 @@ class ConsistencyWaitsAreBoundedTest {
             assertEquals(200, wait.get(GENEROUS.toSeconds(), TimeUnit.SECONDS));
         }
         await().atMost(GENEROUS).until(() -> gate.waitsInProgress() == 0);
+        assertEquals(0, gate.callersHoldingPlaces(), "every caller's places were given back");
     }
 
     private static String outcome(Future<Integer> answered) {
