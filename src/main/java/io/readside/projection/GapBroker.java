@@ -21,7 +21,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code read_committed} consumer that never commits), both {@code readside-position-gaps}, created on first use.
  * Used by the one broker-call thread of {@link PositionGaps} only; blocks.
  */
-final class GapBroker {
+class GapBroker {
+
+    /**
+     * A chunk ends once its records hold this many bytes (at least one record), whatever their number: a gap of
+     * megabyte records is applied a few at a time, never gathered in the heap at once.
+     */
+    static final long CHUNK_BYTES = 8L * 1024 * 1024;
 
     private final String bootstrapServers;
     private final Duration callTimeout;
@@ -57,7 +63,8 @@ final class GapBroker {
         consumer.assign(List.of(partition));
         consumer.seek(partition, from);
         long deadline = System.nanoTime() + callTimeout.toNanos();
-        while (records.size() < chunk && consumer.position(partition, callTimeout) < until) {
+        long bytes = 0;
+        while (records.size() < chunk && bytes < CHUNK_BYTES && consumer.position(partition, callTimeout) < until) {
             if (System.nanoTime() > deadline) {
                 if (!records.isEmpty()) {
                     return records; // what came in time; the next chunk goes on from there
@@ -66,8 +73,9 @@ final class GapBroker {
                         + " not read within " + callTimeout.toSeconds() + " s");
             }
             for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                if (record.offset() < until && records.size() < chunk) {
+                if (record.offset() < until && records.size() < chunk && bytes < CHUNK_BYTES) {
                     records.add(record);
+                    bytes += Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize());
                 }
             }
         }
@@ -92,7 +100,10 @@ final class GapBroker {
                     ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
                     ConsumerConfig.CLIENT_ID_CONFIG, "readside-position-gaps",
                     ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(chunk),
-                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50"),
+                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50",
+                    // what one poll may bring, beside the chunk's own bound
+                    ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(1024 * 1024),
+                    ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(CHUNK_BYTES)),
                     new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
         return reader;

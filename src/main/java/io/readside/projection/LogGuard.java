@@ -8,6 +8,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 
 import jakarta.annotation.PostConstruct;
@@ -22,7 +24,6 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -112,6 +113,13 @@ public class LogGuard {
     private volatile Set<String> guarded;
     private volatile TopicLogs logs;
 
+    /** Where {@link #confirm} asks: threads of its own, so that a slow broker ties up no request's worker. */
+    private final ExecutorService confirming = Executors.newFixedThreadPool(2, runnable -> {
+        Thread thread = new Thread(runnable, "readside-log-guard");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     @PostConstruct
     void init() {
         logs = new TopicLogs(bootstrapServers, CALL_TIMEOUT);
@@ -142,8 +150,8 @@ public class LogGuard {
 
     /**
      * Before records below the stored position are taken for redeliveries (and acknowledged without being applied):
-     * asks the broker, now, whether this is still the log the positions came from ({@link #verify}, on a worker
-     * thread). Fails with {@link LogMismatchException} if not, and with {@link LogUnverifiedException} when it
+     * asks the broker, now, whether this is still the log the positions came from ({@link #verify}, on one of the
+     * guard's two threads). Fails with {@link LogMismatchException} if not, and with {@link LogUnverifiedException} when it
      * cannot tell (the records wait and are tried again). A recreated topic's first records look exactly like
      * redeliveries, and may arrive before any rebalance or lag measurement noticed the new log.
      */
@@ -158,7 +166,7 @@ public class LogGuard {
                 throw new LogUnverifiedException(topic);
             }
             return (Void) null;
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        }).runSubscriptionOn(confirming);
     }
 
     /** The fenced topics (empty: every log is the one its positions came from). */
@@ -168,8 +176,8 @@ public class LogGuard {
 
     /**
      * Compares the topic's log with what its positions were stored for, and fences or lifts the fence accordingly;
-     * blocks (the lag monitor's thread, a consumer's polling thread in a rebalance, or a worker). A broker or database
-     * that does not answer decides nothing ({@link Verdict#UNKNOWN}).
+     * blocks (the lag monitor's thread, a consumer's polling thread in a rebalance, or the guard's own). A broker or
+     * database that does not answer decides nothing ({@link Verdict#UNKNOWN}).
      */
     public Verdict verify(String topic) {
         if (!guarded().contains(topic)) {
@@ -273,6 +281,7 @@ public class LogGuard {
 
     @PreDestroy
     void close() {
+        confirming.shutdownNow();
         logs.close();
     }
 }

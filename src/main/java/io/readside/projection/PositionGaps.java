@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
@@ -65,19 +64,16 @@ public class PositionGaps {
         thread.setDaemon(true);
         return thread;
     });
-    /** partitions whose start this instance could not check against the stored position */
-    private final Set<Owned> unverified = ConcurrentHashMap.newKeySet();
-    /** per partition this instance owns, the stored position it placed the consumer at or last committed */
-    private final Map<Owned, Long> expected = new ConcurrentHashMap<>();
-    /** per partition, the gap {next, first} last found to hold nothing left to apply */
-    private final Map<Owned, long[]> checked = new ConcurrentHashMap<>();
+    /** which gaps must be read from the broker first */
+    private final GapTrust trust = new GapTrust();
     /** per partition, the stored position whose deleted offsets were last counted (once per gap) */
     private final Map<Owned, Long> deletionCounted = new ConcurrentHashMap<>();
     /** gaps committed past, waiting for their log start check */
     private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final Map<String, Counters> counters = new ConcurrentHashMap<>();
-    private GapBroker broker;
+    /** what the broker is asked through (a test's stand-in may take its place) */
+    GapBroker broker;
 
     /** A partition as a consumer group's positions hold it. */
     record Owned(String group, TopicPartition partition) {
@@ -106,7 +102,7 @@ public class PositionGaps {
 
     /** The stored positions of these partitions could not be read at assignment. */
     void unverified(String group, Collection<TopicPartition> partitions) {
-        partitions.forEach(partition -> unverified.add(new Owned(group, partition)));
+        trust.unverified(group, partitions);
     }
 
     /**
@@ -114,42 +110,22 @@ public class PositionGaps {
      * absent: no position yet).
      */
     void placed(String group, Collection<TopicPartition> partitions, Map<TopicPartition, Long> stored) {
-        for (TopicPartition partition : partitions) {
-            Owned owned = new Owned(group, partition);
-            unverified.remove(owned);
-            Long next = stored.get(partition);
-            if (next == null) {
-                expected.remove(owned);
-            } else {
-                expected.put(owned, next);
-            }
-        }
+        trust.placed(group, partitions, stored);
     }
 
     /** The partitions moved to another instance: what this one expected of them no longer holds. */
     void revoked(String group, Collection<TopicPartition> partitions) {
-        for (TopicPartition partition : partitions) {
-            Owned owned = new Owned(group, partition);
-            unverified.remove(owned);
-            expected.remove(owned);
-            checked.remove(owned);
-        }
+        trust.revoked(group, partitions);
     }
 
-    /** Whether the gap must be read from the broker and applied before the batch: an unverified start. */
+    /** Whether the gap must be read from the broker and applied before the batch ({@link GapTrust}). */
     boolean mustFill(Gap gap) {
-        Long placed = expected.get(gap.owned());
-        return !isChecked(gap) && (unverified.contains(gap.owned()) || placed != null && gap.next() < placed);
-    }
-
-    private boolean isChecked(Gap gap) {
-        long[] known = checked.get(gap.owned());
-        return known != null && known[0] == gap.next() && known[1] == gap.first();
+        return trust.mustFill(gap);
     }
 
     /** The gap holds nothing left to apply (read from the broker, or what it held was deleted and counted). */
     void checked(Gap gap) {
-        checked.put(gap.owned(), new long[] { gap.next(), gap.first() });
+        trust.checked(gap);
     }
 
     /** The topic's counters (registered at 0 on first use). */
@@ -171,15 +147,11 @@ public class PositionGaps {
      * position of 0 is none: nothing applied), to be checked for deletions.
      */
     void committed(String group, String topic, Map<Integer, long[]> ranges, Map<Integer, long[]> gaps) {
-        ranges.forEach((partition, range) -> {
-            Owned owned = new Owned(group, new TopicPartition(topic, partition));
-            expected.put(owned, range[1]);
-            unverified.remove(owned);
-        });
+        trust.committed(group, topic, ranges);
         long now = System.nanoTime();
         gaps.forEach((partition, gap) -> {
             Gap committed = new Gap(new Owned(group, new TopicPartition(topic, partition)), gap[0], gap[1]);
-            if (gap[0] > 0 && !isChecked(committed)) {
+            if (gap[0] > 0 && !trust.isChecked(committed)) {
                 pending.add(new Pending(committed, now));
             }
         });
@@ -229,9 +201,12 @@ public class PositionGaps {
 
     /**
      * Reads an unverified start's gap from the broker and has its records applied ({@code apply}: a chunk per
-     * transaction, in order); what the log start offset passed is counted as deleted before it was applied.
+     * transaction, in order); what the log start offset passed is counted as deleted before it was applied. Until it
+     * reads through, every later gap of the partition from before its end is filled too (a chunk committed, then the
+     * next one failed).
      */
     Uni<Void> fill(Gap gap, Function<List<ConsumerRecord<byte[], byte[]>>, Uni<Void>> apply) {
+        trust.fillBegins(gap);
         return logStart(gap.partition()).chain(start -> {
             deletedBeforeApplied(gap, start);
             return fillFrom(gap, Math.max(gap.next(), start), apply);
@@ -240,12 +215,12 @@ public class PositionGaps {
 
     private Uni<Void> fillFrom(Gap gap, long from, Function<List<ConsumerRecord<byte[], byte[]>>, Uni<Void>> apply) {
         if (from >= gap.first()) {
-            checked(gap);
+            trust.filledThrough(gap);
             return Uni.createFrom().voidItem();
         }
         return fetch(gap.partition(), from, gap.first()).chain(records -> {
             if (records.isEmpty()) { // nothing a read_committed consumer is given: markers, aborted records
-                checked(gap);
+                trust.filledThrough(gap);
                 return Uni.createFrom().voidItem();
             }
             checked(new Gap(gap.owned(), gap.next(), records.get(0).offset()));
@@ -265,7 +240,7 @@ public class PositionGaps {
 
     private void drain() {
         List<Pending> gaps = new ArrayList<>();
-        for (Pending gap = pending.poll(); gap != null && gaps.size() < 10_000; gap = pending.poll()) {
+        for (Pending gap; gaps.size() < 10_000 && (gap = pending.poll()) != null;) {
             gaps.add(gap);
         }
         long retryIn = 0;

@@ -42,7 +42,12 @@ public class UsersProjector implements Replayable<UserEvent> {
                     source_partition = EXCLUDED.source_partition,
                     source_offset = EXCLUDED.source_offset""";
 
-    static final String ERASE = "DELETE FROM users WHERE user_id = $1";
+    /** The row goes; the id and the tombstone's position stay (users_erased), so that redrive knows it is newer. */
+    static final String ERASE = """
+            WITH erased AS (DELETE FROM users WHERE user_id = $1)
+            INSERT INTO users_erased (user_id, source_partition, source_offset) VALUES ($1, $2, $3)
+            ON CONFLICT (user_id) DO UPDATE
+               SET source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""";
 
     @Inject
     Projector engine;
@@ -79,9 +84,11 @@ public class UsersProjector implements Replayable<UserEvent> {
         return written.replaceWith(Committed.NOTHING);
     }
 
-    /** A user last written from another partition, or from a later record of this one. */
+    /** A user last written, or erased, from another partition, or from a later record of this one. */
     static final String NEWER_VERSION_APPLIED = """
             SELECT EXISTS (SELECT 1 FROM users
+                            WHERE user_id = $1 AND (source_partition <> $2 OR source_offset > $3))
+                OR EXISTS (SELECT 1 FROM users_erased
                             WHERE user_id = $1 AND (source_partition <> $2 OR source_offset > $3))""";
 
     @Override
@@ -119,7 +126,7 @@ public class UsersProjector implements Replayable<UserEvent> {
 
     @Override
     public List<String> tables() {
-        return List.of("users");
+        return List.of("users", "users_erased");
     }
 
     /**
@@ -131,14 +138,22 @@ public class UsersProjector implements Replayable<UserEvent> {
               FROM %1$s.users l
              WHERE l.user_id = r.user_id AND r.signed_up_at IS NULL AND l.signed_up_at IS NOT NULL""";
 
+    /** An erasure whose tombstone has left the compacted topic is still known after the rebuild. */
+    static final String KEEP_ERASURES = """
+            INSERT INTO %2$s.users_erased SELECT l.* FROM %1$s.users_erased l
+             WHERE NOT EXISTS (SELECT 1 FROM %2$s.users r WHERE r.user_id = l.user_id)
+            ON CONFLICT (user_id) DO NOTHING""";
+
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
-        return conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute().replaceWithVoid();
+        return conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute()
+                .chain(() -> conn.query(KEEP_ERASURES.formatted(live, rebuilt)).execute()).replaceWithVoid();
     }
 
     private static Uni<Void> write(SqlConnection conn, UserEvent event, ConsumerRecord<?, ?> record) {
         if (event.kind() == UserEvent.Kind.ERASED) {
-            return conn.preparedQuery(ERASE).execute(Tuple.of(event.userId())).replaceWithVoid();
+            return conn.preparedQuery(ERASE).execute(Tuple.of(event.userId(), record.partition(), record.offset()))
+                    .replaceWithVoid();
         }
         return conn.preparedQuery(UPSERT).execute(Tuple.from(new Object[] {
                 event.userId(),

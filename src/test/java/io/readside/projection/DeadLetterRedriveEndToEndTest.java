@@ -36,6 +36,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.replay.Redrive;
 import io.readside.security.Roles;
+import io.readside.testing.GuideEvents;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
 import io.readside.testing.Tokens;
@@ -144,6 +145,32 @@ class DeadLetterRedriveEndToEndTest {
                 .then().statusCode(200).body("records.size()", equalTo(1));
         await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/orders/rb-1").then().statusCode(200)
                 .body("total", equalTo(10.0f)));
+    }
+
+    @Test
+    void redrivingAVersionOfAUserErasedSinceIsRefusedUnlessAskedForExplicitly() {
+        // a user event set aside (unparseable), then the user erased by a tombstone on the same partition
+        RecordMetadata setAside;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", "7701", GuideEvents.signup(77, 7701, "erased@example.com", "1764229000"));
+            setAside = producer.sendInvalidOnPurpose("user-events", "7701", "{\"not\": \"an event\"");
+            assertEquals(setAside.partition(), producer.send("user-events", "7701", (byte[]) null).partition());
+        }
+        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE).until(() -> TopicReader
+                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
+                .filter(record -> "7701".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
+        await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7701").then().statusCode(404));
+
+        // redriving a version from before the erasure would bring the erased user back: refused, nothing sent
+        admin().queryParam("partition", letter.partition())
+                .queryParam("from", letter.offset()).queryParam("to", letter.offset())
+                .post("/admin/dead-letters/user-events/redrive")
+                .then().statusCode(409).contentType("application/problem+json")
+                .body("detail", containsString("newer version"));
+        assertEquals(List.of(), TopicReader.readAllBytes(bootstrapServers, "user-events").stream()
+                .filter(record -> record.headers().lastHeader(Redrive.REDRIVEN_FROM) != null
+                        && "7701".equals(record.key()))
+                .toList(), "nothing redriven");
     }
 
     private static String rbOrder(String total, long eventTimeMillis) {

@@ -139,12 +139,14 @@ class PositionGapsEndToEndTest {
         assertEquals(2, redelivered.size());
 
         List<String> lockedWhileAsked = new CopyOnWriteArrayList<>();
+        List<String> confirmedOn = new CopyOnWriteArrayList<>();
         TopicLogs before = guard.askThrough(new TopicLogs(bootstrapServers, Duration.ofSeconds(3)) {
             @Override
             ObservedLog describe(String topic) throws java.util.concurrent.ExecutionException,
                     java.util.concurrent.TimeoutException, InterruptedException {
                 if (askedByConfirm()) {
                     lockedWhileAsked.add(locked(partition));
+                    confirmedOn.add(Thread.currentThread().getName());
                 }
                 return super.describe(topic);
             }
@@ -160,6 +162,8 @@ class PositionGapsEndToEndTest {
             assertFalse(lockedWhileAsked.isEmpty(), "an unparseable record below the position is confirmed too");
             assertEquals(List.of(), lockedWhileAsked.stream().filter(each -> !each.equals("free")).toList(),
                     "never while the position rows are locked");
+            assertEquals(List.of(), confirmedOn.stream().filter(name -> !name.equals("readside-log-guard")).toList(),
+                    "confirmed on the guard's own threads, never on the worker pool that serves requests");
         } finally {
             guard.askThrough(before);
         }

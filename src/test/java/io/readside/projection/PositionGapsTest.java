@@ -2,10 +2,15 @@ package io.readside.projection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
@@ -14,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.readside.projection.PositionGaps.Gap;
 import io.readside.projection.PositionGaps.Owned;
+import io.smallrye.mutiny.Uni;
 
 /** Which gaps between a stored position and a batch are read from the broker first, and what is counted. Pure logic. */
 class PositionGapsTest {
@@ -56,8 +62,71 @@ class PositionGapsTest {
         gaps.checked(gap);
         assertFalse(gaps.mustFill(gap));
         assertTrue(gaps.mustFill(new Gap(OWNED, 100, 181)), "another gap is checked on its own");
-        gaps.placed("readside", List.of(ORDERS_3), Map.of());
-        assertFalse(gaps.mustFill(new Gap(OWNED, 100, 181)), "placed by positions read at a later assignment");
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 181, 190 }), Map.of());
+        assertFalse(gaps.mustFill(new Gap(OWNED, 190, 192)), "a batch of the partition committed: verified");
+    }
+
+    @Test
+    void anUnverifiedStartStaysUnverifiedThroughRevocationAndReassignmentUntilABatchCommits() {
+        gaps.unverified("readside", List.of(ORDERS_3));
+        gaps.revoked("readside", List.of(ORDERS_3));
+        Gap retried = new Gap(OWNED, 100, 180); // the batch fetched from Kafka's committed offset, still retrying
+        assertTrue(gaps.mustFill(retried), "a batch fetched before the revocation may still be retrying");
+        gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 100L));
+        assertTrue(gaps.mustFill(retried), "the new placement does not vouch for a batch fetched before it");
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 100, 180 }), Map.of());
+        assertFalse(gaps.mustFill(new Gap(OWNED, 180, 182)), "a batch of the partition committed: verified");
+    }
+
+    @Test
+    void aFillThatCommittedAChunkAndFailedOnTheNextStillOwesTheRestOfItsGap() {
+        gaps.unverified("readside", List.of(ORDERS_3));
+        Gap gap = new Gap(OWNED, 100, 5_000);
+        assertTrue(gaps.mustFill(gap));
+        gaps.registry = new SimpleMeterRegistry();
+        AtomicInteger reads = new AtomicInteger();
+        gaps.broker = new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
+            @Override
+            Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
+                return Map.of(ORDERS_3, 0L);
+            }
+
+            @Override
+            List<ConsumerRecord<byte[], byte[]>> read(TopicPartition partition, long from, long until) {
+                if (reads.incrementAndGet() > 1) {
+                    throw new IllegalStateException("the broker went away after the first chunk");
+                }
+                return List.of(record(from), record(from + 1));
+            }
+        };
+        Throwable failed = assertThrows(IllegalStateException.class, () -> gaps.fill(gap, chunk -> {
+            // the chunk commits as the projector commits it
+            gaps.committed("readside", "orders", Map.of(3, new long[] { chunk.get(0).offset(),
+                    chunk.get(chunk.size() - 1).offset() + 1 }), Map.of());
+            return Uni.createFrom().voidItem();
+        }).await().atMost(Duration.ofSeconds(30)));
+        assertEquals("the broker went away after the first chunk", failed.getMessage());
+        assertTrue(gaps.mustFill(new Gap(OWNED, 102, 5_000)),
+                "the batch's retry finds the stored position after the first chunk: the rest is still read first");
+
+        gaps.broker = new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
+            @Override
+            Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
+                return Map.of(ORDERS_3, 0L);
+            }
+
+            @Override
+            List<ConsumerRecord<byte[], byte[]>> read(TopicPartition partition, long from, long until) {
+                return List.of(); // markers only up to the batch
+            }
+        };
+        gaps.fill(new Gap(OWNED, 102, 5_000), chunk -> Uni.createFrom().voidItem()).await()
+                .atMost(Duration.ofSeconds(30));
+        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_002)), "read through: nothing owed past the gap");
+    }
+
+    private static ConsumerRecord<byte[], byte[]> record(long offset) {
+        return new ConsumerRecord<>("orders", 3, offset, new byte[] { 1 }, new byte[] { 2 });
     }
 
     @Test

@@ -15,10 +15,12 @@ import io.readside.security.Caller;
 import io.readside.web.ProblemException;
 import io.readside.web.ProblemMapper;
 import io.smallrye.mutiny.Uni;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Holds a GET on a {@link ConsistentReads} resource that carries a consistency token until its read model has
- * applied the write; without a token the request goes on at once.
+ * applied the write; without a token the request goes on at once. A client that goes away while it waits ends its
+ * wait: its place is free for others at once, not at {@code readside.consistency.max-wait}.
  */
 public class ConsistencyFilter {
 
@@ -28,7 +30,8 @@ public class ConsistencyFilter {
     Caller caller;
 
     @ServerRequestFilter
-    public Uni<Response> awaitConsistency(ContainerRequestContext request, ResourceInfo resource) {
+    public Uni<Response> awaitConsistency(ContainerRequestContext request, ResourceInfo resource,
+            RoutingContext exchange) {
         ConsistentReads reads = resource.getResourceClass() == null ? null
                 : resource.getResourceClass().getAnnotation(ConsistentReads.class);
         if (reads == null || !HttpMethod.GET.equals(request.getMethod())) {
@@ -43,7 +46,12 @@ public class ConsistencyFilter {
         }
         List<String> channels = Arrays.asList(reads.value());
         String token = text;
-        return Uni.createFrom().deferred(() -> gate.await(ConsistencyToken.parse(token), channels, caller.name()))
+        Uni<Void> wait = Uni.createFrom().deferred(() -> gate.await(ConsistencyToken.parse(token), channels,
+                caller.name()));
+        // a client that hangs up ends its wait there and then, and gives its place back (the wait is cancelled)
+        // (once the answer is sent the handler runs too, and completes nothing: the race is long over)
+        Uni<Void> hangUp = Uni.createFrom().emitter(gone -> exchange.addEndHandler(ended -> gone.complete(null)));
+        return Uni.combine().any().of(wait, hangUp)
                 .replaceWith((Response) null)
                 .onFailure(ProblemException.class)
                 .recoverWithItem(e -> ProblemMapper.response((ProblemException) e).toResponse());

@@ -1,6 +1,5 @@
 package io.readside.projection.consistency;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -31,9 +30,6 @@ class IssuedTokens {
     static final String OUTBOX_POSITION = "SELECT topic, kafka_partition, kafka_offset FROM outbox WHERE id = $1";
     /** The highest outbox id handed out (0 before the first): a token above it was never issued. */
     static final String LAST_ISSUED = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM outbox_id_seq";
-
-    /** How long a token beyond the last measured log end waits for the broker to say whether it exists. */
-    static final Duration BROKER_TIMEOUT = Duration.ofSeconds(2);
 
     /** What {@link #resolve} answers for an outbox row past retention: applied long ago, nothing to wait for. */
     static final ConsistencyToken SATISFIED = ConsistencyToken.ofPosition("-", 0, 0);
@@ -69,8 +65,9 @@ class IssuedTokens {
      * A position token must name a topic this read model applies ({@code groups}: topic -> consumer group), a
      * partition of it, and an offset below the partition's log end: anything else was never issued and would only
      * wait out {@code max-wait}. The last lag measurement answers most; a token beyond it (a record produced since)
-     * is checked with the broker once (at most {@link #BROKER_TIMEOUT}). When the broker cannot be asked, the token
-     * is waited for as any other (bounded), rather than refused falsely. Throws or fails with 400.
+     * is checked with the broker ({@link LagMonitor#logEndBeyond}: one question per partition at a time, shared by
+     * the tokens that need it, on threads of its own, each call at most 2 s). When the broker cannot be asked, the
+     * token is waited for as any other (bounded), rather than refused falsely. Throws or fails with 400.
      */
     Uni<Void> checkIssued(ConsistencyToken position, Map<String, String> groups) {
         checkApplied(position, groups);
@@ -78,7 +75,7 @@ class IssuedTokens {
         if (measured.isPresent() && position.offset() < measured.getAsLong()) {
             return Uni.createFrom().voidItem();
         }
-        return lag.askLogEnd(position.topic(), position.partition(), BROKER_TIMEOUT)
+        return lag.logEndBeyond(position.topic(), position.partition(), position.offset())
                 .onFailure().recoverWithItem(e -> {
                     LOG.debugf(e, "cannot check consistency token %s with the broker; waiting for it", position);
                     return null;

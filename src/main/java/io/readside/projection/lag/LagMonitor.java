@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -38,7 +39,6 @@ import io.readside.projection.ProjectedChannels.Consumed;
 import io.readside.projection.lag.BrokerOffsets.LogOffsets;
 import io.readside.projection.lag.FirstApplicableRecords.FirstApplicable;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -60,6 +60,8 @@ public class LagMonitor {
 
     private static final Logger LOG = Logger.getLogger(LagMonitor.class);
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+    /** Each broker call of a question for a consistency token beyond the last measurement (a request waits on it). */
+    static final Duration QUESTION_TIMEOUT = Duration.ofSeconds(2);
 
     static final String POSITIONS = """
             SELECT consumer_group, topic, kafka_partition, next_offset, updated_at
@@ -87,12 +89,14 @@ public class LagMonitor {
     private BrokerOffsets broker;
     private FirstApplicableRecords peeker;
     private LagGauges gauges;
+    private LogEndQuestions questions;
 
     @PostConstruct
     void init() {
         broker = new BrokerOffsets(bootstrapServers);
         peeker = new FirstApplicableRecords(bootstrapServers);
         gauges = new LagGauges(registry);
+        questions = new LogEndQuestions((topic, partition) -> broker.logEnd(topic, partition, QUESTION_TIMEOUT));
     }
 
     void start(@Observes StartupEvent event) {
@@ -119,6 +123,7 @@ public class LagMonitor {
                 Thread.currentThread().interrupt();
             }
         }
+        questions.close();
         peeker.close();
         broker.close();
     }
@@ -151,13 +156,18 @@ public class LagMonitor {
     }
 
     /**
-     * Asks the broker once, now, for a partition's log end offset (with this monitor's Admin client, on a worker
-     * thread, at most {@code timeout}). A topic that does not exist has no partitions; fails when the broker cannot
-     * be asked.
+     * A log end that tells whether {@code offset} exists in the partition, asked of the broker only when the latest
+     * answer does not already show it (one question per partition at a time, shared by its callers, on threads of its
+     * own, each broker call within {@link #QUESTION_TIMEOUT}: {@link LogEndQuestions}). A topic that does not exist
+     * has no partitions; fails when the broker cannot be asked.
      */
-    public Uni<LogEnd> askLogEnd(String topic, int partition, Duration timeout) {
-        return Uni.createFrom().item(() -> broker.logEnd(topic, partition, timeout))
-                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    public Uni<LogEnd> logEndBeyond(String topic, int partition, long offset) {
+        return questions.endBeyond(topic, partition, offset);
+    }
+
+    /** Where the questions of {@link #logEndBeyond} go from now on (a test's observer); returns the previous. */
+    BiFunction<String, Integer, LogEnd> askThrough(BiFunction<String, Integer, LogEnd> replacement) {
+        return questions.askThrough(replacement);
     }
 
     /** The broker did not answer a measurement; the read side keeps serving from PostgreSQL meanwhile. */

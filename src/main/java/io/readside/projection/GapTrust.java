@@ -1,0 +1,101 @@
+package io.readside.projection;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.kafka.common.TopicPartition;
+
+import io.readside.projection.PositionGaps.Gap;
+import io.readside.projection.PositionGaps.Owned;
+
+/**
+ * Which gaps between a stored position and a batch's first record {@link PositionGaps} must read from the broker
+ * before the batch may claim past them. Three reasons, each kept until the broker has been read, not until something
+ * else happens to the partition:
+ * <ul>
+ * <li><b>unverified</b>: the stored positions could not be read when the partition was assigned, so the consumer
+ * started at Kafka's committed offset. Kept through later assignments and revocations (a batch fetched then may
+ * still be retrying), until a batch of the partition commits.</li>
+ * <li><b>expected</b>: the stored position is below where this instance placed the consumer or last committed (a
+ * database restored while it runs, a position row gone). Forgotten when the partition is revoked: its next owner
+ * moves it on.</li>
+ * <li><b>owed</b>: a fill began and has not yet read up to the end of its gap (a chunk committed, the next one
+ * failed). Kept until a fill reads through; harmless once the stored position passed it.</li>
+ * </ul>
+ * Pure bookkeeping; thread-safe.
+ */
+final class GapTrust {
+
+    private final Set<Owned> unverified = ConcurrentHashMap.newKeySet();
+    /** per partition this instance owns, the stored position it placed the consumer at or last committed */
+    private final Map<Owned, Long> expected = new ConcurrentHashMap<>();
+    /** per partition, the end of the gap a fill began and has not read through */
+    private final Map<Owned, Long> owed = new ConcurrentHashMap<>();
+    /** per partition, the gap {next, first} last found to hold nothing left to apply */
+    private final Map<Owned, long[]> checked = new ConcurrentHashMap<>();
+
+    void unverified(String group, Collection<TopicPartition> partitions) {
+        partitions.forEach(partition -> unverified.add(new Owned(group, partition)));
+    }
+
+    void placed(String group, Collection<TopicPartition> partitions, Map<TopicPartition, Long> stored) {
+        for (TopicPartition partition : partitions) {
+            Owned owned = new Owned(group, partition);
+            Long next = stored.get(partition);
+            if (next == null) {
+                expected.remove(owned);
+            } else {
+                expected.put(owned, next);
+            }
+        }
+    }
+
+    void revoked(String group, Collection<TopicPartition> partitions) {
+        for (TopicPartition partition : partitions) {
+            Owned owned = new Owned(group, partition);
+            expected.remove(owned);
+            checked.remove(owned);
+        }
+    }
+
+    boolean mustFill(Gap gap) {
+        if (isChecked(gap)) {
+            return false;
+        }
+        Long placed = expected.get(gap.owned());
+        Long filledUntil = owed.get(gap.owned());
+        return unverified.contains(gap.owned()) || placed != null && gap.next() < placed
+                || filledUntil != null && gap.next() < filledUntil;
+    }
+
+    boolean isChecked(Gap gap) {
+        long[] known = checked.get(gap.owned());
+        return known != null && known[0] == gap.next() && known[1] == gap.first();
+    }
+
+    void checked(Gap gap) {
+        checked.put(gap.owned(), new long[] { gap.next(), gap.first() });
+    }
+
+    /** A batch of these partitions committed ({@code ranges}: partition to {first, next}). */
+    void committed(String group, String topic, Map<Integer, long[]> ranges) {
+        ranges.forEach((partition, range) -> {
+            Owned owned = new Owned(group, new TopicPartition(topic, partition));
+            expected.put(owned, range[1]);
+            unverified.remove(owned);
+        });
+    }
+
+    /** A fill of the gap begins: until it reads through, a claim past the gap's start reads the broker first. */
+    void fillBegins(Gap gap) {
+        owed.merge(gap.owned(), gap.first(), Math::max);
+    }
+
+    /** A fill read through to the end of the gap (what is read is applied, or was nothing to apply). */
+    void filledThrough(Gap gap) {
+        checked(gap);
+        owed.computeIfPresent(gap.owned(), (owned, until) -> until <= gap.first() ? null : until);
+    }
+}

@@ -1,0 +1,152 @@
+package io.readside.projection.lag;
+
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+
+import org.apache.kafka.common.TopicPartition;
+
+import io.readside.projection.lag.LagMonitor.LogEnd;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * The broker's log end offsets asked for consistency tokens beyond the last lag measurement, as shared work: at most
+ * one question per partition is asked at a time, on threads of their own ({@code readside-broker-questions}, never the
+ * worker pool that serves requests), and every caller that needs an answer while one is asked joins the next one.
+ * An answer that already shows an offset to exist is kept (log ends only grow), so tokens below it ask nothing; an
+ * offset at or past the known end is only ever judged by a question asked after the caller arrived, so that a record
+ * produced a moment ago is never refused on an older answer.
+ *
+ * <p>Entries exist only while a question is asked or for partitions that exist: a token naming partition 2,000,000
+ * leaves nothing behind.
+ */
+final class LogEndQuestions implements AutoCloseable {
+
+    /** Questions waiting for a thread; each is one partition's, so at most one per partition asked about at once. */
+    private static final int QUEUED = 1_024;
+
+    private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor threads;
+    private volatile BiFunction<String, Integer, LogEnd> broker;
+
+    /** One partition's: the latest answer that saw it exist, the question being asked, the one that callers join. */
+    private static final class Partition {
+        LogEnd known;
+        CompletableFuture<LogEnd> asking;
+        CompletableFuture<LogEnd> next;
+    }
+
+    LogEndQuestions(BiFunction<String, Integer, LogEnd> broker) {
+        this.broker = broker;
+        AtomicInteger count = new AtomicInteger();
+        this.threads = new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUED),
+                runnable -> {
+                    Thread thread = new Thread(runnable, "readside-broker-questions-" + count.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
+
+    /** Where the questions go from now on (a test's observer of the calls); returns where they went before. */
+    BiFunction<String, Integer, LogEnd> askThrough(BiFunction<String, Integer, LogEnd> replacement) {
+        BiFunction<String, Integer, LogEnd> before = broker;
+        broker = replacement;
+        return before;
+    }
+
+    /**
+     * A log end that tells whether {@code offset} exists in the partition: the latest known one when it already lies
+     * beyond the offset; otherwise the answer of a question asked after this call. Fails when the broker could not
+     * be asked or did not answer.
+     */
+    Uni<LogEnd> endBeyond(String topic, int partition, long offset) {
+        TopicPartition key = new TopicPartition(topic, partition);
+        Joined joined = new Joined();
+        partitions.compute(key, (k, known) -> {
+            Partition questions = known == null ? new Partition() : known;
+            if (questions.known != null && offset < questions.known.endOffset()) {
+                joined.end = questions.known;
+            } else if (questions.asking == null) {
+                questions.asking = joined.answer = joined.start = new CompletableFuture<>();
+            } else {
+                if (questions.next == null) {
+                    questions.next = new CompletableFuture<>();
+                }
+                joined.answer = questions.next;
+            }
+            return questions;
+        });
+        if (joined.end != null) {
+            return Uni.createFrom().item(joined.end);
+        }
+        if (joined.start != null) {
+            ask(key, joined.start);
+        }
+        CompletableFuture<LogEnd> answer = joined.answer;
+        // each caller its own stage: one caller that goes away must not cancel everybody's question
+        return Uni.createFrom().emitter(emitter -> answer.whenComplete((end, failure) -> {
+            if (failure != null) {
+                emitter.fail(failure);
+            } else {
+                emitter.complete(end);
+            }
+        }));
+    }
+
+    /** What a caller got: a known end, or the question it waits for (and starts, when none was being asked). */
+    private static final class Joined {
+        LogEnd end;
+        CompletableFuture<LogEnd> answer;
+        CompletableFuture<LogEnd> start;
+    }
+
+    private void ask(TopicPartition key, CompletableFuture<LogEnd> question) {
+        try {
+            threads.execute(() -> {
+                LogEnd end = null;
+                RuntimeException failure = null;
+                try {
+                    end = broker.apply(key.topic(), key.partition());
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+                answered(key, question, end, failure);
+            });
+        } catch (RejectedExecutionException e) {
+            answered(key, question, null, new IllegalStateException("too many questions for the broker"));
+        }
+    }
+
+    private void answered(TopicPartition key, CompletableFuture<LogEnd> question, LogEnd end,
+            RuntimeException failure) {
+        Joined following = new Joined();
+        partitions.computeIfPresent(key, (k, questions) -> {
+            if (end != null && end.exists()
+                    && (questions.known == null || end.endOffset() > questions.known.endOffset())) {
+                questions.known = end;
+            }
+            following.start = questions.asking = questions.next;
+            questions.next = null;
+            return following.start == null && questions.known == null ? null : questions;
+        });
+        if (failure != null) {
+            question.completeExceptionally(failure);
+        } else {
+            question.complete(end);
+        }
+        if (following.start != null) {
+            ask(key, following.start);
+        }
+    }
+
+    @Override
+    public void close() {
+        threads.shutdownNow();
+    }
+}

@@ -1,0 +1,88 @@
+package io.readside.projection.consistency;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.readside.testing.CappedConsistencyWaits;
+import io.readside.testing.Tokens;
+import io.restassured.http.ContentType;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+
+/**
+ * A read waiting for a consistency token whose client goes away gives its place back there and then, not at
+ * {@code readside.consistency.max-wait} (10 minutes in this profile): clients that time out and retry cannot fill the
+ * instance's places, nor their caller's, with waits nobody will read.
+ */
+@QuarkusTest
+@TestProfile(CappedConsistencyWaits.class)
+class HungUpWaitsGiveTheirPlacesBackTest {
+
+    /** OutboxRelay publishes only while it holds this lock (per batch); a session holding it stops the relay. */
+    private static final String HOLD_THE_RELAY = "SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))";
+    private static final String RELEASE_THE_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
+    private static final long WAITING_USER = 740_501;
+    private static final int CLIENTS = 20;
+    private static final Duration GENEROUS = Duration.ofMinutes(2);
+
+    @Inject
+    Pool pool;
+    @Inject
+    ConsistencyGate gate;
+
+    @TestHTTPResource("/")
+    URL api;
+
+    @Test
+    void waitsWhoseClientsHangUpAreEndedAndTheirPlacesGivenBack() throws Exception {
+        SqlConnection relayHolder = pool.getConnection().await().indefinitely();
+        List<Socket> clients = new ArrayList<>();
+        try {
+            relayHolder.query(HOLD_THE_RELAY).execute().await().indefinitely();
+            // an issued token whose event the relay cannot publish: nothing can satisfy it until the lock goes
+            String token = given().contentType(ContentType.JSON)
+                    .body("{\"user_id\":" + WAITING_USER + ",\"category\":\"books\",\"total\":\"3.00\"}")
+                    .post("/orders").then().statusCode(202).extract().header(ConsistencyToken.HEADER);
+            String request = "GET /orders?userId=" + WAITING_USER + " HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: " + Tokens.bearer(Tokens.operator()) + "\r\n"
+                    + ConsistencyToken.HEADER + ": " + token + "\r\n\r\n";
+            for (int i = 0; i < CLIENTS; i++) {
+                Socket client = new Socket(api.getHost(), api.getPort());
+                clients.add(client);
+                OutputStream out = client.getOutputStream();
+                out.write(request.getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+            await().atMost(GENEROUS).until(() -> gate.waitsInProgress() == CLIENTS);
+            assertEquals(1, gate.callersHoldingPlaces(), "one caller holds all the places");
+
+            for (Socket client : clients) {
+                client.close(); // the clients give up, long before max-wait
+            }
+            await().atMost(GENEROUS).until(() -> gate.waitsInProgress() == 0);
+            assertEquals(0, gate.callersHoldingPlaces(), "the caller's places were given back with them");
+        } finally {
+            for (Socket client : clients) {
+                client.close();
+            }
+            relayHolder.query(RELEASE_THE_RELAY).execute().await().indefinitely();
+            relayHolder.closeAndAwait();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.readside.projection.management;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+
+import org.jboss.logmanager.ExtLogRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A deleted topic's consumer repeats UNKNOWN_TOPIC_OR_PARTITION at every metadata refresh: each such warning is
+ * logged once a minute, with the number held back, and nothing else is held back. Pure logic (a clock of its own).
+ */
+class RepeatedClientWarningsTest {
+
+    private static final String NETWORK_CLIENT = "org.apache.kafka.clients.NetworkClient";
+
+    private final AtomicLong now = new AtomicLong();
+    private final RepeatedClientWarnings filter = new RepeatedClientWarnings(now::get);
+
+    @Test
+    void aMissingTopicsRepeatedWarningIsLoggedOnceAMinuteWithTheNumberHeldBack() {
+        int logged = 0;
+        for (int correlation = 1; correlation <= 14_000; correlation++) {
+            now.addAndGet(1_000_000); // 14,000 in 14 s
+            logged += filter.isLoggable(unknownTopic("user-events", correlation)) ? 1 : 0;
+        }
+        assertEquals(1, logged, "the first of 14,000 in 14 s");
+
+        now.addAndGet(RepeatedClientWarnings.WINDOW.toNanos());
+        ExtLogRecord next = unknownTopic("user-events", 14_001);
+        assertTrue(filter.isLoggable(next));
+        assertTrue(next.getFormattedMessage().endsWith("(13999 more like it in the last 60 s were not logged)"),
+                next.getFormattedMessage());
+        assertTrue(next.getFormattedMessage().contains("{user-events=UNKNOWN_TOPIC_OR_PARTITION}"));
+    }
+
+    @Test
+    void anotherTopicAnotherLoggerAndEveryOtherLevelOrCategoryAreNotHeldBack() {
+        assertTrue(filter.isLoggable(unknownTopic("user-events", 1)));
+        assertFalse(filter.isLoggable(unknownTopic("user-events", 2)));
+        assertTrue(filter.isLoggable(unknownTopic("orders", 3)), "another topic is another warning");
+        ExtLogRecord error = unknownTopic("user-events", 4);
+        error.setLevel(Level.SEVERE);
+        assertTrue(filter.isLoggable(error), "errors always pass");
+        ExtLogRecord ours = new ExtLogRecord(Level.WARNING, "the same text 5", ExtLogRecord.FormatStyle.NO_FORMAT,
+                getClass().getName());
+        ours.setLoggerName("io.readside.projection.PositionGaps");
+        assertTrue(filter.isLoggable(ours));
+        assertTrue(filter.isLoggable(ours), "Readside's own warnings are never held back");
+    }
+
+    private static ExtLogRecord unknownTopic(String topic, int correlation) {
+        ExtLogRecord record = new ExtLogRecord(Level.WARNING, "[Consumer clientId=kafka-consumer-" + topic
+                + ", groupId=readside] The metadata response from the cluster reported a recoverable issue with "
+                + "correlation id " + correlation + " : {" + topic + "=UNKNOWN_TOPIC_OR_PARTITION}",
+                ExtLogRecord.FormatStyle.NO_FORMAT, RepeatedClientWarningsTest.class.getName());
+        record.setLoggerName(NETWORK_CLIENT);
+        return record;
+    }
+}
