@@ -24,6 +24,9 @@ import io.vertx.ext.web.RoutingContext;
  */
 public class ConsistencyFilter {
 
+    /** The status of a request whose client went away before the answer (nginx's, not IANA's). */
+    static final int CLIENT_CLOSED_REQUEST = 499;
+
     @Inject
     ConsistencyGate gate;
     @Inject
@@ -48,11 +51,12 @@ public class ConsistencyFilter {
         String token = text;
         Uni<Void> wait = Uni.createFrom().deferred(() -> gate.await(ConsistencyToken.parse(token), channels,
                 caller.name()));
-        // a client that hangs up ends its wait there and then, and gives its place back (the wait is cancelled)
+        // a client that hangs up ends its wait there and then, and gives its place back (the wait is cancelled); its
+        // request ends with 499 (nginx's "client closed request") instead of reaching the query nobody reads
         // (once the answer is sent the handler runs too, and completes nothing: the race is long over)
-        Uni<Void> hangUp = Uni.createFrom().emitter(gone -> exchange.addEndHandler(ended -> gone.complete(null)));
-        return Uni.combine().any().of(wait, hangUp)
-                .replaceWith((Response) null)
+        Uni<Response> hangUp = Uni.createFrom().emitter(gone -> exchange.addEndHandler(
+                ended -> gone.complete(Response.status(CLIENT_CLOSED_REQUEST).build())));
+        return Uni.combine().any().of(wait.replaceWith((Response) null), hangUp)
                 .onFailure(ProblemException.class)
                 .recoverWithItem(e -> ProblemMapper.response((ProblemException) e).toResponse());
     }

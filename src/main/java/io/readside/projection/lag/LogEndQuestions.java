@@ -1,6 +1,9 @@
 package io.readside.projection.lag;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,6 +12,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
+import java.util.stream.Stream;
 
 import org.apache.kafka.common.TopicPartition;
 
@@ -23,6 +27,10 @@ import io.smallrye.mutiny.Uni;
  * offset at or past the known end is only ever judged by a question asked after the caller arrived, so that a record
  * produced a moment ago is never refused on an older answer.
  *
+ * <p>A question that fails (the broker down or slow) fails the callers who joined the next one too: they arrived
+ * while it was asked, and asking again at once would only queue one broker time-out behind another. Once closed,
+ * every waiting caller is failed, and new ones are refused.
+ *
  * <p>Entries exist only while a question is asked or for partitions that exist: a token naming partition 2,000,000
  * leaves nothing behind.
  */
@@ -34,6 +42,7 @@ final class LogEndQuestions implements AutoCloseable {
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor threads;
     private volatile BiFunction<String, Integer, LogEnd> broker;
+    private volatile boolean closed;
 
     /** One partition's: the latest answer that saw it exist, the question being asked, the one that callers join. */
     private static final class Partition {
@@ -66,6 +75,9 @@ final class LogEndQuestions implements AutoCloseable {
      * be asked or did not answer.
      */
     Uni<LogEnd> endBeyond(String topic, int partition, long offset) {
+        if (closed) {
+            return Uni.createFrom().failure(shuttingDown());
+        }
         TopicPartition key = new TopicPartition(topic, partition);
         Joined joined = new Joined();
         partitions.compute(key, (k, known) -> {
@@ -110,10 +122,10 @@ final class LogEndQuestions implements AutoCloseable {
         try {
             threads.execute(() -> {
                 LogEnd end = null;
-                RuntimeException failure = null;
+                Throwable failure = null;
                 try {
                     end = broker.apply(key.topic(), key.partition());
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // an Error too: a question never answered would hold its partition for good
                     failure = e;
                 }
                 answered(key, question, end, failure);
@@ -123,20 +135,27 @@ final class LogEndQuestions implements AutoCloseable {
         }
     }
 
-    private void answered(TopicPartition key, CompletableFuture<LogEnd> question, LogEnd end,
-            RuntimeException failure) {
+    private void answered(TopicPartition key, CompletableFuture<LogEnd> question, LogEnd end, Throwable failure) {
         Joined following = new Joined();
         partitions.computeIfPresent(key, (k, questions) -> {
             if (end != null && end.exists()
                     && (questions.known == null || end.endOffset() > questions.known.endOffset())) {
                 questions.known = end;
             }
-            following.start = questions.asking = questions.next;
+            if (failure == null) {
+                following.start = questions.asking = questions.next;
+            } else { // those who joined the next question share this failure: none is asked now
+                following.answer = questions.next;
+                questions.asking = null;
+            }
             questions.next = null;
-            return following.start == null && questions.known == null ? null : questions;
+            return questions.asking == null && questions.known == null ? null : questions;
         });
         if (failure != null) {
             question.completeExceptionally(failure);
+            if (following.answer != null) {
+                following.answer.completeExceptionally(failure);
+            }
         } else {
             question.complete(end);
         }
@@ -145,8 +164,22 @@ final class LogEndQuestions implements AutoCloseable {
         }
     }
 
+    private static IllegalStateException shuttingDown() {
+        return new IllegalStateException("shutting down: the broker is no longer asked");
+    }
+
+    /** Stops the threads and fails every caller still waiting, queued questions included. */
     @Override
     public void close() {
-        threads.shutdownNow();
+        closed = true;
+        for (TopicPartition key : partitions.keySet()) {
+            List<CompletableFuture<LogEnd>> waiting = new ArrayList<>(2);
+            partitions.computeIfPresent(key, (k, questions) -> {
+                Stream.of(questions.asking, questions.next).filter(Objects::nonNull).forEach(waiting::add);
+                return null;
+            });
+            waiting.forEach(question -> question.completeExceptionally(shuttingDown()));
+        }
+        threads.shutdownNow(); // after: a question interrupted here finds its callers already told why
     }
 }

@@ -11,11 +11,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -28,7 +32,8 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 /**
  * A read waiting for a consistency token whose client goes away gives its place back there and then, not at
  * {@code readside.consistency.max-wait} (10 minutes in this profile): clients that time out and retry cannot fill the
- * instance's places, nor their caller's, with waits nobody will read.
+ * instance's places, nor their caller's, with waits nobody will read. Their requests end with 499 (client closed
+ * request) and run no query.
  */
 @QuarkusTest
 @TestProfile(CappedConsistencyWaits.class)
@@ -45,6 +50,8 @@ class HungUpWaitsGiveTheirPlacesBackTest {
     Pool pool;
     @Inject
     ConsistencyGate gate;
+    @Inject
+    MeterRegistry meters;
 
     @TestHTTPResource("/")
     URL api;
@@ -62,6 +69,7 @@ class HungUpWaitsGiveTheirPlacesBackTest {
             String request = "GET /orders?userId=" + WAITING_USER + " HTTP/1.1\r\nHost: localhost\r\n"
                     + "Authorization: " + Tokens.bearer(Tokens.operator()) + "\r\n"
                     + ConsistencyToken.HEADER + ": " + token + "\r\n\r\n";
+            Map<String, Long> before = answeredReadsSince(Map.of());
             for (int i = 0; i < CLIENTS; i++) {
                 Socket client = new Socket(api.getHost(), api.getPort());
                 clients.add(client);
@@ -77,6 +85,11 @@ class HungUpWaitsGiveTheirPlacesBackTest {
             }
             await().atMost(GENEROUS).until(() -> gate.waitsInProgress() == 0);
             assertEquals(0, gate.callersHoldingPlaces(), "the caller's places were given back with them");
+            // each ended request is recorded twice: the connection's reset, and the status its handling ended with
+            await().atMost(GENEROUS).until(() -> answeredReadsSince(before).values().stream().mapToLong(n -> n)
+                    .sum() == CLIENTS);
+            assertEquals(Map.of("499", (long) CLIENTS), answeredReadsSince(before),
+                    "the hung-up reads ended with 499 (client closed request): none went on to run its query");
         } finally {
             for (Socket client : clients) {
                 client.close();
@@ -84,5 +97,21 @@ class HungUpWaitsGiveTheirPlacesBackTest {
             relayHolder.query(RELEASE_THE_RELAY).execute().await().indefinitely();
             relayHolder.closeAndAwait();
         }
+    }
+
+    /**
+     * GET /orders requests since {@code before} (other tests' of this profile are counted too) by the status their
+     * handling ended with, not the connection resets.
+     */
+    private Map<String, Long> answeredReadsSince(Map<String, Long> before) {
+        Map<String, Long> byStatus = new TreeMap<>();
+        for (Timer timer : meters.find("http.server.requests").tag("method", "GET").tag("uri", "/orders").timers()) {
+            String status = timer.getId().getTag("status");
+            long since = timer.count() - before.getOrDefault(status, 0L);
+            if (!"RESET".equals(status) && since > 0) {
+                byStatus.merge(status, since, Long::sum);
+            }
+        }
+        return byStatus;
     }
 }
