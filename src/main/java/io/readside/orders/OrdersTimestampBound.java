@@ -1,0 +1,167 @@
+package io.readside.orders;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.health.api.Wellness;
+
+/**
+ * Whether the broker bounds how far ahead of its own clock an order's timestamp can be. The skew check
+ * ({@link OrdersProjector#parse}) bounds an order's event time by its record's timestamp, so that a replay decides the
+ * same; with {@code CreateTime} the producer sets that timestamp too, and only the topic's
+ * {@code message.timestamp.after.max.ms} (before Kafka 3.6: {@code message.timestamp.difference.max.ms}) keeps it
+ * near the broker's clock. A bound above {@code readside.orders.max-clock-skew} (Kafka 4's default is an hour, older
+ * brokers and many managed clusters have none) lets one producer whose clock runs ahead move its partition's stream
+ * time and close the revenue windows early for every later order: this is then {@code readside-orders-timestamps}
+ * DOWN on {@code /q/health/well}, {@code readside_orders_timestamps_unbounded} 1 (alert
+ * {@code ReadsideOrdersTimestampsUnbounded}) and a WARN line. The topic's configuration is asked once a minute.
+ */
+@Wellness
+@ApplicationScoped
+public class OrdersTimestampBound implements HealthCheck {
+
+    private static final Logger LOG = Logger.getLogger(OrdersTimestampBound.class);
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+    private static final String TYPE = "message.timestamp.type";
+    private static final String AFTER_MAX = "message.timestamp.after.max.ms";
+    private static final String DIFFERENCE_MAX = "message.timestamp.difference.max.ms";
+
+    /** What the topic's configuration says, or why it could not be asked. */
+    record Judged(boolean known, boolean bounded, String why) {
+    }
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @ConfigProperty(name = "mp.messaging.incoming." + OrdersProjector.CHANNEL + ".topic")
+    String topic;
+    @ConfigProperty(name = "readside.orders.max-clock-skew")
+    Duration maxClockSkew;
+    @Inject
+    MeterRegistry registry;
+
+    private volatile Judged latest = new Judged(false, true, "not asked yet");
+    private final Object adminLock = new Object(); // not this: closing must not wait for a check in progress
+    private Admin admin;
+    private volatile boolean closed;
+
+    @PostConstruct
+    void register() {
+        Gauge.builder("readside.orders.timestamps.unbounded", this,
+                bound -> !bound.latest.known() ? Double.NaN : bound.latest.bounded() ? 0 : 1)
+                .description("1 while topic orders lets a producer's timestamp lead the broker's clock by more than"
+                        + " readside.orders.max-clock-skew, 0 while it does not; NaN until the broker said")
+                .register(registry);
+    }
+
+    /** Asks the broker now; the answer is what health and the gauge show until the next. Blocks. */
+    @Scheduled(every = "60s", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    synchronized void check() {
+        if (closed) {
+            return;
+        }
+        Judged before = latest;
+        Judged now;
+        try {
+            now = judge(topicConfig());
+        } catch (ExecutionException e) {
+            now = e.getCause() instanceof UnknownTopicOrPartitionException
+                    ? new Judged(false, true, "topic " + topic + " does not exist")
+                    : new Judged(before.known(), before.bounded(), "the broker could not say: " + e.getCause()
+                            + (before.known() ? "; last known: " + before.why() : ""));
+        } catch (TimeoutException e) {
+            now = new Judged(before.known(), before.bounded(), "the broker did not say within " + CALL_TIMEOUT
+                    + (before.known() ? "; last known: " + before.why() : ""));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        latest = now;
+        if (now.known() && !now.bounded() && (!before.known() || before.bounded())) {
+            LOG.warnf("topic %s: %s", topic, now.why());
+        } else if (now.known() && now.bounded() && before.known() && !before.bounded()) {
+            LOG.infof("topic %s: %s", topic, now.why());
+        }
+    }
+
+    /** The judgement of a topic's configuration (pure). */
+    Judged judge(Config config) {
+        ConfigEntry type = config.get(TYPE);
+        if (type != null && "LogAppendTime".equals(type.value())) {
+            return new Judged(true, true, TYPE + "=LogAppendTime: the broker's clock stamps every order");
+        }
+        ConfigEntry after = config.get(AFTER_MAX);
+        ConfigEntry bound = after != null && after.value() != null ? after : config.get(DIFFERENCE_MAX);
+        long aheadMs = bound == null || bound.value() == null ? Long.MAX_VALUE : Long.parseLong(bound.value());
+        String name = bound == null ? AFTER_MAX : bound.name();
+        if (aheadMs <= maxClockSkew.toMillis()) {
+            return new Judged(true, true, name + "=" + aheadMs + ": an order's timestamp is at most " + aheadMs
+                    + " ms ahead of the broker's clock, its event time at most " + maxClockSkew
+                    + " (readside.orders.max-clock-skew) more");
+        }
+        String lead = aheadMs == Long.MAX_VALUE ? "any time" : Duration.ofMillis(aheadMs).toString();
+        return new Judged(true, false, name + (bound == null ? " unset" : "=" + aheadMs) + ": a producer's"
+                + " timestamp may lead the broker's clock by " + lead + ", so one producer whose clock runs ahead"
+                + " can close its partition's revenue windows early; set " + AFTER_MAX + " to at most "
+                + maxClockSkew.toMillis() + " (readside.orders.max-clock-skew) or " + TYPE + "=LogAppendTime on it");
+    }
+
+    private Config topicConfig() throws InterruptedException, ExecutionException, TimeoutException {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        return admin().describeConfigs(List.of(resource)).all()
+                .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(resource);
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        Judged now = latest;
+        HealthCheckResponseBuilder response = HealthCheckResponse.named("readside-orders-timestamps")
+                .status(now.bounded()).withData(topic, now.why());
+        return response.build();
+    }
+
+    private Admin admin() {
+        synchronized (adminLock) {
+            if (admin == null) {
+                admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
+                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
+                        AdminClientConfig.CLIENT_ID_CONFIG, "readside-orders-timestamps"));
+            }
+            return admin;
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        closed = true;
+        synchronized (adminLock) {
+            if (admin != null) {
+                admin.close(Duration.ofSeconds(2));
+            }
+        }
+    }
+}

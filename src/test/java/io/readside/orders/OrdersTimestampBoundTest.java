@@ -1,0 +1,60 @@
+package io.readside.orders;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How a topic's configuration is judged, for the brokers the wellness check meets besides the test's Kafka 4:
+ * 3.6 to 3.9 (the after-bound defaults to no bound), before 3.6 (one bound both ways), and a skew set wider.
+ */
+class OrdersTimestampBoundTest {
+
+    private static OrdersTimestampBound withSkew(Duration skew) {
+        OrdersTimestampBound bound = new OrdersTimestampBound();
+        bound.maxClockSkew = skew;
+        return bound;
+    }
+
+    private static Config config(String... namesAndValues) {
+        List<ConfigEntry> entries = new java.util.ArrayList<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            entries.add(new ConfigEntry(namesAndValues[i], namesAndValues[i + 1]));
+        }
+        return new Config(entries);
+    }
+
+    @Test
+    void kafka3DefaultsOfNoBoundAreUnbounded() {
+        OrdersTimestampBound.Judged judged = withSkew(Duration.ofMinutes(1)).judge(config(
+                "message.timestamp.type", "CreateTime",
+                "message.timestamp.after.max.ms", String.valueOf(Long.MAX_VALUE),
+                "message.timestamp.difference.max.ms", String.valueOf(Long.MAX_VALUE)));
+        assertFalse(judged.bounded());
+        assertTrue(judged.why().contains("any time"), judged.why());
+    }
+
+    @Test
+    void beforeKafka36TheDifferenceBoundCounts() {
+        OrdersTimestampBound bound = withSkew(Duration.ofMinutes(1));
+        assertTrue(bound.judge(config("message.timestamp.difference.max.ms", "30000")).bounded());
+        OrdersTimestampBound.Judged loose = bound.judge(config("message.timestamp.difference.max.ms", "120000"));
+        assertFalse(loose.bounded());
+        assertTrue(loose.why().startsWith("message.timestamp.difference.max.ms=120000"), loose.why());
+    }
+
+    @Test
+    void aWiderSkewAcceptsAWiderBoundAndNoConfigurationAtAllIsUnbounded() {
+        assertTrue(withSkew(Duration.ofHours(1)).judge(config("message.timestamp.after.max.ms", "3600000"))
+                .bounded());
+        OrdersTimestampBound.Judged none = withSkew(Duration.ofHours(1)).judge(config());
+        assertFalse(none.bounded());
+        assertTrue(none.why().contains("unset"), none.why());
+    }
+}
