@@ -18,8 +18,9 @@ import io.quarkus.logging.LoggingFilter;
  * {@code UNKNOWN_TOPIC_OR_PARTITION} at each metadata refresh, thousands of lines a minute. This filter (on the console
  * handler: {@code quarkus.log.console.filter}) lets each such warning through once per {@link #WINDOW} per logger and
  * text (numbers aside: correlation ids, offsets), and says how many like it it held back when the next one passes.
- * Only the Kafka clients' warnings are held back; nothing else is touched. At most {@link #KINDS} kinds are tracked;
- * past that, warnings pass as they come (a bounded table, never a growing one).
+ * Only the Kafka clients' warnings are held back; nothing else is touched. At most {@link #KINDS} kinds are tracked
+ * (a bounded table, never a growing one): a full table makes room from the kinds quiet for a window that owe no
+ * count, and while none is, a new kind passes as it comes.
  */
 @LoggingFilter(name = RepeatedClientWarnings.NAME)
 public final class RepeatedClientWarnings implements Filter {
@@ -55,10 +56,17 @@ public final class RepeatedClientWarnings implements Filter {
         }
         String text = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
         String key = logger + ' ' + NUMBERS.matcher(String.valueOf(text)).replaceAll("#");
-        if (kinds.size() >= KINDS && !kinds.containsKey(key)) {
-            return true;
-        }
         long now = nanoTime.getAsLong();
+        if (kinds.size() >= KINDS && !kinds.containsKey(key)) {
+            // room from the kinds quiet for a window that owe no count; still full, this one passes as it comes
+            for (String known : kinds.keySet()) { // each under its entry's lock, as the counting below
+                kinds.computeIfPresent(known,
+                        (k, kind) -> now - kind.passedAt >= WINDOW.toNanos() && kind.heldBack == 0 ? null : kind);
+            }
+            if (kinds.size() >= KINDS) {
+                return true;
+            }
+        }
         long[] heldBack = { -1 };
         kinds.compute(key, (k, kind) -> {
             if (kind == null) {

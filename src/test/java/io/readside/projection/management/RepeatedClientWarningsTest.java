@@ -53,6 +53,26 @@ class RepeatedClientWarningsTest {
         assertTrue(filter.isLoggable(ours), "Readside's own warnings are never held back");
     }
 
+    @Test
+    void aFullTableMakesRoomFromKindsQuietForAMinuteSoANewRepeatedWarningIsStillHeldBack() {
+        for (int kind = 0; kind < RepeatedClientWarnings.KINDS; kind++) {
+            assertTrue(filter.isLoggable(unknownTopic("topic-" + kindName(kind), 1)));
+        }
+        now.addAndGet(RepeatedClientWarnings.WINDOW.toNanos()); // a day's run later: those kinds went quiet
+        assertTrue(filter.isLoggable(unknownTopic("deleted-today", 1)));
+        assertFalse(filter.isLoggable(unknownTopic("deleted-today", 2)),
+                "a kind new after the table filled is held back like any other");
+    }
+
+    /** Letters only: numbers are not part of a warning's kind. */
+    private static String kindName(int kind) {
+        StringBuilder name = new StringBuilder();
+        for (int rest = kind; rest > 0 || name.length() == 0; rest /= 26) {
+            name.append((char) ('a' + rest % 26));
+        }
+        return name.toString();
+    }
+
     private static ExtLogRecord unknownTopic(String topic, int correlation) {
         ExtLogRecord record = new ExtLogRecord(Level.WARNING, "[Consumer clientId=kafka-consumer-" + topic
                 + ", groupId=readside] The metadata response from the cluster reported a recoverable issue with "
