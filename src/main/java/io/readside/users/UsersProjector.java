@@ -30,9 +30,12 @@ public class UsersProjector implements Replayable<UserEvent> {
 
     /**
      * A signup or an email change. The topic is compacted, so a user's signup may be gone and a later event is the
-     * first one seen: it creates the row, with the signup time unknown until a signup says it.
+     * first one seen: it creates the row, with the signup time unknown until a signup says it. A user written again
+     * after its erasure is no longer erased: its marker goes (on another partition, after partitions were added, it
+     * would otherwise make every later version look older than the erasure).
      */
     static final String UPSERT = """
+            WITH unerased AS (DELETE FROM users_erased WHERE user_id = $1)
             INSERT INTO users AS u (user_id, email, signed_up_at, updated_at, source_partition, source_offset)
             VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (user_id) DO UPDATE

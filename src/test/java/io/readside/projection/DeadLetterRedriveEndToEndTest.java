@@ -173,6 +173,38 @@ class DeadLetterRedriveEndToEndTest {
                 .toList(), "nothing redriven");
     }
 
+    @Test
+    void aUserSignedUpAgainOnAnotherPartitionAfterItsErasureIsNotHeldBackByTheErasure() {
+        // erased on the partition its key hashes to; then, as after partitions were added, signed up again on another
+        RecordMetadata erased;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", "7702", GuideEvents.signup(78, 7702, "before@example.com", "1764229000"));
+            await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7702").then().statusCode(200));
+            erased = producer.send("user-events", "7702", (byte[]) null);
+            await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7702").then().statusCode(404));
+        }
+        RecordMetadata setAside;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            int another = (erased.partition() + 1) % 3;
+            producer.send("user-events", another, "7702",
+                    GuideEvents.signup(79, 7702, "again@example.com", "1764229100"));
+            setAside = producer.sendInvalidOnPurpose("user-events", another, "7702".getBytes(StandardCharsets.UTF_8),
+                    "{\"not\": \"an event\"".getBytes(StandardCharsets.UTF_8));
+        }
+        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE).until(() -> TopicReader
+                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
+                .filter(record -> "7702".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
+        assertEquals(Integer.toString(setAside.partition()), header(letter, "dead-letter-partition"));
+        await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7702").then().statusCode(200)
+                .body("email", equalTo("again@example.com")));
+
+        // the letter came after the user's latest applied version, on that version's partition: not an older one
+        admin().queryParam("partition", letter.partition())
+                .queryParam("from", letter.offset()).queryParam("to", letter.offset())
+                .post("/admin/dead-letters/user-events/redrive")
+                .then().statusCode(200).body("records.size()", equalTo(1));
+    }
+
     private static String rbOrder(String total, long eventTimeMillis) {
         return """
                 {"order_id":"rb-1","user_id":1,"category":"books","total":"%s","timestamp":%d.%03d}"""
