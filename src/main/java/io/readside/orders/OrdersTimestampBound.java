@@ -2,7 +2,6 @@ package io.readside.orders;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -12,8 +11,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
@@ -27,6 +24,7 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
+import io.readside.projection.BrokerAdmin;
 import io.smallrye.health.api.Wellness;
 
 /**
@@ -64,12 +62,12 @@ public class OrdersTimestampBound implements HealthCheck {
     MeterRegistry registry;
 
     private volatile Judged latest = new Judged(false, true, "not asked yet");
-    private final Object adminLock = new Object(); // not this: closing must not wait for a check in progress
-    private Admin admin;
+    private BrokerAdmin admin;
     private volatile boolean closed;
 
     @PostConstruct
     void register() {
+        admin = new BrokerAdmin(bootstrapServers, "readside-orders-timestamps", CALL_TIMEOUT);
         Gauge.builder("readside.orders.timestamps.unbounded", this,
                 bound -> !bound.latest.known() ? Double.NaN : bound.latest.bounded() ? 0 : 1)
                 .description("1 while topic orders lets a producer's timestamp lead the broker's clock by more than"
@@ -97,6 +95,8 @@ public class OrdersTimestampBound implements HealthCheck {
                     + (before.known() ? "; last known: " + before.why() : ""));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
+        } catch (IllegalStateException e) { // closed: shutting down
             return;
         }
         latest = now;
@@ -131,7 +131,7 @@ public class OrdersTimestampBound implements HealthCheck {
 
     private Config topicConfig() throws InterruptedException, ExecutionException, TimeoutException {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        return admin().describeConfigs(List.of(resource)).all()
+        return admin.get().describeConfigs(List.of(resource)).all()
                 .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(resource);
     }
 
@@ -143,25 +143,9 @@ public class OrdersTimestampBound implements HealthCheck {
         return response.build();
     }
 
-    private Admin admin() {
-        synchronized (adminLock) {
-            if (admin == null) {
-                admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis(),
-                        AdminClientConfig.CLIENT_ID_CONFIG, "readside-orders-timestamps"));
-            }
-            return admin;
-        }
-    }
-
     @PreDestroy
     void close() {
         closed = true;
-        synchronized (adminLock) {
-            if (admin != null) {
-                admin.close(Duration.ofSeconds(2));
-            }
-        }
+        admin.close();
     }
 }

@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,13 +30,14 @@ class GapBroker {
     private final String bootstrapServers;
     private final Duration callTimeout;
     private final int chunk;
-    private Admin admin;
+    private final BrokerAdmin admin;
     private KafkaConsumer<byte[], byte[]> reader;
 
     GapBroker(String bootstrapServers, Duration callTimeout, int chunk) {
         this.bootstrapServers = bootstrapServers;
         this.callTimeout = callTimeout;
         this.chunk = chunk;
+        this.admin = new BrokerAdmin(bootstrapServers, "readside-position-gaps", callTimeout);
     }
 
     Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
@@ -46,7 +45,7 @@ class GapBroker {
         partitions.forEach(partition -> earliest.put(partition, OffsetSpec.earliest()));
         try {
             Map<TopicPartition, Long> starts = new HashMap<>();
-            admin().listOffsets(earliest).all().get(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
+            admin.get().listOffsets(earliest).all().get(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
                     .forEach((partition, info) -> starts.put(partition, info.offset()));
             return starts;
         } catch (InterruptedException e) {
@@ -82,16 +81,6 @@ class GapBroker {
         return records;
     }
 
-    private Admin admin() {
-        if (admin == null) {
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) callTimeout.toMillis(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) callTimeout.toMillis(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-position-gaps"));
-        }
-        return admin;
-    }
-
     private KafkaConsumer<byte[], byte[]> reader() {
         if (reader == null) {
             reader = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -110,9 +99,7 @@ class GapBroker {
     }
 
     void close() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(2));
-        }
+        admin.close();
         if (reader != null) {
             reader.close(Duration.ofSeconds(2));
         }

@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
@@ -22,13 +21,12 @@ import org.apache.kafka.common.TopicPartition;
  */
 class TopicLogs {
 
-    private final String bootstrapServers;
     private final Duration callTimeout;
-    private Admin admin;
+    private final BrokerAdmin admin;
 
     TopicLogs(String bootstrapServers, Duration callTimeout) {
-        this.bootstrapServers = bootstrapServers;
         this.callTimeout = callTimeout;
+        this.admin = new BrokerAdmin(bootstrapServers, "readside-log-guard", callTimeout);
     }
 
     /**
@@ -38,7 +36,7 @@ class TopicLogs {
      * @throws TimeoutException when a call did not answer within the time-out
      */
     ObservedLog describe(String topic) throws ExecutionException, TimeoutException, InterruptedException {
-        Admin client = admin();
+        Admin client = admin.get();
         TopicDescription description = client.describeTopics(List.of(topic)).allTopicNames()
                 .get(callTimeout.toMillis(), TimeUnit.MILLISECONDS).get(topic);
         String clusterId = client.describeCluster().clusterId().get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -52,20 +50,8 @@ class TopicLogs {
         return new ObservedLog(topicId, clusterId, logEnds);
     }
 
-    private synchronized Admin admin() {
-        if (admin == null) {
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) callTimeout.toMillis(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) callTimeout.toMillis(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-log-guard"));
-        }
-        return admin;
-    }
-
     /** Closes the Admin client, if one was created (waits up to 2 s). */
-    synchronized void close() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(2));
-        }
+    void close() {
+        admin.close();
     }
 }

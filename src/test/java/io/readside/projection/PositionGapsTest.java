@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -85,20 +86,12 @@ class PositionGapsTest {
         assertTrue(gaps.mustFill(gap));
         gaps.registry = new SimpleMeterRegistry();
         AtomicInteger reads = new AtomicInteger();
-        gaps.broker = new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
-            @Override
-            Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
-                return Map.of(ORDERS_3, 0L);
+        gaps.broker = standIn(from -> {
+            if (reads.incrementAndGet() > 1) {
+                throw new IllegalStateException("the broker went away after the first chunk");
             }
-
-            @Override
-            List<ConsumerRecord<byte[], byte[]>> read(TopicPartition partition, long from, long until) {
-                if (reads.incrementAndGet() > 1) {
-                    throw new IllegalStateException("the broker went away after the first chunk");
-                }
-                return List.of(record(from), record(from + 1));
-            }
-        };
+            return List.of(record(from), record(from + 1));
+        });
         Throwable failed = assertThrows(IllegalStateException.class, () -> gaps.fill(gap, chunk -> {
             // the chunk commits as the projector commits it
             gaps.committed("readside", "orders", Map.of(3, new long[] { chunk.get(0).offset(),
@@ -109,7 +102,15 @@ class PositionGapsTest {
         assertTrue(gaps.mustFill(new Gap(OWNED, 102, 5_000)),
                 "the batch's retry finds the stored position after the first chunk: the rest is still read first");
 
-        gaps.broker = new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
+        gaps.broker = standIn(from -> List.of()); // markers only up to the batch
+        gaps.fill(new Gap(OWNED, 102, 5_000), chunk -> Uni.createFrom().voidItem()).await()
+                .atMost(Duration.ofSeconds(30));
+        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_002)), "read through: nothing owed past the gap");
+    }
+
+    /** A broker whose log of orders-3 starts at 0 and answers a read from an offset with {@code read}. */
+    private static GapBroker standIn(LongFunction<List<ConsumerRecord<byte[], byte[]>>> read) {
+        return new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
             @Override
             Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
                 return Map.of(ORDERS_3, 0L);
@@ -117,12 +118,9 @@ class PositionGapsTest {
 
             @Override
             List<ConsumerRecord<byte[], byte[]>> read(TopicPartition partition, long from, long until) {
-                return List.of(); // markers only up to the batch
+                return read.apply(from);
             }
         };
-        gaps.fill(new Gap(OWNED, 102, 5_000), chunk -> Uni.createFrom().voidItem()).await()
-                .atMost(Duration.ofSeconds(30));
-        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_002)), "read through: nothing owed past the gap");
     }
 
     private static ConsumerRecord<byte[], byte[]> record(long offset) {

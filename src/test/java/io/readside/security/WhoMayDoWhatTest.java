@@ -24,11 +24,11 @@ import org.junit.jupiter.api.TestInstance;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.inject.Inject;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.CommandsInfrastructure;
 import io.readside.testing.GuideEvents;
+import io.readside.testing.HeldRelay;
 import io.readside.testing.SignsItsOwnTokens;
 import io.readside.testing.TestProducer;
 import io.readside.testing.Tokens;
@@ -230,10 +230,7 @@ class WhoMayDoWhatTest {
     @Test
     void aCallerWhoMayNotReadIsRefusedBeforeAConsistencyWait() {
         // an issued token that cannot be satisfied while the relay is held: a wait for it lasts max-wait (5 s), then 503
-        SqlConnection relayHolder = pool.getConnection().await().indefinitely();
-        try {
-            relayHolder.query("SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))").execute().await()
-                    .indefinitely();
+        try (HeldRelay relay = HeldRelay.hold(pool)) {
             String token = as(Caller.OWNER).contentType("application/json")
                     .body("{\"user_id\":" + OWNER_ID + ",\"category\":\"books\",\"total\":\"1.00\"}").post("/orders")
                     .then().statusCode(202).extract().header("X-Consistency-Token");
@@ -248,10 +245,6 @@ class WhoMayDoWhatTest {
             expectAtOnce(wrong, "GET /users as the owner", 403,
                     as(Caller.OWNER).header("X-Consistency-Token", token).get("/users"));
             assertTrue(wrong.isEmpty(), String.join("\n", wrong));
-        } finally {
-            relayHolder.query("SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))").execute().await()
-                    .indefinitely();
-            relayHolder.close().await().indefinitely();
         }
     }
 

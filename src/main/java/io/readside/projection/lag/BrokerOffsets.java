@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
@@ -20,6 +19,7 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
+import io.readside.projection.BrokerAdmin;
 import io.readside.projection.lag.LagMonitor.LogEnd;
 
 /**
@@ -35,11 +35,11 @@ final class BrokerOffsets {
             Map<TopicPartition, ListOffsetsResultInfo> starts) {
     }
 
-    private final String bootstrapServers;
-    private Admin admin;
+    /** One Admin client for the measurements and the questions. */
+    private final BrokerAdmin admin;
 
     BrokerOffsets(String bootstrapServers) {
-        this.bootstrapServers = bootstrapServers;
+        this.admin = new BrokerAdmin(bootstrapServers, "readside-lag-monitor", LagMonitor.CALL_TIMEOUT);
     }
 
     /**
@@ -52,7 +52,7 @@ final class BrokerOffsets {
     LogOffsets logOffsets(List<String> consumedTopics) throws InterruptedException, ExecutionException,
             TimeoutException {
         Duration timeout = LagMonitor.CALL_TIMEOUT;
-        Admin client = admin();
+        Admin client = admin.get();
         Set<String> existing = client.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         List<String> topics = consumedTopics.stream().filter(existing::contains).distinct().toList();
         Map<TopicPartition, OffsetSpec> latestSpec = new HashMap<>();
@@ -84,7 +84,7 @@ final class BrokerOffsets {
     LogEnd logEnd(String topic, int partition, Duration timeout) {
         int millis = (int) timeout.toMillis();
         try {
-            TopicDescription description = admin().describeTopics(List.of(topic),
+            TopicDescription description = admin.get().describeTopics(List.of(topic),
                     new DescribeTopicsOptions().timeoutMs(millis)).allTopicNames()
                     .get(millis, TimeUnit.MILLISECONDS).get(topic);
             int partitions = description.partitions().size();
@@ -92,7 +92,7 @@ final class BrokerOffsets {
                 return new LogEnd(topic, partitions, partition, false, 0);
             }
             TopicPartition tp = new TopicPartition(topic, partition);
-            long end = admin().listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions().timeoutMs(millis))
+            long end = admin.get().listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions().timeoutMs(millis))
                     .partitionResult(tp).get(millis, TimeUnit.MILLISECONDS).offset();
             return new LogEnd(topic, partitions, partition, true, end);
         } catch (ExecutionException e) {
@@ -110,21 +110,8 @@ final class BrokerOffsets {
         }
     }
 
-    /** One Admin client for the measurements and the questions, created on first use. */
-    private synchronized Admin admin() {
-        if (admin == null) {
-            admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) LagMonitor.CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) LagMonitor.CALL_TIMEOUT.toMillis(),
-                    AdminClientConfig.CLIENT_ID_CONFIG, "readside-lag-monitor"));
-        }
-        return admin;
-    }
-
     /** Closes the Admin client, if one was created (waits up to 2 s). */
-    synchronized void close() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(2));
-        }
+    void close() {
+        admin.close();
     }
 }

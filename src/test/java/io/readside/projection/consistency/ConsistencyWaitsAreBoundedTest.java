@@ -30,11 +30,11 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.CappedConsistencyWaits;
+import io.readside.testing.HeldRelay;
 import io.readside.testing.Tokens;
 import io.readside.web.Problem;
 import io.restassured.http.ContentType;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
  * Waits for consistency tokens are bounded work: 100 of them, for a write that cannot be applied while they wait,
@@ -44,9 +44,6 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 @TestProfile(CappedConsistencyWaits.class)
 class ConsistencyWaitsAreBoundedTest {
 
-    /** OutboxRelay publishes only while it holds this lock (per batch); a session holding it stops the relay. */
-    private static final String HOLD_THE_RELAY = "SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))";
-    private static final String RELEASE_THE_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
     private static final long WAITING_USER = 740_001;
     private static final Duration GENEROUS = Duration.ofMinutes(2);
 
@@ -60,11 +57,9 @@ class ConsistencyWaitsAreBoundedTest {
 
     @Test
     void hundredUnsatisfiableWaitsNeitherExhaustThePoolNorStopTheOrdersChannelAndOneMoreIsA503() throws Exception {
-        SqlConnection relayHolder = pool.getConnection().await().indefinitely();
         ExecutorService clients = Executors.newFixedThreadPool(CappedConsistencyWaits.MAX_WAITS);
         List<Future<Integer>> waits = new ArrayList<>();
-        try {
-            relayHolder.query(HOLD_THE_RELAY).execute().await().indefinitely();
+        try (HeldRelay relay = HeldRelay.hold(pool)) {
             // an issued token whose event the relay cannot publish: nothing can satisfy it until the lock goes
             String token = given().contentType(ContentType.JSON)
                     .body("{\"user_id\":" + WAITING_USER + ",\"category\":\"books\",\"total\":\"3.00\"}")
@@ -110,9 +105,6 @@ class ConsistencyWaitsAreBoundedTest {
             assertTrue(waits.stream().noneMatch(Future::isDone), () -> "no wait answered before its write was applied; "
                     + "answered: " + waits.stream().filter(Future::isDone).map(ConsistencyWaitsAreBoundedTest::outcome)
                             .toList());
-        } finally {
-            relayHolder.query(RELEASE_THE_RELAY).execute().await().indefinitely();
-            relayHolder.closeAndAwait();
         }
         clients.shutdown();
         for (Future<Integer> wait : waits) {

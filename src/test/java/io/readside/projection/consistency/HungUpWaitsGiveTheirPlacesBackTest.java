@@ -24,10 +24,10 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.CappedConsistencyWaits;
+import io.readside.testing.HeldRelay;
 import io.readside.testing.Tokens;
 import io.restassured.http.ContentType;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
  * A read waiting for a consistency token whose client goes away gives its place back there and then, not at
@@ -39,9 +39,6 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 @TestProfile(CappedConsistencyWaits.class)
 class HungUpWaitsGiveTheirPlacesBackTest {
 
-    /** OutboxRelay publishes only while it holds this lock (per batch); a session holding it stops the relay. */
-    private static final String HOLD_THE_RELAY = "SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))";
-    private static final String RELEASE_THE_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
     private static final long WAITING_USER = 740_501;
     private static final int CLIENTS = 20;
     private static final Duration GENEROUS = Duration.ofMinutes(2);
@@ -58,10 +55,8 @@ class HungUpWaitsGiveTheirPlacesBackTest {
 
     @Test
     void waitsWhoseClientsHangUpAreEndedAndTheirPlacesGivenBack() throws Exception {
-        SqlConnection relayHolder = pool.getConnection().await().indefinitely();
         List<Socket> clients = new ArrayList<>();
-        try {
-            relayHolder.query(HOLD_THE_RELAY).execute().await().indefinitely();
+        try (HeldRelay relay = HeldRelay.hold(pool)) {
             // an issued token whose event the relay cannot publish: nothing can satisfy it until the lock goes
             String token = given().contentType(ContentType.JSON)
                     .body("{\"user_id\":" + WAITING_USER + ",\"category\":\"books\",\"total\":\"3.00\"}")
@@ -94,8 +89,6 @@ class HungUpWaitsGiveTheirPlacesBackTest {
             for (Socket client : clients) {
                 client.close();
             }
-            relayHolder.query(RELEASE_THE_RELAY).execute().await().indefinitely();
-            relayHolder.closeAndAwait();
         }
     }
 

@@ -32,6 +32,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.readside.orders.OrdersProjector;
 import io.readside.projection.Output;
 import io.readside.revenue.RevenueByCategory;
+import io.readside.testing.HeldRelay;
 import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
@@ -195,15 +196,9 @@ class RefusedOutputsEndToEndTest {
 
     @Test
     void aReSendWhileTheRelayHoldsItsLockAnswers409AndChangesNothing() {
-        io.vertx.mutiny.sqlclient.SqlConnection relay = pool.getConnection().await().atMost(WITHIN);
-        try {
-            relay.query("SELECT pg_advisory_lock(hashtext('readside-outbox-relay'))").execute().await().atMost(WITHIN);
+        try (HeldRelay relay = HeldRelay.hold(pool)) {
             given().post("/admin/parked-outputs/resend").then().statusCode(409)
                     .contentType("application/problem+json");
-        } finally {
-            relay.query("SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))").execute().await()
-                    .atMost(WITHIN);
-            relay.close().await().atMost(WITHIN);
         }
     }
 
