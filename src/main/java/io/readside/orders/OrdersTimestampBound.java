@@ -14,6 +14,8 @@ import jakarta.inject.Inject;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -47,6 +49,8 @@ public class OrdersTimestampBound implements HealthCheck {
     private static final String TYPE = "message.timestamp.type";
     private static final String AFTER_MAX = "message.timestamp.after.max.ms";
     private static final String DIFFERENCE_MAX = "message.timestamp.difference.max.ms";
+    /** The brokers' default of both bounds before Kafka 4: none. */
+    private static final String NO_BOUND = String.valueOf(Long.MAX_VALUE);
 
     /** What the topic's configuration says, or why it could not be asked. */
     record Judged(boolean known, boolean bounded, String why) {
@@ -86,13 +90,9 @@ public class OrdersTimestampBound implements HealthCheck {
         try {
             now = judge(topicConfig());
         } catch (ExecutionException e) {
-            now = e.getCause() instanceof UnknownTopicOrPartitionException
-                    ? new Judged(false, true, "topic " + topic + " does not exist")
-                    : new Judged(before.known(), before.bounded(), "the broker could not say: " + e.getCause()
-                            + (before.known() ? "; last known: " + before.why() : ""));
-        } catch (TimeoutException e) {
-            now = new Judged(before.known(), before.bounded(), "the broker did not say within " + CALL_TIMEOUT
-                    + (before.known() ? "; last known: " + before.why() : ""));
+            now = failed(e.getCause(), before);
+        } catch (TimeoutException | KafkaException e) { // KafkaException: the client could not even be created
+            now = failed(e, before);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -107,15 +107,38 @@ public class OrdersTimestampBound implements HealthCheck {
         }
     }
 
-    /** The judgement of a topic's configuration (pure). */
+    /**
+     * What a failed question says (pure): a topic that does not exist is not judged; a broker that refuses to say
+     * (no DescribeConfigs permission, as on managed clusters) leaves the bound unconfirmed, which is reported as
+     * unbounded; anything else (a broker down or slow) keeps what was last known, with the reason.
+     */
+    Judged failed(Throwable cause, Judged before) {
+        if (cause instanceof UnknownTopicOrPartitionException) {
+            return new Judged(false, true, "topic " + topic + " does not exist");
+        }
+        if (cause instanceof AuthorizationException) {
+            return new Judged(true, false, "the broker refused to describe the topic's configuration (" + cause
+                    + "): whether producers' timestamps are bounded cannot be confirmed; allow DescribeConfigs on"
+                    + " topic " + topic + " to the service's principal");
+        }
+        return new Judged(before.known(), before.bounded(), "the broker could not say (" + cause + ")"
+                + (before.known() ? "; last known: " + before.why() : ""));
+    }
+
+    /**
+     * The judgement of a topic's configuration (pure). As the broker (3.6 to 3.9) does, the after-bound counts when
+     * set, the older two-way bound otherwise; Kafka 4 has only the after-bound.
+     */
     Judged judge(Config config) {
         ConfigEntry type = config.get(TYPE);
         if (type != null && "LogAppendTime".equals(type.value())) {
             return new Judged(true, true, TYPE + "=LogAppendTime: the broker's clock stamps every order");
         }
         ConfigEntry after = config.get(AFTER_MAX);
-        ConfigEntry bound = after != null && after.value() != null ? after : config.get(DIFFERENCE_MAX);
-        long aheadMs = bound == null || bound.value() == null ? Long.MAX_VALUE : Long.parseLong(bound.value());
+        ConfigEntry difference = config.get(DIFFERENCE_MAX);
+        boolean afterSet = after != null && after.value() != null && !after.value().equals(NO_BOUND);
+        ConfigEntry bound = afterSet || difference == null || difference.value() == null ? after : difference;
+        long aheadMs = bound == null ? Long.MAX_VALUE : milliseconds(bound.value());
         String name = bound == null ? AFTER_MAX : bound.name();
         if (aheadMs <= maxClockSkew.toMillis()) {
             return new Judged(true, true, name + "=" + aheadMs + ": an order's timestamp is at most " + aheadMs
@@ -127,6 +150,16 @@ public class OrdersTimestampBound implements HealthCheck {
                 + " timestamp may lead the broker's clock by " + lead + ", so one producer whose clock runs ahead"
                 + " can close its partition's revenue windows early; set " + AFTER_MAX + " to at most "
                 + maxClockSkew.toMillis() + " (readside.orders.max-clock-skew) or " + TYPE + "=LogAppendTime on it");
+    }
+
+    /** A bound as the broker says it; one that is not a number of milliseconds bounds nothing. */
+    private static long milliseconds(String value) {
+        try {
+            long ms = Long.parseLong(String.valueOf(value).trim());
+            return ms < 0 ? Long.MAX_VALUE : ms;
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private Config topicConfig() throws InterruptedException, ExecutionException, TimeoutException {

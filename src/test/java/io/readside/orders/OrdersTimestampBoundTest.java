@@ -8,6 +8,7 @@ import java.util.List;
 
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -56,5 +57,41 @@ class OrdersTimestampBoundTest {
         OrdersTimestampBound.Judged none = withSkew(Duration.ofHours(1)).judge(config());
         assertFalse(none.bounded());
         assertTrue(none.why().contains("unset"), none.why());
+    }
+
+    @Test
+    void kafka36To39UseTheTwoWayBoundWhileTheAfterBoundIsLeftAtItsDefault() {
+        OrdersTimestampBound bound = withSkew(Duration.ofMinutes(1));
+        OrdersTimestampBound.Judged judged = bound.judge(config(
+                "message.timestamp.after.max.ms", String.valueOf(Long.MAX_VALUE),
+                "message.timestamp.difference.max.ms", "30000"));
+        assertTrue(judged.bounded(), judged.why());
+        assertTrue(judged.why().startsWith("message.timestamp.difference.max.ms=30000"), judged.why());
+        assertFalse(bound.judge(config("message.timestamp.after.max.ms", "3600000",
+                "message.timestamp.difference.max.ms", "30000")).bounded(), "a set after-bound is the one the broker uses");
+    }
+
+    @Test
+    void aBoundThatIsNotANumberOfMillisecondsBoundsNothing() {
+        OrdersTimestampBound bound = withSkew(Duration.ofMinutes(1));
+        assertFalse(bound.judge(config("message.timestamp.after.max.ms", "-1")).bounded());
+        assertFalse(bound.judge(config("message.timestamp.after.max.ms", "soon")).bounded());
+    }
+
+    @Test
+    void aBrokerThatRefusesToSayIsReportedAndOneThatIsDownKeepsWhatWasKnown() {
+        OrdersTimestampBound bound = withSkew(Duration.ofMinutes(1));
+        bound.topic = "orders";
+        OrdersTimestampBound.Judged known = bound.judge(config("message.timestamp.after.max.ms", "60000"));
+
+        OrdersTimestampBound.Judged refused = bound.failed(
+                new TopicAuthorizationException(java.util.Set.of("orders")), known);
+        assertTrue(refused.known());
+        assertFalse(refused.bounded(), "not confirmed is not bounded");
+        assertTrue(refused.why().contains("allow DescribeConfigs"), refused.why());
+
+        OrdersTimestampBound.Judged down = bound.failed(new java.util.concurrent.TimeoutException(), known);
+        assertTrue(down.known() && down.bounded(), "a broker that is down changes nothing known");
+        assertTrue(down.why().contains("last known: message.timestamp.after.max.ms=60000"), down.why());
     }
 }

@@ -41,6 +41,9 @@ import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
 import io.readside.testing.Tokens;
 import io.readside.testing.TopicReader;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
 import io.restassured.specification.RequestSpecification;
 
 /** POST /admin/dead-letters/{topic}/redrive sends dead letters back to their topic as they were first received. */
@@ -54,6 +57,8 @@ class DeadLetterRedriveEndToEndTest {
     String bootstrapServers;
     @Inject
     Redrive redrive;
+    @Inject
+    Pool pool;
 
     @Test
     void redrivenDeadLetterIsTheOriginalRecordAgainAndIsSetAsideAgainWhileStillRefused() throws Exception {
@@ -170,6 +175,52 @@ class DeadLetterRedriveEndToEndTest {
         assertEquals(List.of(), TopicReader.readAllBytes(bootstrapServers, "user-events").stream()
                 .filter(record -> record.headers().lastHeader(Redrive.REDRIVEN_FROM) != null
                         && "7701".equals(record.key()))
+                .toList(), "nothing redriven");
+    }
+
+    @Test
+    void aRedriveWaitsForTheVersionsStillInTheLogSoAnErasureNotYetAppliedIsNotUndone() {
+        RecordMetadata signedUp;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            signedUp = producer.send("user-events", "7703", GuideEvents.signup(80, 7703, "held@example.com",
+                    "1764229000"));
+            producer.sendInvalidOnPurpose("user-events", "7703", "{\"not\": \"an event\"");
+        }
+        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE).until(() -> TopicReader
+                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
+                .filter(record -> "7703".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
+        await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7703").then().statusCode(200));
+
+        // the user is erased, but the users projector is held (its position row locked): the tombstone waits in the log
+        SqlConnection holder = pool.getConnection().await().atMost(SET_ASIDE);
+        try {
+            holder.query("BEGIN").execute().await().atMost(SET_ASIDE);
+            holder.preparedQuery("SELECT 1 FROM projection_positions WHERE consumer_group = 'readside'"
+                    + " AND topic = 'user-events' AND kafka_partition = $1 FOR UPDATE")
+                    .execute(Tuple.of(signedUp.partition())).await().atMost(SET_ASIDE);
+            try (TestProducer producer = new TestProducer(bootstrapServers)) {
+                producer.send("user-events", "7703", (byte[]) null);
+            }
+            // judged now, the letter would look newer than the user's applied version: it waits, then 503
+            admin().queryParam("partition", letter.partition())
+                    .queryParam("from", letter.offset()).queryParam("to", letter.offset())
+                    .post("/admin/dead-letters/user-events/redrive")
+                    .then().statusCode(503).contentType("application/problem+json").header("Retry-After", "5")
+                    .body("detail", containsString("not all applied yet"));
+        } finally {
+            holder.query("ROLLBACK").execute().await().atMost(SET_ASIDE);
+            holder.close().await().atMost(SET_ASIDE);
+        }
+
+        // once the erasure is applied, the letter is older than it: refused, and the user stays erased
+        await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7703").then().statusCode(404));
+        admin().queryParam("partition", letter.partition())
+                .queryParam("from", letter.offset()).queryParam("to", letter.offset())
+                .post("/admin/dead-letters/user-events/redrive")
+                .then().statusCode(409).body("detail", containsString("newer version"));
+        assertEquals(List.of(), TopicReader.readAllBytes(bootstrapServers, "user-events").stream()
+                .filter(record -> record.headers().lastHeader(Redrive.REDRIVEN_FROM) != null
+                        && "7703".equals(record.key()))
                 .toList(), "nothing redriven");
     }
 

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,9 +17,13 @@ import jakarta.inject.Inject;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -120,6 +125,65 @@ class PositionGapsEndToEndTest {
         await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6214").then().statusCode(200));
         assertEquals(deletedBefore + 2, counted("readside_offsets_deleted_before_applied", "user-events"),
                 "counted once");
+    }
+
+    /**
+     * A database restored from a backup taken before a partition had a position (or emptied), while Kafka's committed
+     * offset is past its records: at the next assignment the records from the log start are read and applied, not
+     * skipped by starting at Kafka's offset.
+     */
+    @Test
+    void aPartitionWithCommittedOffsetsButNoStoredPositionIsReadFromItsLogStartNotSkipped() throws Exception {
+        int partition = 2;
+        RecordMetadata last;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", partition, "6221", signup(6221));
+            producer.send("user-events", partition, "6222", signup(6222));
+            last = producer.send("user-events", partition, "6223", signup(6223));
+        }
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6223").then().statusCode(200));
+        TopicPartition restored = new TopicPartition("user-events", partition);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            await().atMost(APPLIED).until(() -> {
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
+                        .get().get(restored);
+                return committed != null && committed.offset() > last.offset();
+            });
+        }
+        double filledBefore = counted("readside_position_gap_records_applied", "user-events");
+
+        // the database as a backup taken before the partition had a position: neither the users nor the row
+        sql("DELETE FROM users WHERE user_id IN (6221, 6222, 6223)");
+        sql("DELETE FROM projection_positions WHERE consumer_group = '" + GROUP
+                + "' AND topic = 'user-events' AND kafka_partition = " + partition);
+        rebalance();
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", partition, "6224", signup(6224));
+        }
+
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6224").then().statusCode(200));
+        for (int user = 6221; user <= 6223; user++) {
+            given().get("/users/" + user).then().statusCode(200);
+        }
+        assertTrue(counted("readside_position_gap_records_applied", "user-events") >= filledBefore + 3,
+                "the records below Kafka's offset were read from the broker and applied, and counted");
+    }
+
+    /**
+     * A member joins group readside and leaves: every partition of the group is assigned again (the eager range
+     * assignor of both), so the projectors' consumers place themselves anew.
+     */
+    private void rebalance() {
+        try (KafkaConsumer<byte[], byte[]> member = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ConsumerConfig.GROUP_ID_CONFIG, GROUP,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            member.subscribe(List.of("user-events"));
+            await().atMost(APPLIED).until(() -> {
+                member.poll(Duration.ofMillis(200));
+                return !member.assignment().isEmpty();
+            });
+        }
     }
 
     /** Items 8 and 9: every broker question of a batch's log check, and whether the positions were locked then. */

@@ -54,8 +54,12 @@ public class ConsistencyFilter {
         // a client that hangs up ends its wait there and then, and gives its place back (the wait is cancelled); its
         // request ends with 499 (nginx's "client closed request") instead of reaching the query nobody reads
         // (once the answer is sent the handler runs too, and completes nothing: the race is long over)
-        Uni<Response> hangUp = Uni.createFrom().emitter(gone -> exchange.addEndHandler(
-                ended -> gone.complete(Response.status(CLIENT_CLOSED_REQUEST).build())));
+        Uni<Response> hangUp = Uni.createFrom().emitter(gone -> {
+            exchange.addEndHandler(ended -> gone.complete(Response.status(CLIENT_CLOSED_REQUEST).build()));
+            if (exchange.response().closed()) { // gone before this filter ran: the end handlers were already called
+                gone.complete(Response.status(CLIENT_CLOSED_REQUEST).build());
+            }
+        });
         return Uni.combine().any().of(wait.replaceWith((Response) null), hangUp)
                 .onFailure(ProblemException.class)
                 .recoverWithItem(e -> ProblemMapper.response((ProblemException) e).toResponse());

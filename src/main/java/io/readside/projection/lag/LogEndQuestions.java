@@ -172,6 +172,12 @@ final class LogEndQuestions implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        failWaiting();
+        threads.shutdownNow(); // after: a question interrupted here finds its callers already told why
+        failWaiting(); // those who joined between the first sweep and the threads' end: their questions never run
+    }
+
+    private void failWaiting() {
         for (TopicPartition key : partitions.keySet()) {
             List<CompletableFuture<LogEnd>> waiting = new ArrayList<>(2);
             partitions.computeIfPresent(key, (k, questions) -> {
@@ -180,6 +186,5 @@ final class LogEndQuestions implements AutoCloseable {
             });
             waiting.forEach(question -> question.completeExceptionally(shuttingDown()));
         }
-        threads.shutdownNow(); // after: a question interrupted here finds its callers already told why
     }
 }

@@ -19,8 +19,8 @@ import io.quarkus.logging.LoggingFilter;
  * handler: {@code quarkus.log.console.filter}) lets each such warning through once per {@link #WINDOW} per logger and
  * text (numbers aside: correlation ids, offsets), and says how many like it it held back when the next one passes.
  * Only the Kafka clients' warnings are held back; nothing else is touched. At most {@link #KINDS} kinds are tracked
- * (a bounded table, never a growing one): a full table makes room from the kinds quiet for a window that owe no
- * count, and while none is, a new kind passes as it comes.
+ * (a bounded table, never a growing one): a full table makes room from the kinds not seen for a window, and while
+ * none is, a new kind passes as it comes.
  */
 @LoggingFilter(name = RepeatedClientWarnings.NAME)
 public final class RepeatedClientWarnings implements Filter {
@@ -58,10 +58,10 @@ public final class RepeatedClientWarnings implements Filter {
         String key = logger + ' ' + NUMBERS.matcher(String.valueOf(text)).replaceAll("#");
         long now = nanoTime.getAsLong();
         if (kinds.size() >= KINDS && !kinds.containsKey(key)) {
-            // room from the kinds quiet for a window that owe no count; still full, this one passes as it comes
+            // room from the kinds quiet for a window (a count they held back is not said: nothing like them came
+            // since); still full, this one passes as it comes
             for (String known : kinds.keySet()) { // each under its entry's lock, as the counting below
-                kinds.computeIfPresent(known,
-                        (k, kind) -> now - kind.passedAt >= WINDOW.toNanos() && kind.heldBack == 0 ? null : kind);
+                kinds.computeIfPresent(known, (k, kind) -> now - kind.passedAt >= WINDOW.toNanos() ? null : kind);
             }
             if (kinds.size() >= KINDS) {
                 return true;

@@ -57,6 +57,8 @@ public class Redrive {
     @Inject
     Pool pool;
     @Inject
+    LogCaughtUp caughtUp;
+    @Inject
     @Any
     Instance<Changelog<?>> changelogs;
 
@@ -64,10 +66,12 @@ public class Redrive {
      * Re-publishes the dead letters of {@code topic} (from {@code <topic>.dlq}, the given partition) with offsets
      * {@code from..to} inclusive, in offset order; a record whose origin is another topic is left alone. Unless
      * {@code allowOlderVersions}, nothing is sent when any of them is older than the version of its entity that is
-     * applied ({@link Changelog#newerVersionApplied}): redriven, it would move that entity backwards.
+     * applied ({@link Changelog#newerVersionApplied}): redriven, it would move that entity backwards. That is asked
+     * once everything written to the topic before the request is applied ({@link LogCaughtUp}).
      *
      * @throws IllegalArgumentException when the dead-letter partition or the topic does not exist
      * @throws OlderVersionsException when older versions are in the range and not allowed
+     * @throws LogCaughtUp.NotCaughtUpException when the topic's records written before are not applied in time
      */
     public List<Redriven> redrive(String topic, int partition, long from, long to, boolean allowOlderVersions) {
         TopicPartition deadLetters = new TopicPartition(topic + DeadLetters.SUFFIX, partition);
@@ -97,6 +101,7 @@ public class Redrive {
             long end = Math.min(to + 1, consumer.endOffsets(List.of(deadLetters)).get(deadLetters));
             Changelog<?> changelog = allowOlderVersions ? null : changelogOf(topic);
             if (changelog != null) { // a first pass that only asks, so that nothing is sent when one is refused
+                caughtUp.await(changelog, consumer, topic); // the versions still in the log are applied first
                 List<Long> older = new ArrayList<>();
                 forEachLetter(consumer, deadLetters, topic, from, end, letter -> {
                     if (newerVersionApplied(changelog, letter)) {

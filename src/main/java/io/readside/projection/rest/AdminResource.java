@@ -19,6 +19,7 @@ import org.eclipse.microprofile.config.Config;
 import io.readside.projection.LogGuard;
 import io.readside.projection.ProjectedChannels;
 import io.readside.projection.outbox.ParkedOutputs;
+import io.readside.projection.replay.LogCaughtUp;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.readside.projection.replay.Redrive;
@@ -106,6 +107,8 @@ public class AdminResource {
             throw ProblemException.notFound(e.getMessage());
         } catch (Redrive.OlderVersionsException e) {
             throw new ProblemException(409, "Conflict", e.getMessage());
+        } catch (LogCaughtUp.NotCaughtUpException e) {
+            throw new ProblemException(503, "Service Unavailable", e.getMessage(), 5);
         }
     }
 

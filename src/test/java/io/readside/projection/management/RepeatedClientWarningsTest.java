@@ -57,11 +57,14 @@ class RepeatedClientWarningsTest {
     void aFullTableMakesRoomFromKindsQuietForAMinuteSoANewRepeatedWarningIsStillHeldBack() {
         for (int kind = 0; kind < RepeatedClientWarnings.KINDS; kind++) {
             assertTrue(filter.isLoggable(unknownTopic("topic-" + kindName(kind), 1)));
+            assertFalse(filter.isLoggable(unknownTopic("topic-" + kindName(kind), 2)), "each held back once");
         }
         now.addAndGet(RepeatedClientWarnings.WINDOW.toNanos()); // a day's run later: those kinds went quiet
         assertTrue(filter.isLoggable(unknownTopic("deleted-today", 1)));
-        assertFalse(filter.isLoggable(unknownTopic("deleted-today", 2)),
-                "a kind new after the table filled is held back like any other");
+        for (int correlation = 2; correlation <= 100; correlation++) {
+            assertFalse(filter.isLoggable(unknownTopic("deleted-today", correlation)),
+                    "a kind new after the table filled is held back like any other");
+        }
     }
 
     /** Letters only: numbers are not part of a warning's kind. */

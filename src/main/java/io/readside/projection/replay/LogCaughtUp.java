@@ -1,0 +1,102 @@
+package io.readside.projection.replay;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+import io.readside.projection.Changelog;
+import io.readside.projection.lag.LagMonitor;
+import io.readside.projection.lag.LagSnapshot;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Waits until every record written to a topic before now is applied, so that a question about the applied versions
+ * ({@link Changelog#newerVersionApplied}) is asked of a read model that holds them all: a newer version still in the
+ * log (a tombstone behind a lag, a fenced topic, an outage) would otherwise be applied after the redriven older one,
+ * which would then win. A partition counts as applied once its stored position reaches its last stable offset read
+ * now, or once a lag measurement taken after now saw it at lag 0 (only transaction markers or aborted records
+ * remained). Blocks; bounded by {@link #WITHIN}.
+ */
+@ApplicationScoped
+public class LogCaughtUp {
+
+    /** How long a redrive waits for the topic to be applied before it answers 503. */
+    static final Duration WITHIN = Duration.ofSeconds(15);
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    static final String POSITIONS = """
+            SELECT kafka_partition, next_offset FROM projection_positions WHERE consumer_group = $1 AND topic = $2""";
+
+    @Inject
+    Pool pool;
+    @Inject
+    LagMonitor lag;
+
+    /** The topic's partitions still behind, past {@link #WITHIN}. */
+    public static final class NotCaughtUpException extends RuntimeException {
+        NotCaughtUpException(String topic, List<TopicPartition> behind) {
+            super("the records written to " + topic + " before this request are not all applied yet (" + behind.size()
+                    + " partitions behind after " + WITHIN.toSeconds() + " s, the first " + behind.get(0)
+                    + "): whether a dead letter is older than its entity can only be judged once they are; "
+                    + "see /lag and /status, and try again", null, false, false);
+        }
+    }
+
+    /**
+     * Returns once every partition of {@code topic} is applied up to its last stable offset as {@code consumer} (a
+     * read_committed consumer) reads it now.
+     *
+     * @throws NotCaughtUpException when some are not within {@link #WITHIN}
+     */
+    void await(Changelog<?> changelog, KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        Instant asked = Instant.now();
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        long deadline = System.nanoTime() + WITHIN.toNanos();
+        while (true) {
+            Map<Integer, Long> stored = positions(changelog.group(), topic);
+            LagSnapshot measured = lag.latest();
+            List<TopicPartition> behind = partitions.stream()
+                    .filter(p -> stored.getOrDefault(p.partition(), 0L) < ends.getOrDefault(p, 0L)
+                            && !caughtUpSince(measured, asked, changelog.group(), p))
+                    .toList();
+            if (behind.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new NotCaughtUpException(topic, behind);
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for " + topic + " to be applied", e);
+            }
+        }
+    }
+
+    private static boolean caughtUpSince(LagSnapshot measured, Instant asked, String group, TopicPartition partition) {
+        return measured.measuredAt() != null && measured.measuredAt().isAfter(asked) && measured.partitions().stream()
+                .anyMatch(p -> p.group().equals(group) && p.topic().equals(partition.topic())
+                        && p.partition() == partition.partition() && p.lagRecords() == 0);
+    }
+
+    private Map<Integer, Long> positions(String group, String topic) {
+        Map<Integer, Long> stored = new HashMap<>();
+        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(group, topic)).await().atMost(WITHIN)) {
+            stored.put(row.getInteger("kafka_partition"), row.getLong("next_offset"));
+        }
+        return stored;
+    }
+}
