@@ -38,9 +38,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * On revocation, the poll being applied is given a bounded time to commit ({@link #onPartitionsRevoked}).
  * A partition PostgreSQL has no position for starts as Kafka says when Kafka has no committed offset either (a new
  * partition, a new group). When Kafka has one, records were applied that the database no longer knows of (restored
- * from a backup taken before the partition had a position, or emptied): the partition is unverified, like below, and
- * its first batch has the records from the log start read from the broker and applied first; what retention already
- * deleted is counted as deleted before it was applied. If PostgreSQL or the broker cannot answer, the
+ * from a backup taken before the partition had a position, or emptied): the consumer goes back to the log start and
+ * the partition is unverified, like below; what retention already deleted is counted as deleted before it was applied.
+ * (Accepting a new log stores where the consumers are, so it does not look like this: {@link NewLogPositions}.) If PostgreSQL or the broker cannot answer, the
  * consumer starts at Kafka's committed offset but it is not trusted: the partitions are unverified, and their first
  * batch is compared with the stored position in its transaction; records between are read from the broker and
  * applied first ({@link PositionGaps}).
@@ -114,11 +114,11 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
         gaps.placed(group, partitions, stored);
         List<TopicPartition> forgotten = partitions.stream().filter(partition -> !stored.containsKey(partition)
                 && committed.get(partition) != null && committed.get(partition).offset() > 0).toList();
-        if (!forgotten.isEmpty()) {
+        if (!forgotten.isEmpty()) { // read again from the log start at once, not when a new record comes
             gaps.unverified(group, forgotten);
+            consumer.seekToBeginning(forgotten);
             LOG.warnf("group %s: %s have committed offsets but no stored position (a database restored from before "
-                    + "they had one, or emptied): their records from the log start are read from the broker and "
-                    + "applied before their first batch", group, forgotten);
+                    + "they had one, or emptied): applied again from their log start", group, forgotten);
         }
         Map<TopicPartition, Long> sought = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
         for (TopicPartition partition : partitions) {

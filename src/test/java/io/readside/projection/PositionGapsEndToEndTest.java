@@ -2,6 +2,7 @@ package io.readside.projection;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -129,8 +130,8 @@ class PositionGapsEndToEndTest {
 
     /**
      * A database restored from a backup taken before a partition had a position (or emptied), while Kafka's committed
-     * offset is past its records: at the next assignment the records from the log start are read and applied, not
-     * skipped by starting at Kafka's offset.
+     * offset is past its records: at the next assignment the partition is applied again from its log start, not
+     * resumed at Kafka's offset.
      */
     @Test
     void aPartitionWithCommittedOffsetsButNoStoredPositionIsReadFromItsLogStartNotSkipped() throws Exception {
@@ -150,7 +151,6 @@ class PositionGapsEndToEndTest {
                 return committed != null && committed.offset() > last.offset();
             });
         }
-        double filledBefore = counted("readside_position_gap_records_applied", "user-events");
 
         // the database as a backup taken before the partition had a position: neither the users nor the row
         sql("DELETE FROM users WHERE user_id IN (6221, 6222, 6223)");
@@ -165,8 +165,61 @@ class PositionGapsEndToEndTest {
         for (int user = 6221; user <= 6223; user++) {
             given().get("/users/" + user).then().statusCode(200);
         }
-        assertTrue(counted("readside_position_gap_records_applied", "user-events") >= filledBefore + 3,
-                "the records below Kafka's offset were read from the broker and applied, and counted");
+        assertTrue(position("user-events", partition) > last.offset(), "the partition has its position again");
+    }
+
+    /**
+     * A log accepted by an operator (restored, failed over: not recreated, so Kafka's committed offsets stay): the
+     * positions are where the consumers are, and a later assignment takes nothing for a lost database row, so the
+     * partitions are not applied again from their log start.
+     */
+    @Test
+    void acceptingANewLogKeepsTheConsumersWhereTheyAreAndReappliesNothingAtTheNextAssignment() throws Exception {
+        int partition = 0;
+        RecordMetadata last;
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", partition, "6231", signup(6231));
+            last = producer.send("user-events", partition, "6232", signup(6232));
+        }
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6232").then().statusCode(200));
+        TopicPartition accepted = new TopicPartition("user-events", partition);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            await().atMost(APPLIED).until(() -> {
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
+                        .get().get(accepted);
+                return committed != null && committed.offset() > last.offset();
+            });
+        }
+
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.sendInvalidOnPurpose("user-events", partition + 1, "6230".getBytes(StandardCharsets.UTF_8),
+                    "{\"not\": \"an event\"".getBytes(StandardCharsets.UTF_8));
+        }
+        ConsumerRecord<String, byte[]> letter = await().atMost(APPLIED).until(() -> TopicReader
+                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
+                .filter(record -> "6230".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
+
+        // the stored identity is not this log's (as after a failover): fenced until accepted
+        sql("UPDATE log_identities SET topic_id = 'the-log-before' WHERE topic = 'user-events'");
+        await().atMost(APPLIED).until(() -> guard.isFenced("user-events"));
+        given().queryParam("partition", letter.partition()).queryParam("from", letter.offset())
+                .queryParam("to", letter.offset()).post("/admin/dead-letters/user-events/redrive")
+                .then().statusCode(409).contentType("application/problem+json")
+                .body("detail", containsString("is fenced"));
+        given().post("/admin/topics/user-events/accept-new-log").then().statusCode(200);
+        assertEquals(last.offset() + 1, position("user-events", partition),
+                "the accepted log's position is where the group's consumer is");
+
+        double filledBefore = counted("readside_position_gap_records_applied", "user-events");
+        double deletedBefore = counted("readside_offsets_deleted_before_applied", "user-events");
+        rebalance();
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("user-events", partition, "6233", signup(6233));
+        }
+        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6233").then().statusCode(200));
+        assertEquals(filledBefore, counted("readside_position_gap_records_applied", "user-events"),
+                "nothing applied again from the log start");
+        assertEquals(deletedBefore, counted("readside_offsets_deleted_before_applied", "user-events"));
     }
 
     /**
@@ -264,8 +317,12 @@ class PositionGapsEndToEndTest {
     }
 
     private long position(int partition) {
+        return position("orders", partition);
+    }
+
+    private long position(String topic, int partition) {
         var rows = pool.preparedQuery("SELECT next_offset FROM projection_positions WHERE consumer_group = $1 AND "
-                + "topic = 'orders' AND kafka_partition = $2").execute(Tuple.of(GROUP, partition)).await()
+                + "topic = $2 AND kafka_partition = $3").execute(Tuple.of(GROUP, topic, partition)).await()
                 .atMost(APPLIED);
         return rows.size() == 0 ? -1 : rows.iterator().next().getLong(0);
     }

@@ -34,9 +34,10 @@ public final class RepeatedClientWarnings implements Filter {
     private final Map<String, Kind> kinds = new ConcurrentHashMap<>();
     private final LongSupplier nanoTime;
 
-    /** A warning's text: when it last passed, and how many like it were held back since. */
+    /** A warning's text: when it last passed, when it last came, and how many like it were held back since. */
     private static final class Kind {
         long passedAt;
+        long seenAt;
         long heldBack;
     }
 
@@ -58,10 +59,10 @@ public final class RepeatedClientWarnings implements Filter {
         String key = logger + ' ' + NUMBERS.matcher(String.valueOf(text)).replaceAll("#");
         long now = nanoTime.getAsLong();
         if (kinds.size() >= KINDS && !kinds.containsKey(key)) {
-            // room from the kinds quiet for a window (a count they held back is not said: nothing like them came
-            // since); still full, this one passes as it comes
+            // room from the kinds not seen for a window (the count one held back is then not said: no line like it
+            // came to carry it); still full, this one passes as it comes
             for (String known : kinds.keySet()) { // each under its entry's lock, as the counting below
-                kinds.computeIfPresent(known, (k, kind) -> now - kind.passedAt >= WINDOW.toNanos() ? null : kind);
+                kinds.computeIfPresent(known, (k, kind) -> now - kind.seenAt >= WINDOW.toNanos() ? null : kind);
             }
             if (kinds.size() >= KINDS) {
                 return true;
@@ -80,6 +81,7 @@ public final class RepeatedClientWarnings implements Filter {
             } else {
                 kind.heldBack++;
             }
+            kind.seenAt = now;
             return kind;
         });
         if (heldBack[0] < 0) {

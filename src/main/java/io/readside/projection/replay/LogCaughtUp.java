@@ -42,13 +42,18 @@ public class LogCaughtUp {
     @Inject
     LagMonitor lag;
 
-    /** The topic's partitions still behind, past {@link #WITHIN}. */
+    /** The topic's partitions still behind past {@link #WITHIN}, or what they are could not be read. */
     public static final class NotCaughtUpException extends RuntimeException {
         NotCaughtUpException(String topic, List<TopicPartition> behind) {
             super("the records written to " + topic + " before this request are not all applied yet (" + behind.size()
                     + " partitions behind after " + WITHIN.toSeconds() + " s, the first " + behind.get(0)
                     + "): whether a dead letter is older than its entity can only be judged once they are; "
                     + "see /lag and /status, and try again", null, false, false);
+        }
+
+        NotCaughtUpException(String topic, RuntimeException cause) {
+            super("whether the records written to " + topic + " before this request are applied could not be read ("
+                    + cause.getClass().getSimpleName() + "); try again", cause, false, false);
         }
     }
 
@@ -60,16 +65,27 @@ public class LogCaughtUp {
      */
     void await(Changelog<?> changelog, KafkaConsumer<byte[], byte[]> consumer, String topic) {
         Instant asked = Instant.now();
-        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                .map(p -> new TopicPartition(topic, p.partition())).toList();
-        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        List<TopicPartition> partitions;
+        Map<TopicPartition, Long> ends;
+        try {
+            partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            ends = consumer.endOffsets(partitions);
+        } catch (RuntimeException e) { // the broker did not answer in time
+            throw new NotCaughtUpException(topic, e);
+        }
         long deadline = System.nanoTime() + WITHIN.toNanos();
         while (true) {
-            Map<Integer, Long> stored = positions(changelog.group(), topic);
+            Map<Integer, Long> stored;
+            try {
+                stored = positions(changelog.group(), topic);
+            } catch (RuntimeException e) { // PostgreSQL down or slow
+                throw new NotCaughtUpException(topic, e);
+            }
             LagSnapshot measured = lag.latest();
             List<TopicPartition> behind = partitions.stream()
                     .filter(p -> stored.getOrDefault(p.partition(), 0L) < ends.getOrDefault(p, 0L)
-                            && !caughtUpSince(measured, asked, changelog.group(), p))
+                            && !caughtUpSince(measured, asked, changelog.group(), p, ends.getOrDefault(p, 0L)))
                     .toList();
             if (behind.isEmpty()) {
                 return;
@@ -81,15 +97,20 @@ public class LogCaughtUp {
                 Thread.sleep(POLL.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for " + topic + " to be applied", e);
+                throw new NotCaughtUpException(topic, new IllegalStateException("interrupted", e));
             }
         }
     }
 
-    private static boolean caughtUpSince(LagSnapshot measured, Instant asked, String group, TopicPartition partition) {
+    /**
+     * A measurement since the request saw the partition at lag 0 up to at least the end read then: what lies between
+     * the stored position and that end is nothing to apply (transaction markers, aborted records).
+     */
+    static boolean caughtUpSince(LagSnapshot measured, Instant asked, String group, TopicPartition partition,
+            long end) {
         return measured.measuredAt() != null && measured.measuredAt().isAfter(asked) && measured.partitions().stream()
                 .anyMatch(p -> p.group().equals(group) && p.topic().equals(partition.topic())
-                        && p.partition() == partition.partition() && p.lagRecords() == 0);
+                        && p.partition() == partition.partition() && p.endOffset() >= end && p.lagRecords() == 0);
     }
 
     private Map<Integer, Long> positions(String group, String topic) {

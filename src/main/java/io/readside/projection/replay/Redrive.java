@@ -31,6 +31,7 @@ import org.jboss.logging.Logger;
 
 import io.readside.projection.Changelog;
 import io.readside.projection.DeadLetters;
+import io.readside.projection.LogGuard;
 import io.vertx.mutiny.sqlclient.Pool;
 
 /**
@@ -59,6 +60,8 @@ public class Redrive {
     @Inject
     LogCaughtUp caughtUp;
     @Inject
+    LogGuard guard;
+    @Inject
     @Any
     Instance<Changelog<?>> changelogs;
 
@@ -72,6 +75,7 @@ public class Redrive {
      * @throws IllegalArgumentException when the dead-letter partition or the topic does not exist
      * @throws OlderVersionsException when older versions are in the range and not allowed
      * @throws LogCaughtUp.NotCaughtUpException when the topic's records written before are not applied in time
+     * @throws FencedTopicException when the topic is fenced
      */
     public List<Redriven> redrive(String topic, int partition, long from, long to, boolean allowOlderVersions) {
         TopicPartition deadLetters = new TopicPartition(topic + DeadLetters.SUFFIX, partition);
@@ -101,6 +105,9 @@ public class Redrive {
             long end = Math.min(to + 1, consumer.endOffsets(List.of(deadLetters)).get(deadLetters));
             Changelog<?> changelog = allowOlderVersions ? null : changelogOf(topic);
             if (changelog != null) { // a first pass that only asks, so that nothing is sent when one is refused
+                if (guard.isFenced(topic)) { // its positions say nothing of the log a redrive would write to
+                    throw new FencedTopicException(topic);
+                }
                 caughtUp.await(changelog, consumer, topic); // the versions still in the log are applied first
                 List<Long> older = new ArrayList<>();
                 forEachLetter(consumer, deadLetters, topic, from, end, letter -> {
@@ -152,6 +159,14 @@ public class Redrive {
     }
 
     /** Older versions in a redrive's range: nothing was sent. */
+    /** A fenced topic's positions say nothing of the log a redrive would write to: nothing is judged or sent. */
+    public static final class FencedTopicException extends RuntimeException {
+        FencedTopicException(String topic) {
+            super("topic " + topic + " is fenced (its log is not the one its positions came from): accept the new "
+                    + "log first, then redrive", null, false, false);
+        }
+    }
+
     public static final class OlderVersionsException extends RuntimeException {
         OlderVersionsException(int count, TopicPartition deadLetters, long from, long to, long first) {
             super(count + " of the dead letters of " + deadLetters + " at offsets " + from + ".." + to + " (the first "

@@ -109,6 +109,8 @@ public class AdminResource {
             throw new ProblemException(409, "Conflict", e.getMessage());
         } catch (LogCaughtUp.NotCaughtUpException e) {
             throw new ProblemException(503, "Service Unavailable", e.getMessage(), 5);
+        } catch (Redrive.FencedTopicException e) {
+            throw new ProblemException(409, "Conflict", e.getMessage());
         }
     }
 

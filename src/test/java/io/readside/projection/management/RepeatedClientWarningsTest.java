@@ -67,6 +67,24 @@ class RepeatedClientWarningsTest {
         }
     }
 
+    @Test
+    void aKindStillRepeatingIsNotEvictedSoItsCountIsSaid() {
+        assertTrue(filter.isLoggable(unknownTopic("still-deleted", 1)));
+        now.addAndGet(RepeatedClientWarnings.WINDOW.toNanos() - 1_000_000); // 59.999 s later, held back 50 times
+        for (int correlation = 2; correlation <= 51; correlation++) {
+            assertFalse(filter.isLoggable(unknownTopic("still-deleted", correlation)));
+        }
+        for (int kind = 1; kind < RepeatedClientWarnings.KINDS; kind++) { // the table fills
+            filter.isLoggable(unknownTopic("topic-" + kindName(kind), 1));
+        }
+        now.addAndGet(1_000_000); // a window after it passed, a moment after it was last seen
+        filter.isLoggable(unknownTopic("new-kind", 1));
+        ExtLogRecord next = unknownTopic("still-deleted", 52);
+        assertTrue(filter.isLoggable(next));
+        assertTrue(next.getFormattedMessage().endsWith("(50 more like it in the last 60 s were not logged)"),
+                next.getFormattedMessage());
+    }
+
     /** Letters only: numbers are not part of a warning's kind. */
     private static String kindName(int kind) {
         StringBuilder name = new StringBuilder();
