@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -48,11 +49,15 @@ public class DevInfrastructure {
 
     // before the messaging channels start (they observe StartupEvent at LIBRARY_BEFORE)
     void start(@Observes @Priority(10) StartupEvent event) {
-        if (embedded) {
+        if (embedded) { // side by side: neither waits for the other, and the migrations only for PostgreSQL
+            CompletableFuture<Void> kafka = CompletableFuture.runAsync(this::startKafka,
+                    runnable -> new Thread(runnable, "embedded-kafka-start").start());
             startPostgresql();
-            startKafka();
+            flyway.migrate();
+            kafka.join();
+        } else {
+            flyway.migrate();
         }
-        flyway.migrate();
     }
 
     private void startKafka() {

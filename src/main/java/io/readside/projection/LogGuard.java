@@ -236,36 +236,29 @@ public class LogGuard {
 
     /**
      * Accepts the topic's current log, if it is fenced: in one transaction, forgets its recorded identity and its
-     * positions (every group), and stores where each group's consumers are ({@link NewLogPositions}); every
-     * instance's next check finds the log as first seen and lifts its fence. The projectors then apply the new log
-     * from where their consumers are (from its start, for a recreated topic); a record already in the read model
-     * changes nothing again (the same version of an entity).
+     * positions (every group); every instance's next check finds the log as first seen and lifts its fence. The
+     * projectors then apply the new log from where their consumers are (from its start, for a recreated topic); a
+     * record already in the read model changes nothing again (the same version of an entity).
      *
      * @return the positions forgotten; empty when the topic was not fenced (nothing to accept)
      * @throws IllegalStateException when a rebuild is running
      */
     public Uni<Optional<Integer>> accept(String topic) {
-        return Uni.createFrom().item(() -> NewLogPositions.consumersAt(logs, config, topic))
-                .chain(at -> pool.withTransaction(conn -> conn.preparedQuery(NO_REBUILD)
-                        .execute(Tuple.of(AdvisoryLocks.REBUILD))
-                        .invoke(free -> {
-                            if (!free.iterator().next().getBoolean(0)) {
-                                throw new IllegalStateException("a rebuild is running; accept the new log once it "
-                                        + "ended");
-                            }
-                        })
-                        .chain(() -> conn.preparedQuery(ACCEPT).execute(Tuple.of(topic)))
-                        .flatMap(accepted -> accepted.rowCount() == 0
-                                ? Uni.createFrom().item(Optional.<Integer> empty())
-                                : conn.preparedQuery(FORGET_POSITIONS).execute(Tuple.of(topic))
-                                        .call(() -> NewLogPositions.keep(conn, topic, at))
-                                        .map(forgotten -> Optional.of(forgotten.rowCount()))))
-                        .invoke(forgotten -> forgotten.ifPresent(count -> {
-                            Mismatch lifted = fenced.remove(topic);
-                            LOG.warnf("the new log of topic %s was accepted by an operator: %d positions forgotten;"
-                                    + " the consumers resume where they are (%s)%s", topic, count, at,
-                                    lifted == null ? "" : " (was fenced: " + lifted.reason() + ")");
-                        })));
+        return pool.withTransaction(conn -> conn.preparedQuery(NO_REBUILD).execute(Tuple.of(AdvisoryLocks.REBUILD))
+                .invoke(free -> {
+                    if (!free.iterator().next().getBoolean(0)) {
+                        throw new IllegalStateException("a rebuild is running; accept the new log once it ended");
+                    }
+                })
+                .chain(() -> conn.preparedQuery(ACCEPT).execute(Tuple.of(topic)))
+                .flatMap(accepted -> accepted.rowCount() == 0 ? Uni.createFrom().item(Optional.<Integer> empty())
+                        : conn.preparedQuery(FORGET_POSITIONS).execute(Tuple.of(topic))
+                                .map(forgotten -> Optional.of(forgotten.rowCount()))))
+                .invoke(forgotten -> forgotten.ifPresent(count -> {
+                    Mismatch lifted = fenced.remove(topic);
+                    LOG.warnf("the new log of topic %s was accepted by an operator: %d positions forgotten%s", topic,
+                            count, lifted == null ? "" : " (was fenced: " + lifted.reason() + ")");
+                }));
     }
 
     /** Topics consumed from Kafka by a projecting channel (the in-memory channels of the fast test tier are not). */

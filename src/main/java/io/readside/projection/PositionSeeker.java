@@ -40,7 +40,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * partition, a new group). When Kafka has one, records were applied that the database no longer knows of (restored
  * from a backup taken before the partition had a position, or emptied): the consumer goes back to the log start and
  * the partition is unverified, like below; what retention already deleted is counted as deleted before it was applied.
- * (Accepting a new log stores where the consumers are, so it does not look like this: {@link NewLogPositions}.) If PostgreSQL or the broker cannot answer, the
+ * (After an operator accepted a new log, whose positions are forgotten, this is also where a recreated topic's stale
+ * committed offsets would otherwise have its consumer start.) If PostgreSQL or the broker cannot answer, the
  * consumer starts at Kafka's committed offset but it is not trusted: the partitions are unverified, and their first
  * batch is compared with the stored position in its transaction; records between are read from the broker and
  * applied first ({@link PositionGaps}).

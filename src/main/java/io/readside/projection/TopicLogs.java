@@ -50,25 +50,6 @@ class TopicLogs {
         return new ObservedLog(topicId, clusterId, logEnds);
     }
 
-    /**
-     * The group's committed offsets on the topic's partitions (partition to offset; none for a partition it never
-     * committed, or once the topic was deleted).
-     *
-     * @throws ExecutionException when a call failed
-     * @throws TimeoutException when a call did not answer within the time-out
-     */
-    Map<Integer, Long> committed(String group, String topic)
-            throws ExecutionException, TimeoutException, InterruptedException {
-        Map<Integer, Long> offsets = new TreeMap<>();
-        admin.get().listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
-                .get(callTimeout.toMillis(), TimeUnit.MILLISECONDS).forEach((partition, committed) -> {
-                    if (partition.topic().equals(topic) && committed != null) {
-                        offsets.put(partition.partition(), committed.offset());
-                    }
-                });
-        return offsets;
-    }
-
     /** Closes the Admin client, if one was created (waits up to 2 s). */
     void close() {
         admin.close();

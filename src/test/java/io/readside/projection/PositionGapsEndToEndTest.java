@@ -2,7 +2,6 @@ package io.readside.projection;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -159,53 +158,6 @@ class PositionGapsEndToEndTest {
             given().get("/users/" + user).then().statusCode(200);
         }
         assertTrue(position("user-events", partition) > last.offset(), "the partition has its position again");
-    }
-
-    /**
-     * A log accepted by an operator (restored, failed over: not recreated, so Kafka's committed offsets stay): the
-     * positions are where the consumers are, and a later assignment takes nothing for a lost database row, so the
-     * partitions are not applied again from their log start.
-     */
-    @Test
-    void acceptingANewLogKeepsTheConsumersWhereTheyAreAndReappliesNothingAtTheNextAssignment() throws Exception {
-        int partition = 0;
-        RecordMetadata last;
-        try (TestProducer producer = new TestProducer(bootstrapServers)) {
-            producer.send("user-events", partition, "6231", signup(6231));
-            last = producer.send("user-events", partition, "6232", signup(6232));
-        }
-        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6232").then().statusCode(200));
-        awaitCommittedPast(last);
-
-        try (TestProducer producer = new TestProducer(bootstrapServers)) {
-            producer.sendInvalidOnPurpose("user-events", partition + 1, "6230".getBytes(StandardCharsets.UTF_8),
-                    "{\"not\": \"an event\"".getBytes(StandardCharsets.UTF_8));
-        }
-        ConsumerRecord<String, byte[]> letter = await().atMost(APPLIED).until(() -> TopicReader
-                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
-                .filter(record -> "6230".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
-
-        // the stored identity is not this log's (as after a failover): fenced until accepted
-        sql("UPDATE log_identities SET topic_id = 'the-log-before' WHERE topic = 'user-events'");
-        await().atMost(APPLIED).until(() -> guard.isFenced("user-events"));
-        given().queryParam("partition", letter.partition()).queryParam("from", letter.offset())
-                .queryParam("to", letter.offset()).post("/admin/dead-letters/user-events/redrive")
-                .then().statusCode(409).contentType("application/problem+json")
-                .body("detail", containsString("is fenced"));
-        given().post("/admin/topics/user-events/accept-new-log").then().statusCode(200);
-        assertEquals(last.offset() + 1, position("user-events", partition),
-                "the accepted log's position is where the group's consumer is");
-
-        double filledBefore = counted("readside_position_gap_records_applied", "user-events");
-        double deletedBefore = counted("readside_offsets_deleted_before_applied", "user-events");
-        rebalance();
-        try (TestProducer producer = new TestProducer(bootstrapServers)) {
-            producer.send("user-events", partition, "6233", signup(6233));
-        }
-        await().atMost(APPLIED).untilAsserted(() -> given().get("/users/6233").then().statusCode(200));
-        assertEquals(filledBefore, counted("readside_position_gap_records_applied", "user-events"),
-                "nothing applied again from the log start");
-        assertEquals(deletedBefore, counted("readside_offsets_deleted_before_applied", "user-events"));
     }
 
     /** Until Kafka's committed offset of group readside is past the record (commits follow the database's). */

@@ -75,6 +75,10 @@ class RecreatedTopicTest {
                         containsString("deleted and created again")));
         Management.given().get(ManagementRoutes.STATUS).then().statusCode(200).body(containsString("is fenced"));
         given().get("/orders/rt-new").then().statusCode(404);
+        // nor is anything redriven into it: its positions say nothing of this log
+        given().queryParam("partition", 0).queryParam("from", 0).queryParam("to", 0)
+                .post("/admin/dead-letters/orders/redrive").then().statusCode(409)
+                .contentType("application/problem+json").body("detail", containsString("is fenced"));
 
         // not while a rebuild runs (on any instance): it compares its shadow with the positions the acceptance forgets
         SqlConnection rebuild = pool.getConnection().await().atMost(APPLIED);

@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * As {@link RealInfrastructure}, with a broker and a database of its own, the database unreachable for the service
  * until a test opens {@link GatedPostgresResource#gate()}, and an outbox poll so rare (10 min) that only LISTEN/NOTIFY
- * can explain a prompt publish.
+ * can explain a prompt publish; outputs count as held after 5 s instead of a minute.
  */
 public class DatabaseUnreachableAtStart extends RealInfrastructure {
 
@@ -18,6 +18,6 @@ public class DatabaseUnreachableAtStart extends RealInfrastructure {
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of("readside.outbox.poll-interval", "10m");
+        return Map.of("readside.outbox.poll-interval", "10m", "readside.outbox.max-unpublished-age", "5s");
     }
 }

@@ -78,6 +78,9 @@ public class Redrive {
      * @throws FencedTopicException when the topic is fenced
      */
     public List<Redriven> redrive(String topic, int partition, long from, long to, boolean allowOlderVersions) {
+        if (guard.isFenced(topic)) { // its positions say nothing of the log a redrive would write to
+            throw new FencedTopicException(topic);
+        }
         TopicPartition deadLetters = new TopicPartition(topic + DeadLetters.SUFFIX, partition);
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         List<Long> sentOffsets = new ArrayList<>();
@@ -105,9 +108,6 @@ public class Redrive {
             long end = Math.min(to + 1, consumer.endOffsets(List.of(deadLetters)).get(deadLetters));
             Changelog<?> changelog = allowOlderVersions ? null : changelogOf(topic);
             if (changelog != null) { // a first pass that only asks, so that nothing is sent when one is refused
-                if (guard.isFenced(topic)) { // its positions say nothing of the log a redrive would write to
-                    throw new FencedTopicException(topic);
-                }
                 caughtUp.await(changelog, consumer, topic); // the versions still in the log are applied first
                 List<Long> older = new ArrayList<>();
                 forEachLetter(consumer, deadLetters, topic, from, end, letter -> {
