@@ -6,8 +6,10 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -70,6 +72,18 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
     @Inject
     PositionGaps gaps;
 
+    /** Per Kafka consumer (by identity), since when (nanoTime) its polling thread runs one of these listeners. */
+    private final Map<Consumer<?, ?>, Long> inListener = new ConcurrentHashMap<>();
+
+    /**
+     * How long the consumer's polling thread has been in one of these listeners (which wait for the poll in flight,
+     * the database and the broker, each within a bound); empty when it is not in one.
+     */
+    public Optional<Duration> inListenerFor(Consumer<?, ?> consumer) {
+        Long since = inListener.get(consumer);
+        return since == null ? Optional.empty() : Optional.of(Duration.ofNanos(System.nanoTime() - since));
+    }
+
     /**
      * Runs on the consumer's polling thread before the partitions move: the poll being applied is given a bounded
      * time to commit, so that this replica's work on them ends before the new owner's begins. Past the bound it is
@@ -79,6 +93,15 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
      */
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        inListener.put(consumer, System.nanoTime());
+        try {
+            revoked(consumer, partitions);
+        } finally {
+            inListener.remove(consumer);
+        }
+    }
+
+    private void revoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         if (partitions.isEmpty()) {
             return;
         }
@@ -95,6 +118,15 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
     /** Runs on the consumer's polling thread, which may block. */
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        inListener.put(consumer, System.nanoTime());
+        try {
+            assigned(consumer, partitions);
+        } finally {
+            inListener.remove(consumer);
+        }
+    }
+
+    private void assigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         if (partitions.isEmpty()) {
             return;
         }
