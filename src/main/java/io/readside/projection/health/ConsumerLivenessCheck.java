@@ -18,6 +18,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
 
 import io.readside.projection.PositionSeeker;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 
@@ -44,6 +45,7 @@ public class ConsumerLivenessCheck implements HealthCheck {
     @Inject
     KafkaClientService clients;
     @Inject
+    @Identifier(PositionSeeker.NAME)
     PositionSeeker seeker;
 
     @Override
