@@ -93,9 +93,14 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
      */
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        inListener(consumer, () -> revoked(consumer, partitions));
+    }
+
+    /** Runs {@code listener}, known meanwhile as the consumer's rebalance listener ({@link #inListenerFor}). */
+    private void inListener(Consumer<?, ?> consumer, Runnable listener) {
         inListener.put(consumer, System.nanoTime());
         try {
-            revoked(consumer, partitions);
+            listener.run();
         } finally {
             inListener.remove(consumer);
         }
@@ -118,12 +123,7 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
     /** Runs on the consumer's polling thread, which may block. */
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        inListener.put(consumer, System.nanoTime());
-        try {
-            assigned(consumer, partitions);
-        } finally {
-            inListener.remove(consumer);
-        }
+        inListener(consumer, () -> assigned(consumer, partitions));
     }
 
     private void assigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {

@@ -161,9 +161,7 @@ class DeadLetterRedriveEndToEndTest {
             setAside = producer.sendInvalidOnPurpose("user-events", "7701", "{\"not\": \"an event\"");
             assertEquals(setAside.partition(), producer.send("user-events", "7701", (byte[]) null).partition());
         }
-        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE).until(() -> TopicReader
-                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
-                .filter(record -> "7701".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
+        ConsumerRecord<String, byte[]> letter = theOnlyUserLetter("7701");
         await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7701").then().statusCode(404));
 
         // redriving a version from before the erasure would bring the erased user back: refused, nothing sent
@@ -186,9 +184,7 @@ class DeadLetterRedriveEndToEndTest {
                     "1764229000"));
             producer.sendInvalidOnPurpose("user-events", "7703", "{\"not\": \"an event\"");
         }
-        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE).until(() -> TopicReader
-                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
-                .filter(record -> "7703".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
+        ConsumerRecord<String, byte[]> letter = theOnlyUserLetter("7703");
         await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7703").then().statusCode(200));
 
         // the user is erased, but the users projector is held (its position row locked): the tombstone waits in the log
@@ -242,9 +238,7 @@ class DeadLetterRedriveEndToEndTest {
             setAside = producer.sendInvalidOnPurpose("user-events", another, "7702".getBytes(StandardCharsets.UTF_8),
                     "{\"not\": \"an event\"".getBytes(StandardCharsets.UTF_8));
         }
-        ConsumerRecord<String, byte[]> letter = await().atMost(SET_ASIDE).until(() -> TopicReader
-                .readAllBytes(bootstrapServers, "user-events.dlq").stream()
-                .filter(record -> "7702".equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
+        ConsumerRecord<String, byte[]> letter = theOnlyUserLetter("7702");
         assertEquals(Integer.toString(setAside.partition()), header(letter, "dead-letter-partition"));
         await().atMost(SET_ASIDE).untilAsserted(() -> given().get("/users/7702").then().statusCode(200)
                 .body("email", equalTo("again@example.com")));
@@ -324,5 +318,11 @@ class DeadLetterRedriveEndToEndTest {
     private static String header(ConsumerRecord<?, ?> record, String name) {
         return Optional.ofNullable(record.headers().lastHeader(name)).map(Header::value)
                 .map(bytes -> new String(bytes, StandardCharsets.UTF_8)).orElse(null);
+    }
+
+    /** The one dead letter of user-events with this key, once it is there. */
+    private ConsumerRecord<String, byte[]> theOnlyUserLetter(String key) {
+        return await().atMost(SET_ASIDE).until(() -> TopicReader.readAllBytes(bootstrapServers, "user-events.dlq")
+                .stream().filter(record -> key.equals(record.key())).toList(), letters -> letters.size() == 1).get(0);
     }
 }
