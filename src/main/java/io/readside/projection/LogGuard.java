@@ -160,13 +160,22 @@ public class LogGuard {
             return Uni.createFrom().voidItem();
         }
         return Uni.createFrom().item(() -> {
-            Verdict verdict = verify(topic);
-            check(topic);
-            if (verdict == Verdict.UNKNOWN) {
-                throw new LogUnverifiedException(topic);
-            }
+            requireSame(topic);
             return (Void) null;
         }).runSubscriptionOn(confirming);
+    }
+
+    /**
+     * Asks now ({@link #verify}; blocks) whether the topic's log is the one its positions came from, before an
+     * operation judges records by those positions (a redrive). A fence recorded by any instance counts, not only this
+     * one's: fails with {@link LogMismatchException} then, and with {@link LogUnverifiedException} when it cannot tell.
+     */
+    public void requireSame(String topic) {
+        Verdict verdict = verify(topic);
+        check(topic);
+        if (verdict == Verdict.UNKNOWN) {
+            throw new LogUnverifiedException(topic);
+        }
     }
 
     /** The fenced topics (empty: every log is the one its positions came from). */

@@ -59,6 +59,8 @@ class DeadLetterRedriveEndToEndTest {
     Redrive redrive;
     @Inject
     Pool pool;
+    @Inject
+    LogGuard guard;
 
     @Test
     void redrivenDeadLetterIsTheOriginalRecordAgainAndIsSetAsideAgainWhileStillRefused() throws Exception {
@@ -248,6 +250,33 @@ class DeadLetterRedriveEndToEndTest {
                 .queryParam("from", letter.offset()).queryParam("to", letter.offset())
                 .post("/admin/dead-letters/user-events/redrive")
                 .then().statusCode(200).body("records.size()", equalTo(1));
+    }
+
+    @Test
+    void aTopicFencedByAnotherInstanceIsNotRedrivenIntoThoughThisOneHasNotSeenTheFence() {
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.sendInvalidOnPurpose("user-events", "7704", "{\"not\": \"an event\"");
+        }
+        ConsumerRecord<String, byte[]> letter = theOnlyUserLetter("7704");
+        // another instance found the log replaced and recorded the fence; this one's memory has not caught up yet
+        assertEquals(1, sql("UPDATE log_identities SET fenced_reason = 'fenced by another instance', fenced_at = now()"
+                + " WHERE topic = 'user-events'"));
+        try {
+            LogGuard.LogMismatchException refused = assertThrows(LogGuard.LogMismatchException.class,
+                    () -> redrive.redrive("user-events", letter.partition(), letter.offset(), letter.offset(), false));
+            assertTrue(refused.getMessage().contains("fenced by another instance"), refused.getMessage());
+            assertEquals(List.of(), TopicReader.readAllBytes(bootstrapServers, "user-events").stream()
+                    .filter(record -> record.headers().lastHeader(Redrive.REDRIVEN_FROM) != null
+                            && "7704".equals(record.key()))
+                    .toList(), "nothing redriven");
+        } finally {
+            sql("UPDATE log_identities SET fenced_reason = NULL, fenced_at = NULL WHERE topic = 'user-events'");
+            await().atMost(SET_ASIDE).until(() -> guard.verify("user-events") == LogGuard.Verdict.SAME);
+        }
+    }
+
+    private int sql(String statement) {
+        return pool.query(statement).execute().await().atMost(SET_ASIDE).rowCount();
     }
 
     private static String rbOrder(String total, long eventTimeMillis) {

@@ -75,12 +75,11 @@ public class Redrive {
      * @throws IllegalArgumentException when the dead-letter partition or the topic does not exist
      * @throws OlderVersionsException when older versions are in the range and not allowed
      * @throws LogCaughtUp.NotCaughtUpException when the topic's records written before are not applied in time
-     * @throws FencedTopicException when the topic is fenced
+     * @throws LogGuard.LogMismatchException when the topic is fenced, by any instance: nothing is judged or sent
+     * @throws LogGuard.LogUnverifiedException when whether it is fenced cannot be told now
      */
     public List<Redriven> redrive(String topic, int partition, long from, long to, boolean allowOlderVersions) {
-        if (guard.isFenced(topic)) { // its positions say nothing of the log a redrive would write to
-            throw new FencedTopicException(topic);
-        }
+        guard.requireSame(topic); // a fenced topic's positions say nothing of the log a redrive would write to
         TopicPartition deadLetters = new TopicPartition(topic + DeadLetters.SUFFIX, partition);
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         List<Long> sentOffsets = new ArrayList<>();
@@ -159,14 +158,6 @@ public class Redrive {
     }
 
     /** Older versions in a redrive's range: nothing was sent. */
-    /** A fenced topic's positions say nothing of the log a redrive would write to: nothing is judged or sent. */
-    public static final class FencedTopicException extends RuntimeException {
-        FencedTopicException(String topic) {
-            super("topic " + topic + " is fenced (its log is not the one its positions came from): accept the new "
-                    + "log first, then redrive", null, false, false);
-        }
-    }
-
     public static final class OlderVersionsException extends RuntimeException {
         OlderVersionsException(int count, TopicPartition deadLetters, long from, long to, long first) {
             super(count + " of the dead letters of " + deadLetters + " at offsets " + from + ".." + to + " (the first "

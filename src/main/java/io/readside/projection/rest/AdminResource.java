@@ -109,8 +109,10 @@ public class AdminResource {
             throw new ProblemException(409, "Conflict", e.getMessage());
         } catch (LogCaughtUp.NotCaughtUpException e) {
             throw new ProblemException(503, "Service Unavailable", e.getMessage(), 5);
-        } catch (Redrive.FencedTopicException e) {
+        } catch (LogGuard.LogMismatchException e) {
             throw new ProblemException(409, "Conflict", e.getMessage());
+        } catch (LogGuard.LogUnverifiedException e) {
+            throw new ProblemException(503, "Service Unavailable", e.getMessage(), 5);
         }
     }
 
