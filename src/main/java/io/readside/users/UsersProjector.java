@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,6 +13,7 @@ import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
 
 import io.readside.projection.Batch;
 import io.readside.projection.Committed;
@@ -25,6 +27,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 /** Projects topic {@code user-events} into table {@code users}. */
 @ApplicationScoped
 public class UsersProjector implements Replayable<UserEvent> {
+
+    private static final Logger LOG = Logger.getLogger(UsersProjector.class);
 
     public static final String CHANNEL = "user-events";
 
@@ -147,9 +151,32 @@ public class UsersProjector implements Replayable<UserEvent> {
              WHERE NOT EXISTS (SELECT 1 FROM %2$s.users r WHERE r.user_id = l.user_id)
             ON CONFLICT (user_id) DO NOTHING""";
 
+    /**
+     * A user erased live whom the replay wrote again from another partition than the erasure's (partitions added
+     * since: the old signup on the old partition, the erasure on the new one). Live applied them as they came; a
+     * rebuild replays the partitions side by side, in another order. Asked in the switch only, where live and rebuilt
+     * have applied the same records: the user stays erased, as live has it.
+     */
+    static final String KEEP_ERASED = """
+            DELETE FROM %2$s.users r USING %1$s.users_erased e
+             WHERE e.user_id = r.user_id AND e.source_partition <> r.source_partition
+               AND NOT EXISTS (SELECT 1 FROM %1$s.users l WHERE l.user_id = r.user_id)
+            RETURNING r.user_id""";
+
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
-        return conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute()
+        Uni<Void> erased = replayedSince == null ? Uni.createFrom().voidItem()
+                : conn.query(KEEP_ERASED.formatted(live, rebuilt)).execute().invoke(kept -> {
+                    if (kept.rowCount() > 0) {
+                        List<Long> ids = new ArrayList<>();
+                        kept.forEach(row -> ids.add(row.getLong(0)));
+                        LOG.warnf("rebuild of users: %d users erased in the live read model were written again by the "
+                                + "replay from another partition than their erasure's (partitions replay side by "
+                                + "side, not in the order live applied them): kept erased (users %s)", kept.rowCount(),
+                                ids.subList(0, Math.min(10, ids.size())));
+                    }
+                }).replaceWithVoid();
+        return erased.chain(() -> conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute())
                 .chain(() -> conn.query(KEEP_ERASURES.formatted(live, rebuilt)).execute()).replaceWithVoid();
     }
 
