@@ -17,6 +17,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.readside.projection.PositionGaps.Gap;
 import io.readside.projection.PositionGaps.Owned;
@@ -108,12 +109,41 @@ class PositionGapsTest {
         assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_002)), "read through: nothing owed past the gap");
     }
 
+    @Test
+    void aPartitionSentBackToItsLogStartCountsWhatRetentionDeletedBeforeThatStart() {
+        // committed offsets but no stored position (PositionSeeker): back to the log start, which retention moved to 40
+        gaps.unverified("readside", List.of(ORDERS_3));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        gaps.registry = registry;
+        gaps.broker = standIn(40, from -> List.of());
+        Gap fromNothing = new Gap(OWNED, 0, 40); // no stored position: the gap starts at 0
+        assertTrue(gaps.mustFill(fromNothing));
+        gaps.fill(fromNothing, chunk -> Uni.createFrom().voidItem()).await().atMost(Duration.ofSeconds(30));
+        assertEquals(40, deleted(registry), "offsets 0 to 39 were deleted before this database applied them");
+    }
+
+    @Test
+    void aNewPartitionOrGroupWhoseLogStartsPastZeroCountsNothing() {
+        // no stored position and no committed offset: nothing was ever applied, so nothing was lost to the read models
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        gaps.registry = registry;
+        gaps.placed("readside", List.of(ORDERS_3), Map.of());
+        assertFalse(gaps.mustFill(new Gap(OWNED, 0, 40)));
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 40, 41 }), Map.of(3, new long[] { 0, 40 }));
+        assertEquals(0, deleted(registry));
+    }
+
     /** A broker whose log of orders-3 starts at 0 and answers a read from an offset with {@code read}. */
     private static GapBroker standIn(LongFunction<List<ConsumerRecord<byte[], byte[]>>> read) {
+        return standIn(0, read);
+    }
+
+    /** A broker whose log of orders-3 starts at {@code logStart} and answers a read from an offset with {@code read}. */
+    private static GapBroker standIn(long logStart, LongFunction<List<ConsumerRecord<byte[], byte[]>>> read) {
         return new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
             @Override
             Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
-                return Map.of(ORDERS_3, 0L);
+                return Map.of(ORDERS_3, logStart);
             }
 
             @Override
@@ -142,6 +172,7 @@ class PositionGapsTest {
     }
 
     private static double deleted(SimpleMeterRegistry registry) {
-        return registry.get("readside_offsets_deleted_before_applied").tag("topic", "orders").counter().count();
+        Counter counter = registry.find("readside_offsets_deleted_before_applied").tag("topic", "orders").counter();
+        return counter == null ? 0 : counter.count(); // registered at first use (at start-up in the service)
     }
 }
