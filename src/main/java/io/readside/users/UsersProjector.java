@@ -152,31 +152,55 @@ public class UsersProjector implements Replayable<UserEvent> {
             ON CONFLICT (user_id) DO NOTHING""";
 
     /**
-     * A user erased live whom the replay wrote again from another partition than the erasure's (partitions added
-     * since: the old signup on the old partition, the erasure on the new one). Live applied them as they came; a
-     * rebuild replays the partitions side by side, in another order. Asked in the switch only, where live and rebuilt
-     * have applied the same records: the user stays erased, as live has it.
+     * Users whose last write (row or erasure) came from another partition in the rebuilt tables than in the live ones.
+     * After partitions were added a user's events may be on two partitions; live applied them as they came, a rebuild
+     * replays the partitions side by side, in another order. Asked in the switch only, where live and rebuilt have
+     * applied the same records: those users are taken as live has them ({@link #TAKE_LIVE}).
      */
-    static final String KEEP_ERASED = """
-            DELETE FROM %2$s.users r USING %1$s.users_erased e
-             WHERE e.user_id = r.user_id AND e.source_partition <> r.source_partition
-               AND NOT EXISTS (SELECT 1 FROM %1$s.users l WHERE l.user_id = r.user_id)
-            RETURNING r.user_id""";
+    static final String DECIDED_ELSEWHERE = """
+            SELECT l.user_id
+              FROM (SELECT user_id, source_partition FROM %1$s.users
+                    UNION ALL SELECT user_id, source_partition FROM %1$s.users_erased) l
+              JOIN (SELECT user_id, source_partition FROM %2$s.users
+                    UNION ALL SELECT user_id, source_partition FROM %2$s.users_erased) r USING (user_id)
+             WHERE l.source_partition <> r.source_partition
+             ORDER BY l.user_id""";
+
+    /** The live row or erasure of each user of $1 replaces the rebuilt one, in both tables. */
+    static final List<String> TAKE_LIVE = List.of("""
+            DELETE FROM %2$s.users r WHERE r.user_id = ANY($1)
+               AND NOT EXISTS (SELECT 1 FROM %1$s.users l WHERE l.user_id = r.user_id)""", """
+            DELETE FROM %2$s.users_erased r WHERE r.user_id = ANY($1)
+               AND NOT EXISTS (SELECT 1 FROM %1$s.users_erased l WHERE l.user_id = r.user_id)""", """
+            INSERT INTO %2$s.users SELECT l.* FROM %1$s.users l WHERE l.user_id = ANY($1)
+            ON CONFLICT (user_id) DO UPDATE
+               SET email = EXCLUDED.email, signed_up_at = EXCLUDED.signed_up_at, updated_at = EXCLUDED.updated_at,
+                   source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""", """
+            INSERT INTO %2$s.users_erased SELECT l.* FROM %1$s.users_erased l WHERE l.user_id = ANY($1)
+            ON CONFLICT (user_id) DO UPDATE
+               SET source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset""");
 
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
-        Uni<Void> erased = replayedSince == null ? Uni.createFrom().voidItem()
-                : conn.query(KEEP_ERASED.formatted(live, rebuilt)).execute().invoke(kept -> {
-                    if (kept.rowCount() > 0) {
-                        List<Long> ids = new ArrayList<>();
-                        kept.forEach(row -> ids.add(row.getLong(0)));
-                        LOG.warnf("rebuild of users: %d users erased in the live read model were written again by the "
-                                + "replay from another partition than their erasure's (partitions replay side by "
-                                + "side, not in the order live applied them): kept erased (users %s)", kept.rowCount(),
-                                ids.subList(0, Math.min(10, ids.size())));
+        Uni<Void> decided = replayedSince == null ? Uni.createFrom().voidItem()
+                : conn.query(DECIDED_ELSEWHERE.formatted(live, rebuilt)).execute().flatMap(found -> {
+                    List<Long> ids = new ArrayList<>();
+                    found.forEach(row -> ids.add(row.getLong(0)));
+                    if (ids.isEmpty()) {
+                        return Uni.createFrom().voidItem();
                     }
-                }).replaceWithVoid();
-        return erased.chain(() -> conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute())
+                    LOG.warnf("rebuild of users: %d users were last written from another partition in the replay "
+                            + "than live (partitions replay side by side, not in the order live applied them): taken "
+                            + "as live has them (the first: %s)", ids.size(), ids.subList(0, Math.min(10, ids.size())));
+                    Tuple users = Tuple.of(ids.toArray(new Long[0]));
+                    Uni<Void> taken = Uni.createFrom().voidItem();
+                    for (String statement : TAKE_LIVE) {
+                        taken = taken.chain(() -> conn.preparedQuery(statement.formatted(live, rebuilt))
+                                .execute(users).replaceWithVoid());
+                    }
+                    return taken;
+                });
+        return decided.chain(() -> conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute())
                 .chain(() -> conn.query(KEEP_ERASURES.formatted(live, rebuilt)).execute()).replaceWithVoid();
     }
 

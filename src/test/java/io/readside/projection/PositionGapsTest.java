@@ -1,5 +1,6 @@
 package io.readside.projection;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -129,8 +130,22 @@ class PositionGapsTest {
         gaps.registry = registry;
         gaps.placed("readside", List.of(ORDERS_3), Map.of());
         assertFalse(gaps.mustFill(new Gap(OWNED, 0, 40)));
+        AtomicInteger asked = new AtomicInteger();
+        gaps.broker = new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
+            @Override
+            Map<TopicPartition, Long> logStarts(List<TopicPartition> partitions) {
+                asked.incrementAndGet();
+                return Map.of(ORDERS_3, 40L);
+            }
+        };
         gaps.committed("readside", "orders", Map.of(3, new long[] { 40, 41 }), Map.of(3, new long[] { 0, 40 }));
-        assertEquals(0, deleted(registry));
+        // a gap after a real position, committed next, is checked on the same thread after this one would have been
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 45, 46 }), Map.of(3, new long[] { 41, 45 }));
+        await().atMost(Duration.ofSeconds(30)).until(() -> asked.get() > 0);
+        // the broker-call thread runs one task after the other: once this one answers, the check that asked is done
+        gaps.logStart(ORDERS_3).await().atMost(Duration.ofSeconds(30));
+        assertEquals(0, deleted(registry), "the log start check of 41..44 found nothing deleted, and 0..39 was not"
+                + " asked: nothing was ever applied from it");
     }
 
     /** A broker whose log of orders-3 starts at 0 and answers a read from an offset with {@code read}. */

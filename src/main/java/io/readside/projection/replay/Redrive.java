@@ -79,7 +79,6 @@ public class Redrive {
      * @throws LogGuard.LogUnverifiedException when whether it is fenced cannot be told now
      */
     public List<Redriven> redrive(String topic, int partition, long from, long to, boolean allowOlderVersions) {
-        guard.requireSame(topic); // a fenced topic's positions say nothing of the log a redrive would write to
         TopicPartition deadLetters = new TopicPartition(topic + DeadLetters.SUFFIX, partition);
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         List<Long> sentOffsets = new ArrayList<>();
@@ -103,6 +102,7 @@ public class Redrive {
                 throw new IllegalArgumentException("topic " + topic + " does not exist: a redrive never creates a "
                         + "topic; create it again, with its partitions, then redrive");
             }
+            guard.requireSame(topic); // a fenced topic's positions say nothing of the log a redrive would write to
             consumer.assign(List.of(deadLetters));
             long end = Math.min(to + 1, consumer.endOffsets(List.of(deadLetters)).get(deadLetters));
             Changelog<?> changelog = allowOlderVersions ? null : changelogOf(topic);

@@ -112,7 +112,8 @@ public class AdminResource {
         } catch (LogGuard.LogMismatchException e) {
             throw new ProblemException(409, "Conflict", e.getMessage());
         } catch (LogGuard.LogUnverifiedException e) {
-            throw new ProblemException(503, "Service Unavailable", e.getMessage(), 5);
+            throw new ProblemException(503, "Service Unavailable", "whether topic " + topic + " is fenced could not "
+                    + "be checked now (the broker or the database did not answer): nothing was sent; try again", 5);
         }
     }
 
