@@ -2,6 +2,9 @@ package io.readside.orders;
 
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -14,10 +17,28 @@ import io.readside.values.Quote;
  * {@code {"order_id":"o-1","user_id":1007,"category":"books","total":12.50,"timestamp":1764230000.5}} with optional
  * {@code "items":[{"sku":"b-1","qty":2,"price":6.25}]}, and {@code "type":"order.created"} and an {@code "event_id"}
  * when it comes from Readside's own command API. Money is read exactly. {@code value} is the record's value as
- * received (bytes), for the enriched copy on processed-orders.
+ * received (bytes), for the enriched copy on processed-orders; null for a version read back from the orders table
+ * (a change's {@code before}), which keeps every field but not the bytes.
+ *
+ * @param itemCount the sum of the items' quantities; null when the event lists no items
+ * @param items the items as listed; null when the event lists none, or (with {@code itemCount} known) for a version
+ *            stored before the orders table kept them
  */
 public record OrderEvent(String orderId, long userId, String category, BigDecimal total, Integer itemCount,
-        Instant createdAt, byte[] value) implements OrdersTopicEvent {
+        List<Item> items, Instant createdAt, byte[] value) implements OrdersTopicEvent {
+
+    /**
+     * One entry of {@code items}: {@code qty} is required, {@code sku} and {@code price} are optional (null when
+     * absent; a read model says what it does without them).
+     */
+    public record Item(String sku, int qty, BigDecimal price) {
+
+        /** Equal, prices compared as numbers (6.0 is 6.00). */
+        public boolean sameAs(Item other) {
+            return Objects.equals(sku, other.sku) && qty == other.qty
+                    && (price == null ? other.price == null : other.price != null && price.compareTo(other.price) == 0);
+        }
+    }
 
     public static final int MAX_ID_LENGTH = 200;
     public static final int MAX_CATEGORY_LENGTH = 100;
@@ -65,11 +86,48 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
                     + " is ahead of the time the record was written; the latest accepted is "
                     + limits.latestEventTime());
         }
-        return new OrderEvent(orderId, userId, category, total, itemCount(json), createdAt, value);
+        List<Item> items = items(json);
+        return new OrderEvent(orderId, userId, category, total, items == null ? null : count(items), items, createdAt,
+                value);
     }
 
-    /** Sum of the items' quantities; null when the event lists no items. */
-    private static Integer itemCount(JsonNode json) {
+    /**
+     * The same content as {@code other}: every field Readside reads, totals and prices compared as numbers (a copy
+     * that writes 10.5 as 10.50 is the same). Items are compared when both are known; a version stored before the
+     * orders table kept them ({@code items} null, {@code itemCount} known) is compared by its item count.
+     */
+    public boolean sameContent(OrderEvent other) {
+        return orderId.equals(other.orderId) && userId == other.userId && category.equals(other.category)
+                && total.compareTo(other.total) == 0 && Objects.equals(itemCount, other.itemCount)
+                && createdAt.equals(other.createdAt)
+                && (items == null || other.items == null || sameItems(other.items));
+    }
+
+    private boolean sameItems(List<Item> others) {
+        if (items.size() != others.size()) {
+            return false;
+        }
+        for (int i = 0; i < items.size(); i++) {
+            if (!items.get(i).sameAs(others.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int count(List<Item> items) {
+        long count = 0;
+        for (Item item : items) {
+            count += item.qty();
+        }
+        if (count > Integer.MAX_VALUE) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE, "too many items");
+        }
+        return (int) count;
+    }
+
+    /** The items as listed; null when the event lists none. */
+    private static List<Item> items(JsonNode json) {
         JsonNode items = json.get("items");
         if (items == null || items.isNull()) {
             return null;
@@ -81,23 +139,17 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
             throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE,
                     "'items' has " + items.size() + " entries; at most " + MAX_ITEMS + " are allowed");
         }
-        long count = 0;
+        List<Item> listed = new ArrayList<>(items.size());
         for (JsonNode item : items) {
             if (!item.isObject()) {
                 throw new InvalidRecordException(InvalidRecordException.WRONG_TYPE, "each item must be an object");
             }
-            count += EventJson.requiredInt(item, "qty", 1, MAX_QTY);
-            if (item.hasNonNull("sku")) {
-                EventJson.requiredText(item, "sku", MAX_SKU_LENGTH);
-            }
-            if (item.hasNonNull("price")) {
-                EventJson.requiredMoney(item, "price");
-            }
+            int qty = EventJson.requiredInt(item, "qty", 1, MAX_QTY);
+            String sku = item.hasNonNull("sku") ? EventJson.requiredText(item, "sku", MAX_SKU_LENGTH) : null;
+            BigDecimal price = item.hasNonNull("price") ? EventJson.requiredMoney(item, "price") : null;
+            listed.add(new Item(sku, qty, price));
         }
-        if (count > Integer.MAX_VALUE) {
-            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE, "too many items");
-        }
-        return (int) count;
+        return List.copyOf(listed);
     }
 
     @Override

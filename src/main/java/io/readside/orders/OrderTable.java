@@ -31,25 +31,26 @@ final class OrderTable {
               FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS ids""";
 
     static final String PREVIOUS_VERSIONS = """
-            SELECT order_id, user_id, category, total, item_count, created_at
+            SELECT order_id, user_id, category, total, item_count, items::text AS items, created_at
               FROM orders WHERE order_id = ANY($1)
              ORDER BY order_id
                FOR UPDATE""";
 
     /** The final version of every order a batch changed; a known order's status (the saga's) is kept. */
     static final String UPSERT_ALL = """
-            INSERT INTO orders AS o (order_id, user_id, category, total, item_count, created_at, status, processed_at,
-                                     source_partition, source_offset, payment_requested_at, status_changed_at)
-            SELECT r.order_id, r.user_id, r.category, r.total::numeric, r.item_count, r.created_at, 'PENDING',
-                   r.processed_at, r.source_partition, r.source_offset, r.processed_at, r.processed_at
+            INSERT INTO orders AS o (order_id, user_id, category, total, item_count, items, created_at, status,
+                                     processed_at, source_partition, source_offset, payment_requested_at,
+                                     status_changed_at)
+            SELECT r.order_id, r.user_id, r.category, r.total::numeric, r.item_count, r.items::jsonb, r.created_at,
+                   'PENDING', r.processed_at, r.source_partition, r.source_offset, r.processed_at, r.processed_at
               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::timestamptz[],
-                          $7::timestamptz[], $8::int[], $9::bigint[])
+                          $7::timestamptz[], $8::int[], $9::bigint[], $10::text[])
                    AS r(order_id, user_id, category, total, item_count, created_at, processed_at, source_partition,
-                        source_offset)
+                        source_offset, items)
              ORDER BY r.order_id
             ON CONFLICT (order_id) DO UPDATE
                 SET user_id = EXCLUDED.user_id, category = EXCLUDED.category, total = EXCLUDED.total,
-                    item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
+                    item_count = EXCLUDED.item_count, items = EXCLUDED.items, created_at = EXCLUDED.created_at,
                     processed_at = EXCLUDED.processed_at, source_partition = EXCLUDED.source_partition,
                     source_offset = EXCLUDED.source_offset""";
 
@@ -86,13 +87,14 @@ final class OrderTable {
     }
 
     /** The orders' current versions, locked for the transaction (absent: new). */
-    static Uni<Map<String, OrderChange.Version>> previous(SqlConnection conn, String[] orderIds) {
+    static Uni<Map<String, OrderEvent>> previous(SqlConnection conn, String[] orderIds) {
         return conn.preparedQuery(PREVIOUS_VERSIONS).execute(Tuple.of(orderIds)).map(rows -> {
-            Map<String, OrderChange.Version> previous = new HashMap<>();
+            Map<String, OrderEvent> previous = new HashMap<>();
             for (Row row : rows) {
-                previous.put(row.getString("order_id"), new OrderChange.Version(row.getLong("user_id"),
-                        row.getString("category"), row.getBigDecimal("total"), row.getInteger("item_count"),
-                        row.getOffsetDateTime("created_at").toInstant()));
+                String id = row.getString("order_id");
+                previous.put(id, new OrderEvent(id, row.getLong("user_id"), row.getString("category"),
+                        row.getBigDecimal("total"), row.getInteger("item_count"), OrderItems.read(row.getString("items")),
+                        row.getOffsetDateTime("created_at").toInstant(), null));
             }
             return previous;
         });
@@ -112,6 +114,7 @@ final class OrderTable {
         OffsetDateTime[] processedAt = new OffsetDateTime[n];
         Integer[] partitions = new Integer[n];
         Long[] offsets = new Long[n];
+        String[] items = new String[n];
         int i = 0;
         for (OrderVersions.Row row : rows) {
             OrderEvent order = row.order();
@@ -123,10 +126,11 @@ final class OrderTable {
             createdAt[i] = utc(order.createdAt());
             processedAt[i] = utc(row.processedAt());
             partitions[i] = row.partition();
+            items[i] = OrderItems.write(order.items());
             offsets[i++] = row.offset();
         }
         return conn.preparedQuery(UPSERT_ALL).execute(Tuple.from(new Object[] { ids, users, categories, totals,
-                itemCounts, createdAt, processedAt, partitions, offsets })).replaceWithVoid();
+                itemCounts, createdAt, processedAt, partitions, offsets, items })).replaceWithVoid();
     }
 
     static Uni<RowSet<Row>> latest(SqlClient client, String[] orderIds) {

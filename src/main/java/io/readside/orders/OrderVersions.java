@@ -12,8 +12,8 @@ import io.readside.projection.Batch;
 /**
  * The orders changelog's fold: a batch of order versions, in offset order, against the versions the table has,
  * gives each change {@code (before, after)} exactly as one record after the other would (a second version of the
- * same order in the batch has the first as its {@code before}; an identical copy is no change), and the final row
- * of every order the batch changed. Pure logic, no I/O.
+ * same order in the batch has the first as its {@code before}; a copy with the same content is no change), and the
+ * final row of every order the batch changed. Pure logic, no I/O.
  */
 public final class OrderVersions {
 
@@ -32,19 +32,18 @@ public final class OrderVersions {
      * @param previous the batch's orders as the table has them (absent: new)
      * @param inputs order versions with their records and stream time, in offset order within each partition
      */
-    public static Folded fold(Map<String, OrderChange.Version> previous, List<Batch.Input<OrderEvent>> inputs,
+    public static Folded fold(Map<String, OrderEvent> previous, List<Batch.Input<OrderEvent>> inputs,
             Instant processedAt) {
-        Map<String, OrderChange.Version> current = new HashMap<>(previous);
+        Map<String, OrderEvent> current = new HashMap<>(previous);
         List<OrderChange> changes = new ArrayList<>();
         Map<String, Row> rows = new LinkedHashMap<>();
         for (Batch.Input<OrderEvent> input : inputs) {
             OrderEvent order = input.event();
-            OrderChange.Version after = OrderChange.Version.of(order);
-            OrderChange.Version before = current.get(order.orderId());
-            if (before != null && before.sameAs(after)) {
+            OrderEvent before = current.get(order.orderId());
+            if (before != null && before.sameContent(order)) {
                 continue;
             }
-            current.put(order.orderId(), after);
+            current.put(order.orderId(), order);
             changes.add(new OrderChange(before, order, input.partition(), input.offset(), input.streamTime(),
                     processedAt));
             rows.put(order.orderId(), new Row(order, processedAt, input.partition(), input.offset()));

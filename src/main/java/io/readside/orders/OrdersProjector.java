@@ -36,9 +36,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * The orders changelog: topic {@code orders} into the entity table {@code orders} (one row per order id, its latest
  * version) and, in the same transaction, every {@link OrdersReadModel} derived from it (revenue windows, users' order
  * totals, the saga's payment requests). A new record for a known order id is the same order: each read model moves
- * by the difference, and an identical copy moves nothing. Each change goes to {@code processed-orders} (the order as
- * received plus {@code processed_at} and {@code status}) through the outbox, written in the same transaction: per
- * order in commit order, at least once, and a crash between commit and publish loses nothing.
+ * by the difference, and a copy of the same content moves nothing. Each change goes to {@code processed-orders}
+ * (the order as received plus {@code processed_at} and {@code status}) through the outbox, written in the same
+ * transaction: per order in commit order, at least once, and a crash between commit and publish loses nothing.
  * The delivery (positions, stream time, dead letters, retries, acknowledgement, rebuild) is the engine's,
  * {@link Projector}.
  */

@@ -25,7 +25,8 @@ public interface OrdersReadModel {
     List<String> tables();
 
     /**
-     * Folds and writes the changes (offset order within each partition; none is an identical copy) on {@code conn}.
+     * Folds and writes the changes (offset order within each partition; none is a copy of the same content) on
+     * {@code conn}.
      * {@code batch} says whether this is live (false: a rebuild's replay, which publishes and requests nothing), when
      * it was processed and in which trace.
      */

@@ -39,7 +39,7 @@ class OrderVersionsTest {
     @Test
     void anIdenticalCopyOfTheStoredVersionIsNoChange() {
         OrderEvent order = order("a", 1, "books", "10.00");
-        Map<String, OrderChange.Version> stored = Map.of("a", version(1, "books", "10.0")); // 10.0 is 10.00
+        Map<String, OrderEvent> stored = Map.of("a", version(1, "books", "10.0")); // 10.0 is 10.00
 
         OrderVersions.Folded folded = OrderVersions.fold(stored, List.of(input(order, 0, 6)), PROCESSED);
 
@@ -57,8 +57,8 @@ class OrderVersionsTest {
                 List.of(input(first, 1, 10), input(second, 1, 11), input(copyOfSecond, 1, 12)), PROCESSED);
 
         assertEquals(2, folded.changes().size(), "the copy of the second version is no change");
-        assertEquals(version(7, "toys", "3.00"), folded.changes().get(0).before());
-        assertEquals(OrderChange.Version.of(first), folded.changes().get(1).before());
+        assertEquals(7, folded.changes().get(0).before().userId());
+        assertSame(first, folded.changes().get(1).before());
         assertSame(second, folded.changes().get(1).after());
         assertEquals(1, folded.rows().size());
         assertEquals(11, folded.rows().get("a").offset(), "the row is the last version that changed something");
@@ -66,7 +66,7 @@ class OrderVersionsTest {
 
     @Test
     void anItemCountAloneIsAChange() {
-        OrderEvent withItems = new OrderEvent("a", 1, "books", new BigDecimal("10.00"), 3, AT, bytes("a"));
+        OrderEvent withItems = withItems(new OrderEvent.Item("b-1", 3, null));
 
         OrderVersions.Folded folded = OrderVersions.fold(Map.of("a", version(1, "books", "10.00")),
                 List.of(input(withItems, 0, 1)), PROCESSED);
@@ -74,12 +74,49 @@ class OrderVersionsTest {
         assertEquals(1, folded.changes().size());
     }
 
-    private static OrderChange.Version version(long user, String category, String total) {
-        return new OrderChange.Version(user, category, new BigDecimal(total), null, AT);
+    @Test
+    void itemsAreContentSoASkuOrPriceAloneIsAChangeAndAPriceWrittenWithAnotherScaleIsNot() {
+        OrderEvent stored = withItems(new OrderEvent.Item("b-1", 2, new BigDecimal("5.00")));
+        OrderEvent otherSku = withItems(new OrderEvent.Item("b-2", 2, new BigDecimal("5.00")));
+        OrderEvent otherPrice = withItems(new OrderEvent.Item("b-1", 2, new BigDecimal("4.00")));
+        OrderEvent noPrice = withItems(new OrderEvent.Item("b-1", 2, null));
+        OrderEvent sameAsStored = withItems(new OrderEvent.Item("b-1", 2, new BigDecimal("5.0")));
+
+        for (OrderEvent changed : List.of(otherSku, otherPrice, noPrice)) {
+            assertEquals(1, OrderVersions.fold(Map.of("a", stored), List.of(input(changed, 0, 1)), PROCESSED)
+                    .changes().size(), changed.items().toString());
+        }
+        OrderVersions.Folded copy = OrderVersions.fold(Map.of("a", stored), List.of(input(sameAsStored, 0, 1)),
+                PROCESSED);
+        assertEquals(List.of(), copy.changes());
+    }
+
+    @Test
+    void aVersionStoredBeforeItemsWereKeptIsComparedByItemCount() {
+        OrderEvent legacy = new OrderEvent("a", 1, "books", new BigDecimal("10.00"), 2, null, AT, null);
+        OrderEvent sameCount = withItems(new OrderEvent.Item("b-1", 2, new BigDecimal("5.00")));
+        OrderEvent otherCount = withItems(new OrderEvent.Item("b-1", 3, new BigDecimal("5.00")));
+
+        assertEquals(List.of(), OrderVersions.fold(Map.of("a", legacy), List.of(input(sameCount, 0, 1)), PROCESSED)
+                .changes());
+        assertEquals(1, OrderVersions.fold(Map.of("a", legacy), List.of(input(otherCount, 0, 1)), PROCESSED)
+                .changes().size());
+    }
+
+    private static OrderEvent withItems(OrderEvent.Item... items) {
+        int count = 0;
+        for (OrderEvent.Item item : items) {
+            count += item.qty();
+        }
+        return new OrderEvent("a", 1, "books", new BigDecimal("10.00"), count, List.of(items), AT, bytes("a"));
+    }
+
+    private static OrderEvent version(long user, String category, String total) {
+        return new OrderEvent("a", user, category, new BigDecimal(total), null, null, AT, null);
     }
 
     private static OrderEvent order(String id, long user, String category, String total) {
-        return new OrderEvent(id, user, category, new BigDecimal(total), null, AT, bytes(id));
+        return new OrderEvent(id, user, category, new BigDecimal(total), null, null, AT, bytes(id));
     }
 
     private static byte[] bytes(String id) {

@@ -328,6 +328,35 @@ class OrdersAndRevenueEndToEndTest {
     }
 
     @Test
+    void aCorrectionThatChangesOnlyTheItemsIsARealChangeAndIsPublished() {
+        long at = T0_MILLIS + 100_000_000L;
+        String first = withItems(orderJson("items-1", 5998, "items-a", "12.00", at),
+                "[{\"sku\":\"b-1\",\"qty\":2,\"price\":6.00}]");
+        awaitApplied(producer.send(TOPIC, "items-1", first));
+        // the same total, category and count: only the SKU differs
+        String swapped = withItems(orderJson("items-1", 5998, "items-a", "12.00", at),
+                "[{\"sku\":\"b-2\",\"qty\":2,\"price\":6.00}]");
+        awaitApplied(producer.send(TOPIC, "items-1", swapped));
+        // a copy that writes the price with another scale is the same content
+        awaitApplied(producer.send(TOPIC, "items-1", swapped.replace("6.00", "6.0")));
+        // published per order in commit order: once this last change is out, the copy would have been before it
+        awaitApplied(producer.send(TOPIC, "items-1", swapped.replace("\"qty\":2", "\"qty\":3")));
+
+        List<String> published = await().atMost(APPLIED).until(() -> TopicReader.readAll(bootstrapServers,
+                OrdersProjector.PROCESSED_ORDERS).stream().filter(r -> r.key().equals("items-1"))
+                .map(ConsumerRecord::value).toList(), values -> values.stream().anyMatch(v -> v.contains("\"qty\":3")));
+        assertEquals(3, published.size(), "the first version, the SKU swap and the quantity, not the copy: "
+                + published);
+        assertTrue(published.get(1).contains("b-2") && published.get(1).contains("\"price\":6.00"),
+                published.get(1));
+        assertEquals("1|12.00", userTotals().get("5998"), "the changes moved no total");
+    }
+
+    private static String withItems(String orderJson, String items) {
+        return orderJson.substring(0, orderJson.length() - 1) + ",\"items\":" + items + "}";
+    }
+
+    @Test
     void paginationWalksEveryOrderOnceInIdOrder() {
         List<String> seen = new ArrayList<>();
         String after = "fold-";

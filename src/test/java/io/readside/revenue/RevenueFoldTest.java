@@ -120,7 +120,7 @@ class RevenueFoldTest {
 
     private static OrderChange change(String id, String category, String total, Instant eventTime,
             Instant streamTime, int partition) {
-        OrderEvent after = new OrderEvent(id, 1, category, new BigDecimal(total), null, eventTime,
+        OrderEvent after = new OrderEvent(id, 1, category, new BigDecimal(total), null, null, eventTime,
                 "{}".getBytes(StandardCharsets.UTF_8));
         return new OrderChange(null, after, partition, 0, streamTime, streamTime);
     }

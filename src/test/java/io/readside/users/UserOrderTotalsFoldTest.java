@@ -51,12 +51,12 @@ class UserOrderTotalsFoldTest {
         assertEquals(0, new BigDecimal("4.00").compareTo(deltas.get(7L).amount()));
     }
 
-    private static OrderChange.Version version(long user, String total) {
-        return new OrderChange.Version(user, "books", new BigDecimal(total), null, T);
+    private static OrderEvent version(long user, String total) {
+        return new OrderEvent("a", user, "books", new BigDecimal(total), null, null, T, null);
     }
 
-    private static OrderChange change(OrderChange.Version before, long user, String total) {
-        OrderEvent after = new OrderEvent("a", user, "books", new BigDecimal(total), null, T,
+    private static OrderChange change(OrderEvent before, long user, String total) {
+        OrderEvent after = new OrderEvent("a", user, "books", new BigDecimal(total), null, null, T,
                 "{}".getBytes(StandardCharsets.UTF_8));
         return new OrderChange(before, after, 0, 0, T, T);
     }
