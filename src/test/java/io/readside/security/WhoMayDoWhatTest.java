@@ -15,7 +15,10 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeEach;
@@ -71,8 +74,8 @@ class WhoMayDoWhatTest {
     }
 
     /** One endpoint: how to call it as a caller, and what each caller with a valid token gets. */
-    private record Row(String name, Function<Caller, Response> call, int otherUser, int owner, int reader, int writer,
-            int admin) {
+    private record Row(String operation, String name, Function<Caller, Response> call, int otherUser, int owner,
+            int reader, int writer, int admin) {
 
         int expected(Caller caller) {
             return switch (caller) {
@@ -144,27 +147,40 @@ class WhoMayDoWhatTest {
     private List<Row> table() {
         String order = "{\"user_id\":" + OWNER_ID + ",\"category\":\"books\",\"total\":\"12.50\"}";
         return List.of(
-                new Row("POST /orders for the owner", c -> as(c).contentType("application/json").body(order)
+                new Row("POST /orders", "POST /orders for the owner",
+                        c -> as(c).contentType("application/json").body(order)
                         .post("/orders"), 403, 202, 403, 202, 403),
-                new Row("POST /orders/{id}/cancel", c -> as(c).post("/orders/" + cancelTarget(c) + "/cancel"),
+                new Row("POST /orders/{orderId}/cancel", "POST /orders/{id}/cancel",
+                        c -> as(c).post("/orders/" + cancelTarget(c) + "/cancel"),
                         404, 202, 404, 202, 404),
-                new Row("GET /orders/{id}", c -> as(c).get("/orders/acl-read"), 404, 200, 200, 404, 404),
-                new Row("GET /users/{id}", c -> as(c).get("/users/" + OWNER_ID), 404, 200, 200, 404, 404),
-                new Row("GET /orders?userId=owner", c -> as(c).get("/orders?userId=" + OWNER_ID),
+                new Row("GET /orders/{orderId}", "GET /orders/{id}",
+                        c -> as(c).get("/orders/acl-read"), 404, 200, 200, 404, 404),
+                new Row("GET /users/{userId}", "GET /users/{id}",
+                        c -> as(c).get("/users/" + OWNER_ID), 404, 200, 200, 404, 404),
+                new Row("GET /orders", "GET /orders?userId=owner", c -> as(c).get("/orders?userId=" + OWNER_ID),
                         403, 200, 200, 403, 403),
-                new Row("GET /orders", c -> as(c).get("/orders"), 403, 403, 200, 403, 403),
-                new Row("GET /users", c -> as(c).get("/users"), 403, 403, 200, 403, 403),
-                new Row("GET /revenue", c -> as(c).get("/revenue?" + WINDOW), 403, 403, 200, 403, 403),
-                new Row("GET /revenue/top", c -> as(c).get("/revenue/top?" + WINDOW), 403, 403, 200, 403, 403),
+                new Row("GET /orders", "GET /orders", c -> as(c).get("/orders"), 403, 403, 200, 403, 403),
+                new Row("GET /users", "GET /users", c -> as(c).get("/users"), 403, 403, 200, 403, 403),
+                new Row("GET /revenue", "GET /revenue", c -> as(c).get("/revenue?" + WINDOW), 403, 403, 200, 403, 403),
+                new Row("GET /revenue/top", "GET /revenue/top",
+                        c -> as(c).get("/revenue/top?" + WINDOW), 403, 403, 200, 403, 403),
                 // past the role check the admin meets the operation's own answer: no such read model, topic not fenced
-                new Row("GET /admin/rebuilds/{readModel}", c -> as(c).get("/admin/rebuilds/nothing"),
+                new Row("GET /admin/rebuilds/{readModel}", "GET /admin/rebuilds/{readModel}",
+                        c -> as(c).get("/admin/rebuilds/nothing"),
                         403, 403, 403, 403, 404),
-                new Row("POST /admin/rebuilds/{readModel}", c -> as(c).post("/admin/rebuilds/nothing"),
+                new Row("POST /admin/rebuilds/{readModel}", "POST /admin/rebuilds/{readModel}",
+                        c -> as(c).post("/admin/rebuilds/nothing"),
                         403, 403, 403, 403, 404),
-                new Row("POST /admin/dead-letters/{topic}/redrive",
+                new Row("POST /admin/dead-letters/{topic}/redrive", "POST /admin/dead-letters/{topic}/redrive",
                         c -> as(c).post("/admin/dead-letters/nowhere/redrive?from=0&to=0"), 403, 403, 403, 403, 404),
-                new Row("POST /admin/topics/{topic}/accept-new-log",
-                        c -> as(c).post("/admin/topics/orders/accept-new-log"), 403, 403, 403, 403, 409));
+                new Row("POST /admin/topics/{topic}/accept-new-log", "POST /admin/topics/{topic}/accept-new-log",
+                        c -> as(c).post("/admin/topics/orders/accept-new-log"), 403, 403, 403, 403, 409),
+                // a topic with nothing parked: the admin sees an empty list, and a resend sends nothing
+                new Row("GET /admin/parked-outputs", "GET /admin/parked-outputs",
+                        c -> as(c).get("/admin/parked-outputs?topic=acl-nothing-parked"), 403, 403, 403, 403, 200),
+                new Row("POST /admin/parked-outputs/resend", "POST /admin/parked-outputs/resend",
+                        c -> as(c).post("/admin/parked-outputs/resend?topic=acl-nothing-parked"),
+                        403, 403, 403, 403, 200));
     }
 
     @Test
@@ -182,8 +198,27 @@ class WhoMayDoWhatTest {
                 }
             }
         }
-        assertEquals(13 * Caller.values().length, requests);
+        assertEquals(table().size() * Caller.values().length, requests);
+        Set<String> covered = table().stream().map(Row::operation).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(documentedOperations(), covered, "every operation in the OpenAPI document has its row here, and "
+                + "every row's operation is documented (a new endpoint: add its row, with what each caller gets)");
         assertTrue(wrong.isEmpty(), wrong.size() + " answers differ from the table:\n" + String.join("\n", wrong));
+    }
+
+    /**
+     * "METHOD /path" of every operation in the application's OpenAPI document; the dev-only endpoints aside (absent
+     * from production builds; devTokenEndpointSignsTokensTheServiceAccepts tests them).
+     */
+    private static Set<String> documentedOperations() {
+        Map<String, Map<String, Object>> paths = given().get("/q/openapi?format=json").then().statusCode(200)
+                .extract().jsonPath().getMap("paths");
+        Set<String> operations = new TreeSet<>();
+        paths.forEach((path, methods) -> methods.keySet().stream()
+                .filter(method -> Set.of("get", "put", "post", "delete", "patch").contains(method))
+                .filter(method -> !path.startsWith("/dev/"))
+                .forEach(method -> operations.add(method.toUpperCase() + " " + path)));
+        assertTrue(operations.size() >= 10, "the application's document, not an empty one: " + operations);
+        return operations;
     }
 
     /** Null when the answer has the expected status and, for a refusal, the problem body and challenge it needs. */
