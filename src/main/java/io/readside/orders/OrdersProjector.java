@@ -54,6 +54,8 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     Projector engine;
     @Inject
     Instance<OrdersReadModel> derived;
+    @Inject
+    Instance<CancelDecider> deciders;
     @ConfigProperty(name = "readside.orders.processed-orders-topic")
     String processedOrdersTopic;
 
@@ -113,11 +115,7 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     @Override
     public Uni<Committed> write(SqlConnection conn, Batch<OrdersTopicEvent> batch) {
         if (batch.inputs().size() == 1 && batch.inputs().get(0).event() instanceof CancelRequested cancel) {
-            Uni<Void> locked = batch.live() ? OrderTable.lock(conn, new String[] { cancel.orderId() })
-                    : Uni.createFrom().voidItem();
-            ConsumerRecord<?, ?> source = batch.inputs().get(0).record();
-            return locked.chain(() -> inOrder(readModels, model -> model.cancelRequested(conn, cancel, source,
-                    batch.live())));
+            return cancel(conn, cancel, batch.inputs().get(0).record(), batch.live());
         }
         List<Batch.Input<OrderEvent>> versions = new ArrayList<>(batch.inputs().size());
         for (Batch.Input<OrdersTopicEvent> input : batch.inputs()) {
@@ -135,6 +133,27 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
             return OrderTable.upsert(conn, folded.rows().values())
                     .chain(() -> inOrder(readModels, model -> model.apply(conn, folded.changes(), batch)))
                     .map(published::and);
+        });
+    }
+
+    /**
+     * A cancel request: the saga decides (live only), then every read model hears of it with the version it cancels
+     * and the decision, in the same transaction.
+     */
+    private Uni<Committed> cancel(SqlConnection conn, CancelRequested cancel, ConsumerRecord<?, ?> source,
+            boolean live) {
+        String[] id = { cancel.orderId() };
+        Uni<Void> locked = live ? OrderTable.lock(conn, id) : Uni.createFrom().voidItem();
+        return locked.chain(() -> OrderTable.previous(conn, id)).flatMap(previous -> {
+            Uni<CancelDecider.Decided> decided = !live || deciders.isUnsatisfied()
+                    ? Uni.createFrom().item(new CancelDecider.Decided(OrderCancel.Decision.NOT_DECIDED,
+                            Committed.NOTHING))
+                    : deciders.get().decide(conn, cancel, source);
+            return decided.flatMap(decision -> {
+                OrderCancel told = new OrderCancel(cancel, previous.get(cancel.orderId()), decision.decision());
+                return inOrder(readModels, model -> model.cancelRequested(conn, told, source, live))
+                        .map(decision.committed()::and);
+            });
         });
     }
 

@@ -32,8 +32,12 @@ public interface OrdersReadModel {
      */
     Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch);
 
-    /** A cancel request on the orders topic (the payment saga's); the order's advisory lock is held. */
-    default Uni<Committed> cancelRequested(SqlConnection conn, CancelRequested cancel, ConsumerRecord<?, ?> source,
+    /**
+     * A cancel request on topic orders, once decided ({@link OrderCancel}: the version it cancels, and whether the
+     * saga accepted it); the order's advisory lock is held. A read model says in its documentation whether a
+     * cancelled order still counts in it. {@code live} false: a rebuild's replay, where nothing is decided.
+     */
+    default Uni<Committed> cancelRequested(SqlConnection conn, OrderCancel cancel, ConsumerRecord<?, ?> source,
             boolean live) {
         return Uni.createFrom().item(Committed.NOTHING);
     }

@@ -39,7 +39,10 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * Read model {@code revenue_windows}: revenue and order count per category per tumbling event-time window, folded
  * from the orders changelog ({@link RevenueFold}) with each order's contribution kept in
  * {@code revenue_contributions}. Each window a batch changed goes to {@code revenue-by-category} at its state after
- * the batch, with its revision (through the outbox, in the batch's transaction, after the window row's lock); an order past its window's grace is counted in {@code readside_orders_late_total}, not added.
+ * the batch, with its revision (through the outbox, in the batch's transaction, after the window row's lock); an
+ * order past its window's grace is counted in {@code readside_orders_late_total}, not added. A cancelled order still
+ * counts: the windows are the revenue of the orders placed in them (closed windows are final, and whether a cancel is
+ * accepted depends on payment results that a replay does not see); the order's status says whether it went ahead.
  */
 @ApplicationScoped
 public class RevenueByCategory implements OrdersReadModel {

@@ -19,7 +19,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * The users read model's {@code order_count} and {@code total_spent} (table {@code user_order_totals}), a table
  * aggregation over the orders changelog: the adder counts the new version for its user, the subtractor takes the
  * previous version off its user, so a corrected total moves by the difference and an order moved to another user
- * moves whole.
+ * moves whole. A cancelled order still counts: these are the orders a user placed (as the guide's aggregation), and
+ * the order's status says whether it went ahead.
  */
 @ApplicationScoped
 public class UserOrderTotals implements OrdersReadModel {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -32,6 +33,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.orders.OrderCancel;
+import io.readside.orders.OrderEvent;
+import io.readside.orders.RecordedCancels;
 import io.readside.projection.consistency.ConsistencyToken;
 import io.readside.testing.CommandsInfrastructure;
 import io.readside.testing.TestProducer;
@@ -61,6 +65,8 @@ class PaymentSagaEndToEndTest {
     Pool pool;
     @Inject
     MeterRegistry registry;
+    @Inject
+    RecordedCancels cancels;
 
     private TestProducer producer;
 
@@ -181,6 +187,39 @@ class PaymentSagaEndToEndTest {
         await().atMost(STEP).until(() -> commands("refund-requests", order, "refund.requested").size() == 1);
         assertEquals(1, commands("refund-requests", order, "refund.requested").size());
         assertEquals(List.of(), recordedAnomalies(order));
+    }
+
+    @Test
+    void everyReadModelIsToldWhichVersionACancelConcernsAndWhatTheSagaDecided() throws Exception {
+        String order = placeAndRead(720_009, "13.00");
+        given().post("/orders/" + order + "/cancel").then().statusCode(202);
+        producer.send("orders", order, cancelOf(order)); // another cancel of the cancelled order
+        // a cancel delivered twice (a copy: the same event id)
+        String copied = placeAndRead(720_009, "14.00");
+        String cancel = cancelOf(copied);
+        producer.send("orders", copied, cancel);
+        producer.send("orders", copied, cancel);
+        String nowhere = "py-nowhere-" + UUID.randomUUID();
+        producer.send("orders", nowhere, cancelOf(nowhere));
+
+        List<RecordedCancels.Told> told = await().atMost(STEP).until(() -> cancels.of(order), t -> t.size() == 2);
+        assertEquals(List.of(OrderCancel.Decision.ACCEPTED, OrderCancel.Decision.REFUSED),
+                told.stream().map(t -> t.cancel().decision()).toList());
+        OrderEvent version = told.get(0).cancel().version();
+        assertEquals(720_009, version.userId());
+        assertEquals(0, new BigDecimal("13.00").compareTo(version.total()), "the version it cancels, whole");
+        assertTrue(told.stream().allMatch(RecordedCancels.Told::live));
+        assertEquals(List.of(OrderCancel.Decision.ACCEPTED, OrderCancel.Decision.REPEATED), await().atMost(STEP)
+                .until(() -> cancels.of(copied), t -> t.size() == 2).stream().map(t -> t.cancel().decision()).toList());
+        RecordedCancels.Told none = await().atMost(STEP).until(() -> cancels.of(nowhere), t -> t.size() == 1).get(0);
+        assertEquals(OrderCancel.Decision.REFUSED, none.cancel().decision());
+        assertNull(none.cancel().version(), "no such order");
+    }
+
+    private static String cancelOf(String orderId) throws Exception {
+        return JSON.writeValueAsString(JSON.createObjectNode().put("event_id", UUID.randomUUID().toString())
+                .put("type", "order.cancel_requested").put("order_id", orderId)
+                .put("timestamp", Instant.now().toString()));
     }
 
     @Test

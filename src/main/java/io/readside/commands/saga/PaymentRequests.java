@@ -7,7 +7,9 @@ import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import io.readside.orders.CancelDecider;
 import io.readside.orders.CancelRequested;
+import io.readside.orders.OrderCancel;
 import io.readside.orders.OrderChange;
 import io.readside.orders.OrderEvent;
 import io.readside.orders.OrdersReadModel;
@@ -18,11 +20,12 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
  * The payment saga's part of the orders changelog: a new order's payment request goes into the outbox in the
- * transaction that writes the order (in the batch's trace), and a cancel request on topic orders is a saga step.
+ * transaction that writes the order (in the batch's trace), and a cancel request on topic orders is a saga step whose
+ * decision every read model is told ({@link CancelDecider}).
  * A rebuild's replay requests nothing (the saga's state is carried over from the live table).
  */
 @ApplicationScoped
-public class PaymentRequests implements OrdersReadModel {
+public class PaymentRequests implements OrdersReadModel, CancelDecider {
 
     @Inject
     PaymentSaga saga;
@@ -48,13 +51,15 @@ public class PaymentRequests implements OrdersReadModel {
         return saga.requestPayments(conn, created, batch.processedAt(), batch.trace()).replaceWith(Committed.NOTHING);
     }
 
+    /**
+     * A cancel is a saga step: accepted when it moves the order (cancelled, or its refund requested), repeated when
+     * this cancel was applied before, refused otherwise (an anomaly, recorded).
+     */
     @Override
-    public Uni<Committed> cancelRequested(SqlConnection conn, CancelRequested cancel, ConsumerRecord<?, ?> source,
-            boolean live) {
-        if (!live) {
-            return Uni.createFrom().item(Committed.NOTHING);
-        }
+    public Uni<Decided> decide(SqlConnection conn, CancelRequested cancel, ConsumerRecord<?, ?> source) {
         return saga.apply(conn, cancel.orderId(), SagaStep.Event.CANCEL_REQUESTED, cancel.eventId(), source)
-                .map(step -> Committed.counting(() -> saga.counted(SagaStep.Event.CANCEL_REQUESTED, step)));
+                .map(step -> new Decided(step == null ? OrderCancel.Decision.REPEATED
+                        : step.moves() ? OrderCancel.Decision.ACCEPTED : OrderCancel.Decision.REFUSED,
+                        Committed.counting(() -> saga.counted(SagaStep.Event.CANCEL_REQUESTED, step))));
     }
 }
