@@ -20,8 +20,8 @@ public record OrderCancel(CancelRequested request, OrderEvent version, Decision 
         REPEATED,
         /**
          * a rebuild's replay: nothing is decided then (the saga's state depends on payment results, which are not on
-         * topic orders, and is carried over from the live table); a read model that needs it reads
-         * {@code orders.status}
+         * topic orders). The rebuilt orders table gets the live status only in the carry-over; a read model that
+         * needs it takes it in its own {@link OrdersReadModel#carryOver}, which runs after that, not here
          */
         NOT_DECIDED
     }

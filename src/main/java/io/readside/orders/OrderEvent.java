@@ -92,15 +92,16 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
     }
 
     /**
-     * The same content as {@code other}: every field Readside reads, totals and prices compared as numbers (a copy
-     * that writes 10.5 as 10.50 is the same). Items are compared when both are known; a version stored before the
-     * orders table kept them ({@code items} null, {@code itemCount} known) is compared by its item count.
+     * The same content as {@code other}: every field Readside reads, items in their order, totals and prices compared
+     * as numbers (a copy that writes 10.5 as 10.50 is the same). A version stored before the orders table kept items
+     * ({@code items} null, {@code itemCount} known) is not the same as one that lists them: the next version is a
+     * change, once, and the row gets its items (as a rebuild, which replays both, has it).
      */
     public boolean sameContent(OrderEvent other) {
         return orderId.equals(other.orderId) && userId == other.userId && category.equals(other.category)
                 && total.compareTo(other.total) == 0 && Objects.equals(itemCount, other.itemCount)
                 && createdAt.equals(other.createdAt)
-                && (items == null || other.items == null || sameItems(other.items));
+                && (items == null ? other.items == null : other.items != null && sameItems(other.items));
     }
 
     private boolean sameItems(List<Item> others) {

@@ -73,6 +73,9 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     @PostConstruct
     void init() {
         readModels = derived.stream().sorted(Comparator.comparing(OrdersReadModel::name)).toList();
+        if (deciders.isAmbiguous()) { // at start, not at the first cancel, which would fail on every retry
+            throw new IllegalStateException("more than one CancelDecider: " + deciders.stream().toList());
+        }
     }
 
     /**

@@ -245,9 +245,17 @@ class ReadModelRebuildEndToEndTest {
             long user = FIRST_USER + random.nextInt(USERS);
             String category = CATEGORIES.get(random.nextInt(CATEGORIES.size()));
             BigDecimal total = BigDecimal.valueOf(100 + random.nextInt(20_000), 2);
+            // half of them list items (a correction may change only those: a SKU, a quantity, a price, the order)
+            StringBuilder items = new StringBuilder();
+            for (int item = random.nextBoolean() ? random.nextInt(4) : -1; item >= 0; item--) {
+                items.append(items.isEmpty() ? ",\"items\":[" : ",").append("{\"sku\":\"s-").append(random.nextInt(3))
+                        .append("\",\"qty\":").append(1 + random.nextInt(2)).append(",\"price\":")
+                        .append(BigDecimal.valueOf(random.nextInt(3) * 100, 2)).append('}');
+            }
+            String listed = items.isEmpty() ? "" : items.append(']').toString();
             futures.add(producer.sendAsync(TOPIC, id, """
-                    {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d}"""
-                    .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000)));
+                    {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d%s}"""
+                    .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000, listed)));
             orders.add(new Object[] { id, user, category, total, createdAt });
         }
         List<Object[]> sent = new ArrayList<>();
