@@ -19,7 +19,7 @@ public record OrderCancel(CancelRequested request, OrderEvent version, Decision 
         /** this cancel (its event id) was decided before: a copy delivered again, which changes nothing */
         REPEATED,
         /**
-         * a rebuild's replay: nothing is decided then (the saga's state depends on payment results, which are not on
+         * a rebuild's replay (or no decider deployed): nothing is decided then (the saga's state depends on payment results, which are not on
          * topic orders). The rebuilt orders table gets the live status only in the carry-over; a read model that
          * needs it takes it in its own {@link OrdersReadModel#carryOver}, which runs after that, not here
          */
