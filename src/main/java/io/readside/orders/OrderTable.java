@@ -67,6 +67,14 @@ final class OrderTable {
                AND ($1::timestamptz IS NULL OR r.processed_at >= $1)""";
 
     /**
+     * Orders whose rebuilt row is not the live row's version (or that one of the two lacks): a read model rebuilt
+     * alone is switched in only when there are none, so that later changes are folded against the versions it counted.
+     */
+    static final String VERSIONS_DIFFERING = """
+            SELECT count(*) FROM %1$s.orders l FULL JOIN %2$s.orders r ON r.order_id = l.order_id
+             WHERE (l.source_partition, l.source_offset) IS DISTINCT FROM (r.source_partition, r.source_offset)""";
+
+    /**
      * The saga's state is not in topic orders (payment results and timeouts move it): it is taken from the live rows.
      * Payment results do not wait on the orders positions, so in the switch the live table is held against writers.
      */

@@ -73,6 +73,10 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     @PostConstruct
     void init() {
         readModels = derived.stream().sorted(Comparator.comparing(OrdersReadModel::name)).toList();
+        List<String> names = readModels.stream().map(OrdersReadModel::name).toList();
+        if (names.contains(readModel()) || names.stream().distinct().count() < names.size()) { // rebuilt by name
+            throw new IllegalStateException("read models derived from orders need names of their own: " + names);
+        }
         if (deciders.isAmbiguous()) { // at start, not at the first cancel, which would fail on every retry
             throw new IllegalStateException("more than one CancelDecider: " + deciders.stream().toList());
         }
@@ -234,16 +238,28 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
 
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
-        Uni<Void> held = replayedSince == null ? Uni.createFrom().voidItem()
-                : conn.query("LOCK TABLE " + live + ".orders IN EXCLUSIVE MODE").execute().replaceWithVoid();
-        Uni<Void> carried = held
-                .chain(() -> conn.preparedQuery(OrderTable.KEEP_PROCESSED_AT.formatted(live, rebuilt))
-                        .execute(Tuple.of(replayedSince == null ? null : OrderTable.utc(replayedSince))))
-                .chain(() -> conn.query(OrderTable.KEEP_SAGA_STATE.formatted(live, rebuilt)).execute())
-                .replaceWithVoid();
+        Uni<Void> carried = carryOverOrders(conn, live, rebuilt, replayedSince);
         for (OrdersReadModel model : readModels) {
             carried = carried.chain(() -> model.carryOver(conn, live, rebuilt, replayedSince));
         }
         return carried;
+    }
+
+    /** The orders table's own carry-over: when each version was first processed, and the saga's state. */
+    Uni<Void> carryOverOrders(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
+        Uni<Void> held = replayedSince == null ? Uni.createFrom().voidItem()
+                : conn.query("LOCK TABLE " + live + ".orders IN EXCLUSIVE MODE").execute().replaceWithVoid();
+        return held
+                .chain(() -> conn.preparedQuery(OrderTable.KEEP_PROCESSED_AT.formatted(live, rebuilt))
+                        .execute(Tuple.of(replayedSince == null ? null : OrderTable.utc(replayedSince))))
+                .chain(() -> conn.query(OrderTable.KEEP_SAGA_STATE.formatted(live, rebuilt)).execute())
+                .replaceWithVoid();
+    }
+
+    /** Each read model derived from orders that has tables can be rebuilt alone ({@link ReadModelAlone}). */
+    @Override
+    public List<Replayable<?>> parts() {
+        return readModels.stream().filter(model -> !model.tables().isEmpty())
+                .<Replayable<?>> map(model -> new ReadModelAlone(this, model)).toList();
     }
 }

@@ -121,7 +121,7 @@ class ReadModelRebuildEndToEndTest {
         given().header("Authorization", "Bearer not-a-token").post("/admin/rebuilds/orders").then().statusCode(401);
         admin().post("/admin/rebuilds/nothing").then().statusCode(404)
                 .contentType("application/problem+json").body("detail", equalTo(
-                        "no read model 'nothing'; known: [orders, users]"));
+                        "no read model 'nothing'; known: [orders, revenue, user-order-totals, users]"));
     }
 
     @Test
@@ -213,6 +213,64 @@ class ReadModelRebuildEndToEndTest {
         awaitRebuilt("users");
 
         assertEquals(before, query(sql, Tuple.tuple()).stream().map(row -> row.getString(0)).toList());
+    }
+
+    @Test
+    @Order(5)
+    void aReadModelDerivedFromOrdersIsRebuiltAloneAndNothingElseMoves() {
+        awaitEverythingApplied();
+        // three faults, one in each table: revenue's is rebuilt away, the others are not touched
+        Row window = query("SELECT category, window_start FROM revenue_windows WHERE category LIKE 'rebuild-%' "
+                + "AND order_count > 0 ORDER BY category, window_start LIMIT 1", Tuple.tuple()).get(0);
+        query("UPDATE revenue_windows SET revenue = revenue + 1000 WHERE category = $1 AND window_start = $2",
+                Tuple.of(window.getString(0), window.getOffsetDateTime(1)));
+        query("UPDATE user_order_totals SET order_count = order_count + 100 WHERE user_id = $1", Tuple.of(FIRST_USER));
+        String order = ids.get(0);
+        query("UPDATE orders SET total = total + 1000 WHERE order_id = $1", Tuple.of(order));
+        try {
+            assertTrue(!fold.windowFigures().equals(windows()), "the revenue fault is there");
+            admin().post("/admin/rebuilds/revenue").then().statusCode(202)
+                    .header("Location", org.hamcrest.Matchers.endsWith("/admin/rebuilds/revenue"));
+            awaitRebuilt("revenue");
+
+            assertEquals(fold.windowFigures(), windows(), "revenue rebuilt from the log");
+            admin().get("/admin/rebuilds/revenue").then().body("topic", equalTo(TOPIC));
+            assertEquals(1, query("SELECT 1 FROM user_order_totals WHERE user_id = $1 AND order_count >= 100",
+                    Tuple.of(FIRST_USER)).size(), "users' totals untouched");
+            assertEquals(1, query("SELECT 1 FROM orders WHERE order_id = $1 AND total >= 1000", Tuple.of(order))
+                    .size(), "the orders table untouched");
+        } finally {
+            query("UPDATE user_order_totals SET order_count = order_count - 100 WHERE user_id = $1",
+                    Tuple.of(FIRST_USER));
+            query("UPDATE orders SET total = total - 1000 WHERE order_id = $1", Tuple.of(order));
+        }
+    }
+
+    /**
+     * Rebuilt alone, a read model is folded against the orders table's versions from then on: when the live orders
+     * table holds a version the log does not give (another partition's, or one retention deleted), the switch is
+     * refused and says so, and the live tables stay as they were.
+     */
+    @Test
+    @Order(6)
+    void aReadModelIsNotSwitchedInAloneWhenTheLiveOrdersTableDiffersFromTheLog() {
+        awaitEverythingApplied();
+        String order = ids.get(1);
+        query("UPDATE orders SET source_offset = source_offset + 1000000 WHERE order_id = $1", Tuple.of(order));
+        query("UPDATE user_order_totals SET order_count = order_count + 100 WHERE user_id = $1", Tuple.of(FIRST_USER));
+        try {
+            admin().post("/admin/rebuilds/user-order-totals").then().statusCode(202);
+            await().atMost(APPLIED).until(() -> rebuildFinished("user-order-totals"));
+            admin().get("/admin/rebuilds/user-order-totals").then().body("state", equalTo("FAILED"))
+                    .body("error", org.hamcrest.Matchers.containsString(
+                            "1 orders of the replayed log differ from the live orders table"));
+            assertEquals(1, query("SELECT 1 FROM user_order_totals WHERE user_id = $1 AND order_count >= 100",
+                    Tuple.of(FIRST_USER)).size(), "the live totals were not replaced");
+        } finally {
+            query("UPDATE user_order_totals SET order_count = order_count - 100 WHERE user_id = $1",
+                    Tuple.of(FIRST_USER));
+            query("UPDATE orders SET source_offset = source_offset - 1000000 WHERE order_id = $1", Tuple.of(order));
+        }
     }
 
     private static RequestSpecification admin() {

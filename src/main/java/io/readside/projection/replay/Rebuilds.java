@@ -3,22 +3,20 @@ package io.readside.projection.replay;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -100,8 +98,13 @@ public class Rebuilds {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
+    /** Every read model a rebuild can be asked for: each changelog, and the read models derived from it alone. */
     public List<String> readModelNames() {
-        return readModels.stream().map(Replayable::readModel).sorted().toList();
+        return rebuildable().map(Replayable::readModel).sorted().toList();
+    }
+
+    private Stream<Replayable<?>> rebuildable() {
+        return readModels.stream().flatMap(model -> Stream.concat(Stream.of(model), model.parts().stream()));
     }
 
     /** The topics read models are projected from (and that dead letters may be re-published to). */
@@ -124,7 +127,7 @@ public class Rebuilds {
      * @throws IllegalStateException when a rebuild is running (here or on another instance)
      */
     public RebuildStatus start(String readModel, boolean acceptHistoryLoss) {
-        Replayable<?> model = readModels.stream().filter(m -> m.readModel().equals(readModel)).findFirst()
+        Replayable<?> model = rebuildable().filter(m -> m.readModel().equals(readModel)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(readModel));
         if (guard.verify(model.topic()) != LogGuard.Verdict.SAME) {
             throw new IllegalStateException("topic " + model.topic() + " is fenced, or its log could not be checked: "
@@ -132,11 +135,10 @@ public class Rebuilds {
         }
         Map<Integer, Long> logStarts = history.logStarts(model.topic());
         long lost = history.rowsBeforeLogStart(model, logStarts);
-        if (lost > 0 && !acceptHistoryLoss) {
-            throw new HistoryLossException("topic " + model.topic() + " no longer holds the versions of " + lost
-                    + " rows of " + model.tables().get(0) + " (log start offsets " + new TreeMap<>(logStarts)
-                    + "): a rebuild would delete them. Repeat with accept-history-loss=true to rebuild anyway");
-        }
+        RetainedHistory.refusal(model.topic(), model.readModel(), model.entityTable(), model.derivedFrom(), lost,
+                logStarts, acceptHistoryLoss).ifPresent(why -> {
+                    throw new HistoryLossException(why);
+                });
         return runner.launch(model, lost, logStarts, this::rebuild).status();
     }
 
@@ -284,17 +286,6 @@ public class Rebuilds {
     }
 
     private KafkaConsumer<byte[], byte[]> consumer() {
-        return consumer(bootstrapServers);
-    }
-
-    /** A group-less read_committed consumer ({@code readside-rebuild}) that never commits; the caller closes it. */
-    static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "readside-rebuild");
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // what the live pass applied
-        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        return ReplayConsumer.create(bootstrapServers);
     }
 }

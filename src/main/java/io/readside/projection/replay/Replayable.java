@@ -2,6 +2,7 @@ package io.readside.projection.replay;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -21,6 +22,31 @@ public interface Replayable<E> extends Changelog<E> {
 
     /** The tables that hold the read model and are replaced together at the switch. */
     List<String> tables();
+
+    /**
+     * The table whose rows name the record of their version ({@code source_partition}, {@code source_offset}): the
+     * history-loss guard counts its rows that lie before the log start.
+     */
+    default String entityTable() {
+        return tables().get(0);
+    }
+
+    /**
+     * Read models derived from this one that can be rebuilt alone, each by its own name: the replay is this one's
+     * (into a shadow of all its tables), and only the part's tables are switched and carried over. None by default.
+     */
+    default List<Replayable<?>> parts() {
+        return List.of();
+    }
+
+    /**
+     * The read model this one is a part of ({@link #parts}), if any. A part's rebuild never accepts history loss: its
+     * rebuilt tables would lack what the tables it is derived from still hold, and every later change would be folded
+     * against rows it never counted.
+     */
+    default Optional<String> derivedFrom() {
+        return Optional.empty();
+    }
 
     /**
      * Applies records (with their positions) in {@code conn}'s transaction through the engine's batch path, without

@@ -1,0 +1,120 @@
+package io.readside.orders;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import io.readside.projection.Batch;
+import io.readside.projection.Committed;
+import io.readside.projection.replay.Replayable;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+
+/**
+ * One read model derived from orders, rebuilt alone ({@code POST /admin/rebuilds/{name}}): the replay is the orders
+ * changelog's own, into a shadow of every orders table (a read model's fold needs the versions the orders table
+ * gives it), but only this model's tables are carried over and switched in. The orders table and the other read
+ * models stay as they are.
+ */
+final class ReadModelAlone implements Replayable<OrdersTopicEvent> {
+
+    private final OrdersProjector orders;
+    private final OrdersReadModel model;
+
+    ReadModelAlone(OrdersProjector orders, OrdersReadModel model) {
+        this.orders = orders;
+        this.model = model;
+    }
+
+    @Override
+    public String readModel() {
+        return model.name();
+    }
+
+    @Override
+    public List<String> tables() {
+        return model.tables();
+    }
+
+    /** Its rows lost with the history are those of the orders they came from. */
+    @Override
+    public String entityTable() {
+        return orders.entityTable();
+    }
+
+    @Override
+    public Optional<String> derivedFrom() {
+        return Optional.of(orders.readModel());
+    }
+
+    /**
+     * The rebuilt orders table gets its carry-over first (its saga state, which the model's may read). In the switch
+     * ({@code replayedSince} set, the writers held) the rebuilt orders must be the live ones, version for version:
+     * otherwise the live orders table would later hand this model a {@code before} it never counted, and the switch
+     * is refused (the live tables stay as they were).
+     */
+    @Override
+    public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
+        Uni<Void> same = replayedSince == null ? Uni.createFrom().voidItem()
+                : conn.query(OrderTable.VERSIONS_DIFFERING.formatted(live, rebuilt)).execute().map(rows -> {
+                    long differing = rows.iterator().next().getLong(0);
+                    if (differing > 0) {
+                        throw new IllegalStateException(differing + " orders of the replayed log differ from the "
+                                + "live orders table (versions from other partitions, or rows retention deleted "
+                                + "from the log): " + model.name() + " is not switched in; rebuild "
+                                + orders.readModel() + " instead");
+                    }
+                    return null;
+                });
+        return same.chain(() -> orders.carryOverOrders(conn, live, rebuilt, replayedSince))
+                .chain(() -> model.carryOver(conn, live, rebuilt, replayedSince));
+    }
+
+    @Override
+    public String channel() {
+        return orders.channel();
+    }
+
+    @Override
+    public String topic() {
+        return orders.topic();
+    }
+
+    @Override
+    public String group() {
+        return orders.group();
+    }
+
+    @Override
+    public OrdersTopicEvent parse(ConsumerRecord<byte[], byte[]> record) {
+        return orders.parse(record);
+    }
+
+    @Override
+    public Instant eventTime(OrdersTopicEvent event) {
+        return orders.eventTime(event);
+    }
+
+    @Override
+    public boolean alone(OrdersTopicEvent event) {
+        return orders.alone(event);
+    }
+
+    @Override
+    public Uni<Committed> write(SqlConnection conn, Batch<OrdersTopicEvent> batch) {
+        return orders.write(conn, batch);
+    }
+
+    @Override
+    public Uni<Boolean> newerVersionApplied(SqlClient client, byte[] key, int partition, long offset) {
+        return orders.newerVersionApplied(client, key, partition, offset);
+    }
+
+    @Override
+    public String toString() {
+        return "read model " + model.name() + " of topic " + orders.topic();
+    }
+}
