@@ -73,10 +73,6 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     @PostConstruct
     void init() {
         readModels = derived.stream().sorted(Comparator.comparing(OrdersReadModel::name)).toList();
-        List<String> names = readModels.stream().map(OrdersReadModel::name).toList();
-        if (names.contains(readModel()) || names.stream().distinct().count() < names.size()) { // rebuilt by name
-            throw new IllegalStateException("read models derived from orders need names of their own: " + names);
-        }
         if (deciders.isAmbiguous()) { // at start, not at the first cancel, which would fail on every retry
             throw new IllegalStateException("more than one CancelDecider: " + deciders.stream().toList());
         }

@@ -11,7 +11,9 @@ import io.readside.projection.Committed;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * One read model derived from orders, rebuilt alone ({@code POST /admin/rebuilds/{name}}): the replay is the orders
@@ -51,26 +53,33 @@ final class ReadModelAlone implements Replayable<OrdersTopicEvent> {
     }
 
     /**
-     * The rebuilt orders table gets its carry-over first (its saga state, which the model's may read). In the switch
-     * ({@code replayedSince} set, the writers held) the rebuilt orders must be the live ones, version for version:
-     * otherwise the live orders table would later hand this model a {@code before} it never counted, and the switch
-     * is refused (the live tables stay as they were).
+     * The rebuilt orders table gets its carry-over first (its saga state, which the model's may read; in the switch it
+     * locks the live orders table). In the switch ({@code replayedSince} set, the writers held) the replay must agree
+     * with the live side: the rebuilt orders are the live ones version for version, and each partition's stream time
+     * is the live one. Otherwise the live orders table would later hand this model a {@code before} it never counted,
+     * or the switch would move the topic's stream time for the models that stay: it is refused (the live tables stay
+     * as they were).
      */
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
-        Uni<Void> same = replayedSince == null ? Uni.createFrom().voidItem()
-                : conn.query(OrderTable.VERSIONS_DIFFERING.formatted(live, rebuilt)).execute().map(rows -> {
-                    long differing = rows.iterator().next().getLong(0);
-                    if (differing > 0) {
-                        throw new IllegalStateException(differing + " orders of the replayed log differ from the "
-                                + "live orders table (versions from other partitions, or rows retention deleted "
-                                + "from the log): " + model.name() + " is not switched in; rebuild "
-                                + orders.readModel() + " instead");
-                    }
-                    return null;
-                });
-        return same.chain(() -> orders.carryOverOrders(conn, live, rebuilt, replayedSince))
-                .chain(() -> model.carryOver(conn, live, rebuilt, replayedSince));
+        Uni<Void> carried = orders.carryOverOrders(conn, live, rebuilt, replayedSince);
+        if (replayedSince != null) {
+            carried = carried.chain(() -> conn.preparedQuery(OrderTable.DIFFERING_FROM_LIVE.formatted(live, rebuilt))
+                    .execute(Tuple.of(orders.group(), orders.topic())).map(rows -> {
+                        Row row = rows.iterator().next();
+                        long differing = row.getLong("orders");
+                        long clocks = row.getLong("stream_times");
+                        if (differing > 0 || clocks > 0) {
+                            throw new IllegalStateException(differing + " orders of the replayed log differ from the "
+                                    + "live orders table (versions from other partitions, rows retention deleted from "
+                                    + "the log, or rows from before V15 that a copy changed), and the stream time of "
+                                    + clocks + " partitions (records the replay judged otherwise): " + model.name()
+                                    + " is not switched in; rebuild " + orders.readModel() + " instead");
+                        }
+                        return null;
+                    }));
+        }
+        return carried.chain(() -> model.carryOver(conn, live, rebuilt, replayedSince));
     }
 
     @Override

@@ -227,6 +227,9 @@ class ReadModelRebuildEndToEndTest {
         query("UPDATE user_order_totals SET order_count = order_count + 100 WHERE user_id = $1", Tuple.of(FIRST_USER));
         String order = ids.get(0);
         query("UPDATE orders SET total = total + 1000 WHERE order_id = $1", Tuple.of(order));
+        String positionsSql = "SELECT kafka_partition || '|' || next_offset || '|' || stream_time FROM "
+                + "projection_positions WHERE topic = 'orders' ORDER BY kafka_partition";
+        List<String> positions = query(positionsSql, Tuple.tuple()).stream().map(row -> row.getString(0)).toList();
         try {
             assertTrue(!fold.windowFigures().equals(windows()), "the revenue fault is there");
             admin().post("/admin/rebuilds/revenue").then().statusCode(202)
@@ -239,6 +242,8 @@ class ReadModelRebuildEndToEndTest {
                     Tuple.of(FIRST_USER)).size(), "users' totals untouched");
             assertEquals(1, query("SELECT 1 FROM orders WHERE order_id = $1 AND total >= 1000", Tuple.of(order))
                     .size(), "the orders table untouched");
+            assertEquals(positions, query(positionsSql, Tuple.tuple()).stream().map(row -> row.getString(0))
+                    .toList(), "positions and stream times untouched");
         } finally {
             query("UPDATE user_order_totals SET order_count = order_count - 100 WHERE user_id = $1",
                     Tuple.of(FIRST_USER));
@@ -263,13 +268,40 @@ class ReadModelRebuildEndToEndTest {
             await().atMost(APPLIED).until(() -> rebuildFinished("user-order-totals"));
             admin().get("/admin/rebuilds/user-order-totals").then().body("state", equalTo("FAILED"))
                     .body("error", org.hamcrest.Matchers.containsString(
-                            "1 orders of the replayed log differ from the live orders table"));
+                            "1 orders of the replayed log differ from the live orders table"))
+                    .body("error", org.hamcrest.Matchers.containsString("the stream time of 0 partitions"));
             assertEquals(1, query("SELECT 1 FROM user_order_totals WHERE user_id = $1 AND order_count >= 100",
                     Tuple.of(FIRST_USER)).size(), "the live totals were not replaced");
         } finally {
             query("UPDATE user_order_totals SET order_count = order_count - 100 WHERE user_id = $1",
                     Tuple.of(FIRST_USER));
             query("UPDATE orders SET source_offset = source_offset - 1000000 WHERE order_id = $1", Tuple.of(order));
+        }
+    }
+
+    /** ... and when a partition's stream time differs: the switch would move it for the models that stay. */
+    @Test
+    @Order(7)
+    void aReadModelIsNotSwitchedInAloneWhenItWouldMoveTheTopicsStreamTime() {
+        awaitEverythingApplied();
+        String moveBack = "UPDATE projection_positions SET stream_time = stream_time - interval '1 second' "
+                + "WHERE consumer_group = $1 AND topic = 'orders' AND kafka_partition = 0 AND stream_time IS NOT NULL";
+        assertEquals(1, pool.preparedQuery(moveBack).execute(Tuple.of(orders.group())).await().atMost(APPLIED)
+                .rowCount(), "partition 0 has a clock");
+        query("UPDATE user_order_totals SET order_count = order_count + 100 WHERE user_id = $1", Tuple.of(FIRST_USER));
+        try {
+            admin().post("/admin/rebuilds/user-order-totals").then().statusCode(202);
+            await().atMost(APPLIED).until(() -> rebuildFinished("user-order-totals"));
+            admin().get("/admin/rebuilds/user-order-totals").then().body("state", equalTo("FAILED"))
+                    .body("error", org.hamcrest.Matchers.containsString("the stream time of 1 partitions"));
+            assertEquals(1, query("SELECT 1 FROM user_order_totals WHERE user_id = $1 AND order_count >= 100",
+                    Tuple.of(FIRST_USER)).size(), "the live totals were not replaced");
+        } finally {
+            query("UPDATE user_order_totals SET order_count = order_count - 100 WHERE user_id = $1",
+                    Tuple.of(FIRST_USER));
+            query("UPDATE projection_positions SET stream_time = stream_time + interval '1 second' WHERE "
+                    + "consumer_group = $1 AND topic = 'orders' AND kafka_partition = 0 AND stream_time IS NOT NULL",
+                    Tuple.of(orders.group()));
         }
     }
 

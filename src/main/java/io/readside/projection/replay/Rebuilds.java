@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
@@ -20,6 +21,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.AdvisoryLocks;
 import io.readside.projection.LogGuard;
 import io.readside.projection.Projector;
@@ -103,6 +105,14 @@ public class Rebuilds {
         return rebuildable().map(Replayable::readModel).sorted().toList();
     }
 
+    /** A rebuild is asked for by name: two read models of one name would make the request mean either. */
+    void namesOfTheirOwn(@Observes StartupEvent start) {
+        List<String> names = readModelNames();
+        if (names.stream().distinct().count() < names.size()) {
+            throw new IllegalStateException("read models need names of their own: " + names);
+        }
+    }
+
     private Stream<Replayable<?>> rebuildable() {
         return readModels.stream().flatMap(model -> Stream.concat(Stream.of(model), model.parts().stream()));
     }
@@ -146,7 +156,7 @@ public class Rebuilds {
         Replayable<?> model = run.model;
         LOG.infof("rebuild of %s from topic %s: started", model.readModel(), model.topic());
         shadow.prepare();
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+        try (KafkaConsumer<byte[], byte[]> consumer = ReplayConsumer.create(bootstrapServers)) {
             List<TopicPartition> partitions = consumer.partitionsFor(model.topic()).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
@@ -283,9 +293,5 @@ public class Rebuilds {
             behind += Math.max(0, entry.getValue() - reached.getOrDefault(entry.getKey(), 0L));
         }
         return behind;
-    }
-
-    private KafkaConsumer<byte[], byte[]> consumer() {
-        return ReplayConsumer.create(bootstrapServers);
     }
 }
