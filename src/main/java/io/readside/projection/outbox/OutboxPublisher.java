@@ -119,10 +119,20 @@ final class OutboxPublisher {
                 new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** Waits up to 5 s for records in flight, then closes the producer. */
+    /**
+     * Waits up to 5 s for records in flight, then closes the producers. A stopping relay is interrupted: its records
+     * in flight still get their time (Kafka's close would throw at once), and the thread stays interrupted.
+     */
     void close() {
-        producer.close(Duration.ofSeconds(5));
-        oneByOne.close(Duration.ofSeconds(5));
+        boolean interrupted = Thread.interrupted();
+        try {
+            producer.close(Duration.ofSeconds(5));
+        } finally {
+            oneByOne.close(Duration.ofSeconds(5));
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The first outbox id of the batch whose acknowledgements the relay is waiting for; 0 when it is not waiting. */
