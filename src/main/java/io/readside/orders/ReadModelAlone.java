@@ -18,8 +18,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
 /**
  * One read model derived from orders, rebuilt alone ({@code POST /admin/rebuilds/{name}}): the replay is the orders
  * changelog's own, into a shadow of every orders table (a read model's fold needs the versions the orders table
- * gives it), but only this model's tables are carried over and switched in. The orders table and the other read
- * models stay as they are.
+ * gives it), but only this model's tables are switched in (the shadow orders table gets its carry-over too, for
+ * the model's to read, and is dropped). The orders table, the other read models and the topic's stream time stay as
+ * they are.
  */
 final class ReadModelAlone implements Replayable<OrdersTopicEvent> {
 
