@@ -69,16 +69,17 @@ final class OrderTable {
     /**
      * What a read model rebuilt alone would be folded against from the switch on, and where the replay disagrees with
      * the live side: orders whose rebuilt row is not the live row's version (or that one of the two lacks), and
-     * partitions of the group ($1) and topic ($2) whose stream time differs. It is switched in only when both are 0.
+     * replayed partitions of the group ($1) and topic ($2) whose stream time differs from live (a partition the replay
+     * found empty keeps its live clock at the switch). It is switched in only when both are 0.
      */
     static final String DIFFERING_FROM_LIVE = """
             SELECT (SELECT count(*) FROM %1$s.orders l FULL JOIN %2$s.orders r ON r.order_id = l.order_id
                      WHERE (l.source_partition, l.source_offset)
                            IS DISTINCT FROM (r.source_partition, r.source_offset)) AS orders,
-                   (SELECT count(*) FROM %1$s.projection_positions l FULL JOIN %2$s.projection_positions r
-                        ON r.consumer_group = l.consumer_group AND r.topic = l.topic
-                       AND r.kafka_partition = l.kafka_partition
-                     WHERE coalesce(l.consumer_group, r.consumer_group) = $1 AND coalesce(l.topic, r.topic) = $2
+                   (SELECT count(*) FROM %2$s.projection_positions r LEFT JOIN %1$s.projection_positions l
+                        ON l.consumer_group = r.consumer_group AND l.topic = r.topic
+                       AND l.kafka_partition = r.kafka_partition
+                     WHERE r.consumer_group = $1 AND r.topic = $2
                        AND l.stream_time IS DISTINCT FROM r.stream_time) AS stream_times""";
 
     /**

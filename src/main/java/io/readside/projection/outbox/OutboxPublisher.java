@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jboss.logging.Logger;
 
@@ -95,8 +96,7 @@ final class OutboxPublisher {
             return;
         }
         sendsUnfinished = false;
-        producer.close(Duration.ZERO);
-        oneByOne.close(Duration.ZERO);
+        closeBoth(Duration.ZERO);
         producers();
     }
 
@@ -119,19 +119,28 @@ final class OutboxPublisher {
                 new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /**
-     * Waits up to 5 s for records in flight, then closes the producers. A stopping relay is interrupted: its records
-     * in flight still get their time (Kafka's close would throw at once), and the thread stays interrupted.
-     */
+    /** Waits up to 5 s for records in flight, then closes the producers. */
     void close() {
+        closeBoth(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Closes both producers, also on an interrupted thread (the relay is stopped by an interrupt, which may also land
+     * during the close): Kafka's close would throw, leaving the second producer open and the relay's session to the
+     * process exit. The thread stays interrupted.
+     */
+    private void closeBoth(Duration timeout) {
         boolean interrupted = Thread.interrupted();
-        try {
-            producer.close(Duration.ofSeconds(5));
-        } finally {
-            oneByOne.close(Duration.ofSeconds(5));
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+        for (KafkaProducer<byte[], byte[]> each : List.of(producer, oneByOne)) {
+            try {
+                each.close(timeout);
+            } catch (InterruptException e) { // its wait cut short; Kafka closed it at once
+                interrupted = true;
+                Thread.interrupted();
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
