@@ -24,6 +24,7 @@ import io.readside.projection.Batch;
 import io.readside.projection.Committed;
 import io.readside.projection.ExactJson;
 import io.readside.projection.Output;
+import io.readside.projection.ProjectionMetrics;
 import io.readside.projection.Projector;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
@@ -56,6 +57,8 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     Instance<OrdersReadModel> derived;
     @Inject
     Instance<CancelDecider> deciders;
+    @Inject
+    ReadModelStops stops;
     @ConfigProperty(name = "readside.orders.processed-orders-topic")
     String processedOrdersTopic;
 
@@ -133,8 +136,13 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
             }
             Committed published = Committed.publishing(folded.changes().stream()
                     .map(change -> processed(change.after(), change.processedAt())).toList());
+            ConsumerRecord<?, ?> first = batch.inputs().get(0).record();
+            String where = ProjectionMetrics.where(first) + (batch.inputs().size() == 1 ? ""
+                    : " (the first of a batch of " + batch.inputs().size() + " records)");
             return OrderTable.upsert(conn, folded.rows().values())
-                    .chain(() -> inOrder(readModels, model -> model.apply(conn, folded.changes(), batch)))
+                    .chain(() -> stops.each(conn, readModels, batch.live(),
+                            model -> model.apply(conn, folded.changes(), batch),
+                            () -> ReadModelBacklog.changes(folded.changes()), where))
                     .map(published::and);
         });
     }
@@ -154,20 +162,11 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
                     : deciders.get().decide(conn, cancel, source);
             return decided.flatMap(decision -> {
                 OrderCancel told = new OrderCancel(cancel, previous.get(cancel.orderId()), decision.decision());
-                return inOrder(readModels, model -> model.cancelRequested(conn, told, source, live))
-                        .map(decision.committed()::and);
+                return stops.each(conn, readModels, live, model -> model.cancelRequested(conn, told, source, live),
+                        () -> ReadModelBacklog.cancel(told, source.partition(), source.offset()),
+                        ProjectionMetrics.where(source)).map(decision.committed()::and);
             });
         });
-    }
-
-    /** Each read model in turn (their fixed order is the lock order between writers). */
-    private static Uni<Committed> inOrder(List<OrdersReadModel> models,
-            java.util.function.Function<OrdersReadModel, Uni<Committed>> step) {
-        Uni<Committed> all = Uni.createFrom().item(Committed.NOTHING);
-        for (OrdersReadModel model : models) {
-            all = all.flatMap(done -> step.apply(model).map(done::and));
-        }
-        return all;
     }
 
     private Output processed(OrderEvent order, Instant processedAt) {
@@ -235,6 +234,10 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
     @Override
     public Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
         Uni<Void> carried = carryOverOrders(conn, live, rebuilt, replayedSince);
+        if (replayedSince != null) { // the switch: every read model's replayed tables hold what its backlog held
+            carried = carried.chain(() -> ReadModelStops.forget(conn,
+                    readModels.stream().map(OrdersReadModel::name).toList()));
+        }
         for (OrdersReadModel model : readModels) {
             carried = carried.chain(() -> model.carryOver(conn, live, rebuilt, replayedSince));
         }
@@ -250,6 +253,11 @@ public class OrdersProjector implements Replayable<OrdersTopicEvent> {
                         .execute(Tuple.of(replayedSince == null ? null : OrderTable.utc(replayedSince))))
                 .chain(() -> conn.query(OrderTable.KEEP_SAGA_STATE.formatted(live, rebuilt)).execute())
                 .replaceWithVoid();
+    }
+
+    /** The read models derived from orders, in their lock order. */
+    List<OrdersReadModel> readModels() {
+        return readModels;
     }
 
     /** Each read model derived from orders that has tables can be rebuilt alone ({@link ReadModelAlone}). */

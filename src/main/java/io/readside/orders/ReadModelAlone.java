@@ -80,6 +80,9 @@ final class ReadModelAlone implements Replayable<OrdersTopicEvent> {
                         return null;
                     }));
         }
+        if (replayedSince != null) { // the switch: its replayed tables hold what its backlog held
+            carried = carried.chain(() -> ReadModelStops.forget(conn, List.of(model.name())));
+        }
         return carried.chain(() -> model.carryOver(conn, live, rebuilt, replayedSince));
     }
 

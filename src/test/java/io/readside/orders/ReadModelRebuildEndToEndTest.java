@@ -2,8 +2,11 @@ package io.readside.orders;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,8 +123,9 @@ class ReadModelRebuildEndToEndTest {
         given().header("Authorization", reader).get("/admin/rebuilds/orders").then().statusCode(403);
         given().header("Authorization", "Bearer not-a-token").post("/admin/rebuilds/orders").then().statusCode(401);
         admin().post("/admin/rebuilds/nothing").then().statusCode(404)
-                .contentType("application/problem+json").body("detail", equalTo(
-                        "no read model 'nothing'; known: [orders, revenue, user-order-totals, users]"));
+                .contentType("application/problem+json").body("detail", allOf(
+                        startsWith("no read model 'nothing'; known: ["), // and any a test adds
+                        containsString("orders, revenue, user-order-totals, users]")));
     }
 
     @Test
