@@ -42,6 +42,16 @@ public interface OrdersReadModel {
         return Uni.createFrom().item(Committed.NOTHING);
     }
 
+    /**
+     * Whether a failure of this model that retrying cannot cure stops it alone ({@link ReadModelStops}: the orders and
+     * the other models go on, its changes wait in its backlog until it is fixed). False: the failure holds the whole
+     * orders transaction, retried, as before; for a model whose effects may not come late (the saga's payment
+     * requests: a request sent after the order's cancel or timeout would charge a cancelled order).
+     */
+    default boolean stopsAlone() {
+        return true;
+    }
+
     /** See {@link io.readside.projection.replay.Replayable#carryOver}. */
     default Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
         return Uni.createFrom().voidItem();

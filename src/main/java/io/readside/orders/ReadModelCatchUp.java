@@ -31,15 +31,19 @@ import io.readside.projection.outbox.Outbox;
 import io.smallrye.health.api.Wellness;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgException;
 
 /**
  * Stopped read models ({@link ReadModelStops}) catch up from their own backlog and join the others: at start and every
  * {@code readside.read-models.catch-up-every}, each stopped model is handed what it missed, in backlog order, a chunk
  * per transaction (its rows, what it publishes, and the chunk deleted from the backlog commit together: exactly once),
- * and when nothing is left its stop is deleted in the same transaction: from the next live transaction on, it is
- * written with the others. A model that still fails stays stopped, with the attempt's reason. Meanwhile
+ * one instance at a time (an advisory lock). The live writers go on adding to the backlog meanwhile; for the last
+ * chunk they wait (the stop row locked), and the stop is deleted in the same transaction: from the next live
+ * transaction on, the model is written with the others. A model that still fails stays stopped, with the attempt's reason. Meanwhile
  * {@code readside-read-models} is DOWN on {@code /q/health/well}, {@code readside_read_model_stopped} is 1 for it
  * (alert {@code ReadsideReadModelStopped}) and {@code readside_read_model_backlog_changes} says how much waits.
  */
@@ -51,14 +55,18 @@ public class ReadModelCatchUp implements HealthCheck {
     private static final Logger LOG = Logger.getLogger(ReadModelCatchUp.class);
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
     /** Backlog entries per transaction. */
-    static final int CHUNK = 500;
+    static final int CHUNK = 200;
 
     static final String STOPS = """
             SELECT s.model, s.stopped_at, s.reason, s.stopped_on, s.attempts, s.last_failure, s.last_attempt,
                    (SELECT count(*) FROM read_model_backlog b WHERE b.model = s.model) AS waiting
               FROM read_model_stops s ORDER BY s.model""";
-    /** The stop, unless another instance is catching it up (it holds the row). */
-    static final String TAKE = "SELECT model FROM read_model_stops WHERE model = $1 FOR UPDATE SKIP LOCKED";
+    /** The class of the catch-up's advisory locks ("RMCU"): one catch-up per model at a time, across instances. */
+    static final int CATCH_UP_LOCKS = 0x524d4355;
+    static final String ONE_AT_A_TIME = "SELECT pg_try_advisory_xact_lock($1, hashtext($2))";
+    static final String STOPPED_HERE = "SELECT model FROM read_model_stops WHERE model = $1";
+    /** Held for the last chunk and the join: a live writer adds to the backlog under this row's share lock. */
+    static final String HOLD = "SELECT model FROM read_model_stops WHERE model = $1 FOR UPDATE";
     static final String NEXT = """
             SELECT seq, change::text FROM read_model_backlog WHERE model = $1 ORDER BY seq LIMIT $2""";
     static final String APPLIED = "DELETE FROM read_model_backlog WHERE model = $1 AND seq = ANY($2)";
@@ -154,6 +162,11 @@ public class ReadModelCatchUp implements HealthCheck {
                 }
             }
         } catch (RuntimeException e) {
+            if (e instanceof PgException pg && "55P03".equals(pg.getSqlState())) { // live writers held the stop
+                LOG.infof("read model %s: the live writers were busy at the join; it joins at the next try",
+                        model.name());
+                return false;
+            }
             String reason = ReadModelStops.reason(e);
             LOG.warnf("read model %s is still stopped: catching up failed: %s", model.name(), reason);
             pool.preparedQuery(FAILED).execute(Tuple.of(model.name(), reason)).await().atMost(TIMEOUT);
@@ -166,27 +179,44 @@ public class ReadModelCatchUp implements HealthCheck {
     }
 
     private Uni<Chunk> chunk(SqlConnection conn, OrdersReadModel model) {
-        return conn.preparedQuery(TAKE).execute(Tuple.of(model.name())).flatMap(taken -> {
-            if (taken.size() == 0) {
-                return Uni.createFrom().item(new Chunk(false, Committed.NOTHING));
+        Tuple name = Tuple.of(model.name());
+        return conn.preparedQuery(ONE_AT_A_TIME).execute(Tuple.of(CATCH_UP_LOCKS, model.name())).flatMap(got -> {
+            if (!got.iterator().next().getBoolean(0)) {
+                return Uni.createFrom().item(new Chunk(false, Committed.NOTHING)); // another instance is on it
             }
-            return conn.preparedQuery(NEXT).execute(Tuple.of(model.name(), CHUNK)).flatMap(rows -> {
-                List<Long> seqs = new ArrayList<>();
-                List<ReadModelBacklog.Entry> entries = new ArrayList<>();
-                rows.forEach(row -> {
-                    seqs.add(row.getLong(0));
-                    entries.add(ReadModelBacklog.read(row.getString(1)));
+            return conn.preparedQuery(STOPPED_HERE).execute(name).flatMap(stopped -> {
+                if (stopped.size() == 0) {
+                    return Uni.createFrom().item(new Chunk(false, Committed.NOTHING));
+                }
+                return conn.preparedQuery(NEXT).execute(Tuple.of(model.name(), CHUNK)).flatMap(rows -> {
+                    if (rows.size() == CHUNK) { // more after these: the live writers go on meanwhile
+                        return handOver(conn, model, rows, false);
+                    }
+                    // the last ones: the live writers wait (they add to the backlog while the stop row is there),
+                    // and the backlog is read again under the lock
+                    return conn.query("SET LOCAL lock_timeout = '10s'").execute()
+                            .chain(() -> conn.preparedQuery(HOLD).execute(name))
+                            .chain(() -> conn.preparedQuery(NEXT).execute(Tuple.of(model.name(), CHUNK)))
+                            .flatMap(last -> handOver(conn, model, last, last.size() < CHUNK));
                 });
-                boolean last = seqs.size() < CHUNK;
-                return handOver(conn, model, entries)
-                        .call(committed -> Outbox.addRecords(conn, committed.outputs(), null))
-                        .call(() -> conn.preparedQuery(APPLIED)
-                                .execute(Tuple.of(model.name(), seqs.toArray(new Long[0]))))
-                        .call(() -> last ? conn.preparedQuery(JOINED).execute(Tuple.of(model.name()))
-                                : Uni.createFrom().nullItem())
-                        .map(committed -> new Chunk(last ? Boolean.TRUE : null, committed));
             });
         });
+    }
+
+    /** The rows handed over, deleted from the backlog, and, when {@code join}, the stop deleted. */
+    private Uni<Chunk> handOver(SqlConnection conn, OrdersReadModel model, RowSet<Row> rows, boolean join) {
+        List<Long> seqs = new ArrayList<>();
+        List<ReadModelBacklog.Entry> entries = new ArrayList<>();
+        rows.forEach(row -> {
+            seqs.add(row.getLong(0));
+            entries.add(ReadModelBacklog.read(row.getString(1)));
+        });
+        return handOver(conn, model, entries)
+                .call(committed -> Outbox.addRecords(conn, committed.outputs(), null))
+                .call(() -> conn.preparedQuery(APPLIED).execute(Tuple.of(model.name(), seqs.toArray(new Long[0]))))
+                .call(() -> join ? conn.preparedQuery(JOINED).execute(Tuple.of(model.name()))
+                        : Uni.createFrom().nullItem())
+                .map(committed -> new Chunk(join ? Boolean.TRUE : null, committed));
     }
 
     /** The entries as the live transactions would have handed them: consecutive changes together, cancels alone. */

@@ -62,10 +62,13 @@ public class ReadModelStops {
      */
     Uni<Committed> each(SqlConnection conn, List<OrdersReadModel> models, boolean live,
             Function<OrdersReadModel, Uni<Committed>> step, Supplier<List<String>> missed, String where) {
-        if (!live) {
+        if (!live) { // a replay: a model's failure fails the rebuild (it is no fault of the record's)
             Uni<Committed> all = Uni.createFrom().item(Committed.NOTHING);
             for (OrdersReadModel model : models) {
-                all = all.flatMap(done -> step.apply(model).map(done::and));
+                all = all.flatMap(done -> Uni.createFrom().deferred(() -> step.apply(model))
+                        .onFailure(ReadModelStops::deterministic).transform(e -> new IllegalStateException("read model "
+                                + model.name() + " failed in the replay: " + reason(e), e))
+                        .map(done::and));
             }
             return all;
         }
@@ -77,49 +80,64 @@ public class ReadModelStops {
             Uni<Committed> all = Uni.createFrom().item(Committed.NOTHING);
             for (OrdersReadModel model : models) {
                 String name = model.name();
-                Failed failure = failed.get(name);
+                String attempt = name + " on " + where;
+                Failed failure = stopped.contains(name) ? failed.remove(attempt) : failed.get(attempt);
                 all = all.flatMap(done -> (stopped.contains(name)
                         ? backlog(conn, name, once.get()).replaceWith(Committed.NOTHING)
-                        : failure != null ? stop(conn, name, failure, once.get())
-                        : isolated(model, step, where)).map(done::and));
+                        : failure != null ? stop(conn, name, attempt, failure, once.get())
+                        : isolated(model, step, attempt)).map(done::and));
             }
             return all;
         });
     }
 
-    /** A failure of a model's step in a transaction that then ran again: the stop it commits. */
-    private record Failed(String reason, String where) {
+    /** A failure of a model's step in a transaction that runs again: the stop it commits. */
+    private record Failed(String reason, Throwable shown, long at) {
     }
 
-    /** Models that failed in a transaction that runs again (it commits their stop with their backlog). */
+    /**
+     * Per model and batch ({@code "<model> on <where>"}), a failure whose transaction runs again: its next run commits
+     * the stop with the backlog. A batch that never ran again (its partition went to another instance) is forgotten
+     * after {@link #FORGOTTEN_AFTER_MS}.
+     */
     private final Map<String, Failed> failed = new ConcurrentHashMap<>();
+    private static final long FORGOTTEN_AFTER_MS = 600_000;
 
     private Uni<Committed> isolated(OrdersReadModel model, Function<OrdersReadModel, Uni<Committed>> step,
-            String where) {
-        return Uni.createFrom().deferred(() -> step.apply(model)).onFailure(ReadModelStops::deterministic)
-                .transform(e -> {
-                    // this transaction is lost (PostgreSQL refuses anything after an error, and the SQL client rolls
-                    // back a transaction in which a statement failed); the next run stops the model
-                    failed.putIfAbsent(model.name(), new Failed(reason(e), where));
-                    return new Stopped(model.name());
-                });
+            String attempt) {
+        Uni<Committed> applied = Uni.createFrom().deferred(() -> step.apply(model));
+        if (!model.stopsAlone()) {
+            return applied;
+        }
+        return applied.onFailure(ReadModelStops::deterministic).transform(e -> {
+            // this transaction is lost (PostgreSQL refuses anything after an error, and the SQL client rolls back a
+            // transaction in which a statement failed); its next run stops the model
+            long now = System.currentTimeMillis();
+            failed.values().removeIf(old -> old.at() < now - FORGOTTEN_AFTER_MS);
+            Throwable shown = new IllegalStateException(reason(e)); // the stack, without the message's input
+            shown.setStackTrace(e.getStackTrace());
+            failed.putIfAbsent(attempt, new Failed(reason(e), shown, now));
+            return new Stopped(model.name());
+        });
     }
 
     /**
      * The stop and the first changes of the backlog, in one transaction: a catch-up never finds a stop without what
      * it stopped on.
      */
-    private Uni<Committed> stop(SqlConnection conn, String model, Failed failure, List<String> entries) {
-        return conn.preparedQuery(STOP).execute(Tuple.of(model, failure.reason(), failure.where()))
+    private Uni<Committed> stop(SqlConnection conn, String model, String attempt, Failed failure,
+            List<String> entries) {
+        String where = attempt.substring(model.length() + " on ".length());
+        return conn.preparedQuery(STOP).execute(Tuple.of(model, failure.reason(), where))
                 .call(() -> backlog(conn, model, entries))
                 .map(inserted -> Committed.counting(() -> {
-                    failed.remove(model, failure);
+                    failed.remove(attempt, failure);
                     if (inserted.size() > 0) {
                         registry.counter("readside.read.model.stops", "model", model).increment();
-                        LOG.errorf("read model %s stopped on %s: %s. The orders and the other read models go on;"
-                                + " its changes wait in read_model_backlog until it is fixed (it catches up on its"
-                                + " own, at start and every readside.read-models.catch-up-every)", model,
-                                failure.where(), failure.reason());
+                        LOG.errorf(failure.shown(), "read model %s stopped on %s: %s. The orders and the other read"
+                                + " models go on; its changes wait in read_model_backlog until it is fixed (it"
+                                + " catches up on its own, at start and every readside.read-models.catch-up-every)",
+                                model, where, failure.reason());
                     }
                 }));
     }
@@ -139,21 +157,27 @@ public class ReadModelStops {
     /** In a rebuild's switch: the models whose replayed tables are switched in join, and what waited is dropped. */
     static Uni<Void> forget(SqlConnection conn, List<String> models) {
         String[] names = models.toArray(new String[0]);
-        return conn.preparedQuery(FORGET_BACKLOG).execute(Tuple.of((Object) names))
-                .chain(() -> conn.preparedQuery(FORGET_STOPS).execute(Tuple.of((Object) names))).replaceWithVoid();
+        // the stops first: the lock order of a catch-up's join (stop row, then backlog rows)
+        return conn.preparedQuery(FORGET_STOPS).execute(Tuple.of((Object) names))
+                .chain(() -> conn.preparedQuery(FORGET_BACKLOG).execute(Tuple.of((Object) names))).replaceWithVoid();
     }
 
     /**
      * A failure that would happen again on a retry (pure): anything but the SQL client's own (a connection lost, a
-     * pool closed, a timeout) and SQLSTATE classes 08 (connection), 40 (deadlock, serialization), 53 (resources),
+     * pool closed, a timeout), an {@link Error}, and SQLSTATE classes 08 (connection), 25 (a transaction already
+     * failed), 40 (deadlock, serialization), 53 (resources),
      * 55 (lock not available, object in use), 57 (operator intervention, a cancelled statement), 58 (system) and XX.
      */
     static boolean deterministic(Throwable e) {
         if (e instanceof PgException pg) {
             String state = pg.getSqlState() == null ? "" : pg.getSqlState();
-            return !(state.isEmpty() || state.startsWith("08") || state.startsWith("40") || state.startsWith("53")
+            return !(state.isEmpty() || state.startsWith("08") || state.startsWith("25") || state.startsWith("40")
+                    || state.startsWith("53")
                     || state.startsWith("55") || state.startsWith("57") || state.startsWith("58")
                     || state.startsWith("XX"));
+        }
+        if (e instanceof Error) { // out of memory, a stack overflow: the process's, not the model's
+            return false;
         }
         String name = e.getClass().getName();
         return !(name.startsWith("io.vertx.") || name.startsWith("io.netty.") || e instanceof java.io.IOException

@@ -41,6 +41,12 @@ public class PaymentRequests implements OrdersReadModel, CancelDecider {
         return List.of();
     }
 
+    /** A payment request may not come late: one sent after the order's cancel or timeout would charge it. */
+    @Override
+    public boolean stopsAlone() {
+        return false;
+    }
+
     @Override
     public Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch) {
         List<OrderEvent> created = changes.stream().filter(change -> change.before() == null)
