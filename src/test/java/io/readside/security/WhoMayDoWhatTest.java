@@ -3,6 +3,7 @@ package io.readside.security;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -187,7 +188,9 @@ class WhoMayDoWhatTest {
     void everyEndpointAnswersEveryCallerAsTheTableSays() {
         List<String> wrong = new ArrayList<>();
         int requests = 0;
-        for (Row row : table()) {
+        List<Row> rows = new ArrayList<>(table());
+        rows.addAll(readModelQueries(rows.stream().map(Row::operation).collect(Collectors.toSet())));
+        for (Row row : rows) {
             for (Caller caller : Caller.values()) {
                 Response answer = row.call().apply(caller);
                 requests++;
@@ -198,10 +201,11 @@ class WhoMayDoWhatTest {
                 }
             }
         }
-        assertEquals(table().size() * Caller.values().length, requests);
-        Set<String> covered = table().stream().map(Row::operation).collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(documentedOperations(), covered, "every operation in the OpenAPI document has its row here, and "
-                + "every row's operation is documented (a new endpoint: add its row, with what each caller gets)");
+        assertEquals(rows.size() * Caller.values().length, requests);
+        Set<String> covered = rows.stream().map(Row::operation).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(documentedOperations(), covered, "every operation in the OpenAPI document has its row here (a "
+                + "read model's GET outside /admin has one by rule), and every row's operation is documented (a new "
+                + "endpoint of another kind: add its row, with what each caller gets)");
         assertTrue(wrong.isEmpty(), wrong.size() + " answers differ from the table:\n" + String.join("\n", wrong));
     }
 
@@ -221,8 +225,63 @@ class WhoMayDoWhatTest {
         return operations;
     }
 
+    /**
+     * A row for each {@code GET} outside {@code /admin} that the table does not list: a read model's query, which is
+     * for the reader role only (docs/adding-a-read-model.md). It is called with its parameters' examples from the
+     * OpenAPI document (every path parameter needs one, and so does a query parameter the query needs); the reader
+     * gets past the role check ({@link #PASSES}), every other caller a 403.
+     */
+    private List<Row> readModelQueries(Set<String> listed) {
+        io.restassured.path.json.JsonPath document = given().get("/q/openapi?format=json").then().statusCode(200)
+                .extract().jsonPath();
+        Map<String, Map<String, Object>> paths = document.getMap("paths");
+        List<Row> rows = new ArrayList<>();
+        paths.forEach((path, methods) -> {
+            String operation = "GET " + path;
+            if (!methods.containsKey("get") || path.startsWith("/admin/") || path.startsWith("/dev/")
+                    || listed.contains(operation)) {
+                return;
+            }
+            String url = path;
+            List<String> query = new ArrayList<>();
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> parameters = (List<Map<String, Object>>) ((Map<String, Object>) methods
+                    .get("get")).getOrDefault("parameters", List.of());
+            for (Map<String, Object> parameter : parameters) {
+                if (!parameter.containsKey("name")) {
+                    continue; // a shared one ($ref): the consistency tokens, optional
+                }
+                String name = (String) parameter.get("name");
+                boolean inPath = "path".equals(parameter.get("in"));
+                Object example = parameter.containsKey("example") ? parameter.get("example")
+                        : parameter.get("schema") instanceof Map<?, ?> schema ? schema.get("example") : null;
+                if (!inPath && example == null) {
+                    continue; // optional, or required and refused without it: a 400 the reader row shows
+                }
+                assertNotNull(example, operation + ": path parameter " + name + " needs an example in the OpenAPI "
+                        + "document (@Parameter(example = ...)), the value this test calls it with");
+                String value = example.toString(); // RestAssured encodes it
+                if (inPath) {
+                    url = url.replace("{" + name + "}", value);
+                } else {
+                    query.add(name + "=" + value);
+                }
+            }
+            String call = query.isEmpty() ? url : url + "?" + String.join("&", query);
+            rows.add(new Row(operation, operation + " (a read model's query, by rule)", c -> as(c).get(call),
+                    403, 403, PASSES, 403, 403));
+        });
+        return rows;
+    }
+
+    /** Expected of a read model's reader: past the role check, a 200 or the operation's own 404 problem. */
+    private static final int PASSES = 0;
+
     /** Null when the answer has the expected status and, for a refusal, the problem body and challenge it needs. */
     private static String checkAnswer(Response answer, int expected) {
+        if (expected == PASSES) {
+            return answer.statusCode() == 200 ? null : checkAnswer(answer, 404);
+        }
         if (answer.statusCode() != expected) {
             return "expected " + expected + ", got " + answer.statusCode() + " " + answer.body().asString();
         }

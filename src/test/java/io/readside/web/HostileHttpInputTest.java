@@ -90,7 +90,8 @@ class HostileHttpInputTest {
     private final Set<String> operationsTakingTokens = new TreeSet<>();
     private final List<String> failures = new ArrayList<>();
 
-    record Parameter(String name, String in) {
+    /** {@code example}: the document's example value (null: none), a valid value for a parameter the test does not know. */
+    record Parameter(String name, String in, String example) {
     }
 
     record Operation(String method, String path, List<Parameter> parameters, boolean hasBody) {
@@ -140,11 +141,11 @@ class HostileHttpInputTest {
                 tokens.addAll(HOSTILE_TOKENS);
                 for (String token : tokens) {
                     Map<Parameter, String> inQuery = validValues(operation);
-                    inQuery.put(new Parameter(ConsistencyToken.QUERY_PARAMETER, "query"), token);
+                    inQuery.put(new Parameter(ConsistencyToken.QUERY_PARAMETER, "query", null), token);
                     send(operation, inQuery, null, operation.key() + " query consistency_token=" + shown(token));
                     if (!token.contains("%0A")) {
                         Map<Parameter, String> inHeader = validValues(operation);
-                        inHeader.put(new Parameter(ConsistencyToken.HEADER, "header"), token);
+                        inHeader.put(new Parameter(ConsistencyToken.HEADER, "header", null), token);
                         send(operation, inHeader, null, operation.key() + " header token=" + shown(token));
                     }
                 }
@@ -174,7 +175,7 @@ class HostileHttpInputTest {
      */
     private boolean takesConsistencyTokens(Operation operation) {
         Map<Parameter, String> values = validValues(operation);
-        values.put(new Parameter(ConsistencyToken.HEADER, "header"), "outbox:999999999999");
+        values.put(new Parameter(ConsistencyToken.HEADER, "header", null), "outbox:999999999999");
         return send(operation, values, null, operation.key() + " header token=outbox:999999999999") == 400;
     }
 
@@ -279,7 +280,9 @@ class HostileHttpInputTest {
             String[] ref = parameter.get("$ref").asText().split("/");
             resolved = document.path("components").path("parameters").path(ref[ref.length - 1]);
         }
-        return new Parameter(resolved.get("name").asText(), resolved.get("in").asText());
+        JsonNode example = resolved.has("example") ? resolved.get("example") : resolved.path("schema").get("example");
+        return new Parameter(resolved.get("name").asText(), resolved.get("in").asText(),
+                example == null || example.isNull() ? null : example.asText());
     }
 
     /** A valid value for every parameter of the operation; a parameter without one fails the test until it has. */
@@ -307,8 +310,13 @@ class HostileHttpInputTest {
                 case "allow-older-versions" -> "false";
                 case "sub" -> "1007";
                 case "roles" -> "readside-reader";
-                default -> throw new AssertionError("no valid value for parameter " + parameter + " of "
-                        + operation.key() + ": add one to the test");
+                default -> {
+                    if (parameter.example() == null) { // a read model's own parameters carry their example
+                        throw new AssertionError("no valid value for parameter " + parameter + " of "
+                                + operation.key() + ": give it an example (@Parameter(example = ...))");
+                    }
+                    yield parameter.example();
+                }
             };
             values.put(parameter, value);
         }
