@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -614,6 +615,25 @@ class FaultInjectionIT {
         assertSameRows(users, queryMap("""
                 SELECT user_id::text, order_count || '|' || total_spent FROM user_order_totals
                  WHERE order_count <> 0"""), "users' order totals");
+        Map<String, long[]> units = new TreeMap<>(); // per SKU: units, orders
+        Map<String, BigDecimal> revenue = new TreeMap<>();
+        fold.orders.keySet().forEach(id -> {
+            Set<String> listed = new HashSet<>();
+            List<OrderTraffic.Item> items = traffic.latestItems.get(id); // null: none listed
+            for (OrderTraffic.Item item : items == null ? List.<OrderTraffic.Item>of() : items) {
+                if (item.sku() != null) {
+                    units.computeIfAbsent(item.sku(), sku -> new long[2])[0] += item.qty();
+                    units.get(item.sku())[1] += listed.add(item.sku()) ? 1 : 0;
+                    revenue.merge(item.sku(), item.price() == null ? BigDecimal.ZERO
+                            : item.price().multiply(BigDecimal.valueOf(item.qty())), BigDecimal::add);
+                }
+            }
+        });
+        Map<String, String> skus = new TreeMap<>();
+        units.forEach((sku, counts) -> skus.put(sku, counts[0] + "|" + revenue.get(sku).setScale(2) + "|" + counts[1]));
+        assertSameRows(skus, queryMap("""
+                SELECT sku, units || '|' || round(revenue, 2) || '|' || orders FROM sku_totals
+                 WHERE units <> 0 OR orders <> 0"""), "skus' totals");
         Map<String, String> orders = new TreeMap<>();
         fold.orders.forEach((id, order) -> orders.put(id, order.userId() + "|" + order.category() + "|"
                 + order.total().setScale(2) + "|" + order.createdAt().toEpochMilli()));

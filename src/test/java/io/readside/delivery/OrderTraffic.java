@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +61,17 @@ final class OrderTraffic implements AutoCloseable {
     }
 
     private record Pending(Future<RecordMetadata> sent, String orderId, long userId, String category, BigDecimal total,
-            Instant createdAt, String poisonReason) {
+            Instant createdAt, String poisonReason, List<Item> items) {
     }
+
+    /** An order's item; {@code sku} or {@code price} null when the order leaves it out. */
+    record Item(String sku, int qty, BigDecimal price) {
+    }
+
+    /** Each order's items in its latest applied version (the skus read model's oracle), folded with {@link #fold}. */
+    final Map<String, List<Item>> latestItems = new HashMap<>();
+    /** Items drawn apart, so that the rest of the traffic is the seed's as before. */
+    private final Random itemsRandom = new Random(20261206);
 
     /**
      * Sends {@code count} records and waits until the broker has them all.
@@ -138,6 +148,7 @@ final class OrderTraffic implements AutoCloseable {
             } else {
                 fold.apply(at.partition(), at.offset(), p.orderId(), p.userId(), p.category(), p.total(), null,
                         p.createdAt());
+                latestItems.put(p.orderId(), p.items());
             }
         }
     }
@@ -159,12 +170,46 @@ final class OrderTraffic implements AutoCloseable {
         long user = 1 + random.nextInt(USERS);
         String category = CATEGORIES.get(random.nextInt(CATEGORIES.size()));
         BigDecimal total = BigDecimal.valueOf(100 + random.nextInt(99_900), 2);
+        List<Item> items = items();
         String json = Contracts.valid(TOPIC, """
-                {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d}"""
-                .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000));
+                {"order_id":"%s","user_id":%d,"category":"%s","total":"%s","timestamp":%d.%03d%s}"""
+                .formatted(id, user, category, total, createdAt / 1000, createdAt % 1000, json(items)));
         return new Pending(sender.send(new ProducerRecord<>(TOPIC, id.getBytes(StandardCharsets.UTF_8),
                 json.getBytes(StandardCharsets.UTF_8))), id, user, category, total, Instant.ofEpochMilli(createdAt),
-                null);
+                null, items);
+    }
+
+    /** One order in four lists no items; the others up to three, one in ten without a SKU, one in ten without a price. */
+    private List<Item> items() {
+        List<Item> items = new ArrayList<>();
+        if (itemsRandom.nextInt(4) == 0) {
+            return null;
+        }
+        for (int n = itemsRandom.nextInt(3); n >= 0; n--) {
+            int kind = itemsRandom.nextInt(10);
+            items.add(new Item(kind == 0 ? null : "fi-s-" + itemsRandom.nextInt(15), 1 + itemsRandom.nextInt(3),
+                    kind == 1 ? null : BigDecimal.valueOf(1 + itemsRandom.nextInt(9_999), 2)));
+        }
+        return items;
+    }
+
+    private static String json(List<Item> items) {
+        if (items == null) {
+            return "";
+        }
+        StringBuilder json = new StringBuilder(",\"items\":[");
+        for (Item item : items) {
+            json.append(json.charAt(json.length() - 1) == '[' ? "{" : ",{");
+            if (item.sku() != null) {
+                json.append("\"sku\":\"").append(item.sku()).append("\",");
+            }
+            json.append("\"qty\":").append(item.qty());
+            if (item.price() != null) {
+                json.append(",\"price\":").append(item.price().toPlainString());
+            }
+            json.append('}');
+        }
+        return json.append(']').toString();
     }
 
     synchronized long produced() {
@@ -179,7 +224,7 @@ final class OrderTraffic implements AutoCloseable {
         return switch (random.nextInt(15)) {
             case 0 -> poison(id, "{\"order_id\":\"" + id + "\",", "malformed-json");
             case 1 -> new Pending(send(id, new byte[] { '{', (byte) 0xC3, (byte) 0x28, '}' }), id, 0, null, null,
-                    null, "not-utf8");
+                    null, "not-utf8", null);
             case 2 -> poison(id, "{\"order_id\":\"" + id + "\",\"user_id\":7,\"total\":\"1.00\",\"timestamp\":1}",
                     "missing-field");
             case 3 -> poison(id, "{" + ok.replace("\"user_id\":7", "\"user_id\":\"seven\"") + ",\"total\":\"1.00\"}",
@@ -187,7 +232,7 @@ final class OrderTraffic implements AutoCloseable {
             case 4 -> poison(id, "{" + ok + ",\"total\":\"-5.00\"}", "invalid-value");
             case 5 -> poison(id, "{" + ok + ",\"total\":1e12}", "invalid-value");
             case 6 -> new Pending(send(null, ("{" + ok + ",\"total\":\"1.00\"}").getBytes(StandardCharsets.UTF_8)),
-                    id, 0, null, null, null, "missing-key");
+                    id, 0, null, null, null, "missing-key", null);
             case 7 -> poison(id, "{" + ok + ",\"total\":-1e2000000}", "invalid-value");
             case 8 -> poison(id, "{" + ok + ",\"total\":1e100000000}", "invalid-value");
             case 9 -> poison(id, "{" + unknownFields + ",\"category\":\"bo\\u0000oks\",\"timestamp\":1764230000}",
@@ -200,14 +245,14 @@ final class OrderTraffic implements AutoCloseable {
                     + (Instant.now().getEpochSecond() + 86_400) + "}", "future-timestamp");
             case 13 -> new Pending(producer.send(new ProducerRecord<>(TOPIC, new byte[] { 'p', (byte) 0xff },
                     ("{" + ok + ",\"total\":\"1.00\"}").getBytes(StandardCharsets.UTF_8))), id, 0, null, null, null,
-                    "not-utf8");
+                    "not-utf8", null);
             default -> poison(id, "{" + ok + ",\"total\":\"1.00\",\"note\":\"" + "x".repeat(70_000) + "\"}",
                     "oversized");
         };
     }
 
     private Pending poison(String id, String value, String reason) {
-        return new Pending(send(id, value.getBytes(StandardCharsets.UTF_8)), id, 0, null, null, null, reason);
+        return new Pending(send(id, value.getBytes(StandardCharsets.UTF_8)), id, 0, null, null, null, reason, null);
     }
 
     private Future<RecordMetadata> send(String key, byte[] value) {
