@@ -88,6 +88,10 @@ public class ReadModelCatchUp implements HealthCheck {
     MeterRegistry registry;
     @ConfigProperty(name = "readside.read-models.catch-up-every")
     Duration catchUpEvery;
+    @Inject
+    ReadModelBackfill backfill;
+
+    private final AtomicReference<Map<String, ReadModelBackfill.Unfilled>> unfilled = new AtomicReference<>(Map.of());
 
     private final AtomicReference<Map<String, Stopped>> latest = new AtomicReference<>(Map.of());
     private volatile boolean closed;
@@ -124,6 +128,7 @@ public class ReadModelCatchUp implements HealthCheck {
                 }
             }
             latest.set(read());
+            unfilled.set(backfill.check());
         } catch (RuntimeException e) {
             if (!closed) {
                 LOG.warnf("reading the stopped read models failed: %s", e.toString());
@@ -261,6 +266,15 @@ public class ReadModelCatchUp implements HealthCheck {
                 + (stop.lastFailure() == null ? "" : "; the last catch-up (" + stop.attempts() + " so far) failed: "
                         + stop.lastFailure())
                 + "; it catches up on its own once fixed (at start and every readside.read-models.catch-up-every)"));
+        unfilled.get().values().forEach(model -> {
+            response.withData(model.model(), "new since " + model.registeredAt() + ": it fills itself from the "
+                    + "retained log (a rebuild of it alone) once readside.read-models.backfill-after has passed; "
+                    + "until then its tables hold only what changed since"
+                    + (model.lastFailure() == null ? "" : "; the last try failed: " + model.lastFailure()));
+            if (model.lastFailure() != null) {
+                response.down();
+            }
+        });
         return response.build();
     }
 }

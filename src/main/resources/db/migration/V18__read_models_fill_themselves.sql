@@ -1,0 +1,16 @@
+-- The read models derived from orders that have tables, and whether each is filled: a model found here for the first
+-- time while orders already holds rows is new, and fills itself from the retained log (a rebuild of it alone) once
+-- every instance runs a version that writes it (readside.read-models.backfill-after). The models that existed before
+-- this migration are filled.
+CREATE TABLE read_models (
+    model          text PRIMARY KEY,
+    registered_at  timestamptz NOT NULL DEFAULT now(),
+    filled_at      timestamptz,
+    -- how: there before, nothing to fill, or the rebuild that filled it; or why the last fill failed
+    filled_how     text,
+    last_failure   text,
+    last_attempt   timestamptz
+);
+
+INSERT INTO read_models (model, filled_at, filled_how)
+VALUES ('revenue', now(), 'there before V18'), ('user-order-totals', now(), 'there before V18');

@@ -1,0 +1,81 @@
+package io.readside.orders;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.readside.testing.OwnTopicsInfrastructure;
+import io.readside.testing.TestProducer;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+
+/**
+ * Issue 23: a read model derived from orders that is new to a deployment with orders fills itself from the retained
+ * log (a rebuild of it alone, after readside.read-models.backfill-after, 0 s in the tests) and is then marked filled;
+ * one of a deployment without orders is filled at once. {@link BreakableReadModel} plays the new model: its rows and its
+ * registration are deleted, as if it had just been deployed.
+ */
+@QuarkusTest
+@TestProfile(OwnTopicsInfrastructure.class)
+class ANewReadModelFillsItselfFromTheRetainedLogTest {
+
+    private static final Duration APPLIED = Duration.ofSeconds(90);
+    private static final long LONG_AGO = 1_700_000_000L;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+    @Inject
+    Pool pool;
+
+    @Test
+    void aNewReadModelFillsItselfFromTheRetainedLogAndIsThenFilled() {
+        assertEquals("nothing to fill: no orders yet", filledHow(),
+                "registered at start, before the channels consumed: nothing to fill");
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            for (int i = 0; i < 40; i++) {
+                String id = "bf-" + (i % 25); // fifteen corrections
+                producer.send("orders", id, "{\"order_id\":\"" + id + "\",\"user_id\":6701,\"category\":\"fill\","
+                        + "\"total\":" + (i + 1) + ".25,\"timestamp\":" + (LONG_AGO + i) + "}");
+            }
+        }
+        await().atMost(APPLIED).until(() -> rows().size() == 25 && "40.25|2".equals(rows().get("bf-14")));
+        Map<String, String> live = rows();
+
+        // deployed just now: its tables hold nothing of the orders before, and it was never seen
+        pool.query("DELETE FROM breakable_totals").execute().await().atMost(APPLIED);
+        pool.query("DELETE FROM read_models WHERE model = 'breakable'").execute().await().atMost(APPLIED);
+
+        await().atMost(Duration.ofMinutes(3)).until(() -> filledHow() != null && filledHow().startsWith("filled by"));
+        assertEquals(live, rows(), "every order of the retained log, each change once");
+        given().get("/admin/rebuilds/breakable").then().statusCode(200).body("state", equalTo("DONE"));
+        assertTrue(rows().keySet().stream().allMatch(id -> id.startsWith("bf-")));
+    }
+
+    private String filledHow() {
+        var rows = pool.query("SELECT filled_how FROM read_models WHERE model = 'breakable'").execute().await()
+                .atMost(APPLIED);
+        return rows.size() == 0 ? null : rows.iterator().next().getString(0);
+    }
+
+    private Map<String, String> rows() {
+        Map<String, String> rows = new TreeMap<>();
+        for (Row row : pool.query("SELECT order_id, total, changes FROM breakable_totals").execute().await()
+                .atMost(APPLIED)) {
+            rows.put(row.getString(0), row.getBigDecimal(1).setScale(2) + "|" + row.getInteger(2));
+        }
+        return rows;
+    }
+}
