@@ -3,8 +3,10 @@ package io.readside.orders;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.smallrye.mutiny.Uni;
@@ -67,6 +69,16 @@ final class OrderTable {
                AND ($1::timestamptz IS NULL OR r.processed_at >= $1)""";
 
     /**
+     * A read model rebuilt alone is switched in with the items its replay saw: a live row stored before V15 (items
+     * NULL) of the same version gets them, or its next version would subtract nothing the replay counted.
+     */
+    static final String KEEP_ITEMS = """
+            UPDATE %1$s.orders l SET items = r.items
+              FROM %2$s.orders r
+             WHERE r.order_id = l.order_id AND l.items IS NULL AND r.items IS NOT NULL
+               AND l.source_partition = r.source_partition AND l.source_offset = r.source_offset""";
+
+    /**
      * What a read model rebuilt alone would be folded against from the switch on, and where the replay disagrees with
      * the live side: orders whose rebuilt row is not the live row's version (or that one of the two lacks), and
      * replayed partitions of the group ($1) and topic ($2) whose stream time differs from live (a partition the replay
@@ -113,6 +125,28 @@ final class OrderTable {
                         row.getOffsetDateTime("created_at").toInstant(), null));
             }
             return previous;
+        });
+    }
+
+    /** A page of the latest versions in order-id order, after $1 ('' for the first), at most $2. */
+    static final String LATEST_PAGE = """
+            SELECT order_id, user_id, category, total, item_count, items::text AS items, created_at, source_partition,
+                   source_offset, processed_at
+              FROM orders WHERE order_id > $1 ORDER BY order_id LIMIT $2""";
+
+    /** The page as changes from nothing to each order's latest version (a fill from the orders table). */
+    static Uni<List<OrderChange>> latestPage(SqlConnection conn, String after, int size) {
+        return conn.preparedQuery(LATEST_PAGE).execute(Tuple.of(after, size)).map(rows -> {
+            List<OrderChange> changes = new ArrayList<>();
+            for (Row row : rows) {
+                String id = row.getString("order_id");
+                Instant createdAt = row.getOffsetDateTime("created_at").toInstant();
+                changes.add(new OrderChange(null, new OrderEvent(id, row.getLong("user_id"), row.getString("category"),
+                        row.getBigDecimal("total"), row.getInteger("item_count"), OrderItems.read(row.getString("items")),
+                        createdAt, null), row.getInteger("source_partition"), row.getLong("source_offset"), createdAt,
+                        row.getOffsetDateTime("processed_at").toInstant()));
+            }
+            return changes;
         });
     }
 

@@ -52,6 +52,16 @@ public interface OrdersReadModel {
         return true;
     }
 
+    /**
+     * Whether the model is a function of each order's latest version alone (no state of its own, no stream time), so
+     * that a new one is filled from the orders table: every current version handed to {@link #apply} as a new order,
+     * with the orders writers held. False: it is filled from the retained log (a rebuild of it alone), which retention
+     * may have cut short.
+     */
+    default boolean fillsFromLatestVersions() {
+        return false;
+    }
+
     /** See {@link io.readside.projection.replay.Replayable#carryOver}. */
     default Uni<Void> carryOver(SqlConnection conn, String live, String rebuilt, Instant replayedSince) {
         return Uni.createFrom().voidItem();

@@ -81,7 +81,9 @@ final class ReadModelAlone implements Replayable<OrdersTopicEvent> {
                     }));
         }
         if (replayedSince != null) { // the switch: its replayed tables hold what its backlog held
-            carried = carried.chain(() -> ReadModelStops.forget(conn, List.of(model.name())));
+            carried = carried.chain(() -> ReadModelStops.forget(conn, List.of(model.name())))
+                    .chain(() -> conn.query(OrderTable.KEEP_ITEMS.formatted(live, rebuilt)).execute())
+                    .replaceWithVoid();
         }
         return carried.chain(() -> model.carryOver(conn, live, rebuilt, replayedSince));
     }

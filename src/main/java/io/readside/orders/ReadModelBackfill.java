@@ -3,6 +3,8 @@ package io.readside.orders;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -16,26 +18,35 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
+import io.readside.projection.Batch;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
+import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * A new read model derived from orders fills itself: found in {@code read_models} for the first time while the orders
+ * A new read model derived from orders fills itself. Found in {@code read_models} for the first time while the orders
  * table already holds rows, it waits {@code readside.read-models.backfill-after} (the time a rollout takes: an
- * instance of the old version writes nothing to its tables, so the switch must come after every instance runs this
- * one), then a rebuild of it alone replays the retained log into its tables and switches them in; from then on it is
- * filled. A new model of a deployment without orders is filled at once. A fill that fails (retention deleted history
- * it would need: refused; a rebuild running: it waits) is tried again every {@code readside.read-models.catch-up-every}
- * and shows on {@code readside-read-models}. Until filled, its tables hold only what changed since it was deployed.
+ * instance of the old version writes nothing to its tables, so the fill must come after every instance runs this
+ * one). Then a model that is a function of each order's latest version
+ * ({@link OrdersReadModel#fillsFromLatestVersions}) is filled from the orders table, in one transaction with the
+ * orders writers held; any other is filled from the retained log, by a rebuild of it alone, and is filled once that
+ * rebuild is DONE. A new model of a deployment without orders is filled at once. A try that fails shows on
+ * {@code readside-read-models} and is tried again, each time twice as late (up to 64 times
+ * {@code readside.read-models.catch-up-every}). Until filled, its tables hold only what changed since it was deployed.
  */
 @ApplicationScoped
 public class ReadModelBackfill {
 
     private static final Logger LOG = Logger.getLogger(ReadModelBackfill.class);
     private static final Duration TIMEOUT = Duration.ofMinutes(1);
+    /** Orders per statement of a fill from the orders table. */
+    static final int PAGE = 1000;
+    /** The class of the fills' advisory locks ("RMFL"): one fill of a model at a time, across instances. */
+    static final int FILL_LOCKS = 0x524d464c;
 
     static final String REGISTER = """
             INSERT INTO read_models (model, filled_at, filled_how)
@@ -43,15 +54,28 @@ public class ReadModelBackfill {
                    CASE WHEN EXISTS (SELECT 1 FROM orders) THEN NULL ELSE 'nothing to fill: no orders yet' END
             ON CONFLICT (model) DO NOTHING""";
     static final String UNFILLED = """
-            SELECT model, registered_at, last_failure, last_attempt FROM read_models WHERE filled_at IS NULL
-             ORDER BY model""";
+            SELECT model, registered_at, last_failure, last_attempt, attempts, fill_started_at,
+                   now() >= registered_at + $1::bigint * interval '1 millisecond'
+                   AND (last_attempt IS NULL
+                        OR now() >= last_attempt + $2::bigint * interval '1 millisecond' * power(2, least(attempts - 1, 6)))
+                   AS due
+              FROM read_models WHERE filled_at IS NULL ORDER BY model""";
     static final String FILLED = """
-            UPDATE read_models SET filled_at = $2, filled_how = $3, last_failure = NULL
+            UPDATE read_models SET filled_at = now(), filled_how = $2, last_failure = NULL
              WHERE model = $1 AND filled_at IS NULL""";
-    static final String ATTEMPTED = "UPDATE read_models SET last_attempt = now(), last_failure = $2 WHERE model = $1";
+    static final String ATTEMPTED = """
+            UPDATE read_models SET last_attempt = now(), attempts = attempts + 1, last_failure = $2,
+                   fill_started_at = coalesce($3, fill_started_at)
+             WHERE model = $1 AND filled_at IS NULL""";
+    static final String REBUILD_FAILED = """
+            UPDATE read_models SET last_failure = $2 WHERE model = $1 AND filled_at IS NULL""";
+    /** The registration, held while a fill from the orders table runs (the other instances find it filled after). */
+    static final String CLAIM = "SELECT filled_at FROM read_models WHERE model = $1 FOR UPDATE";
+    /** Reads go on; the orders writers (ROW EXCLUSIVE) wait until the fill commits. */
+    static final String HOLD_WRITERS = "LOCK TABLE orders IN SHARE MODE";
 
     /** A model being filled, as {@code read_models} says. */
-    public record Unfilled(String model, Instant registeredAt, String lastFailure, Instant lastAttempt) {
+    public record Unfilled(String model, Instant registeredAt, String lastFailure, int attempts) {
     }
 
     @Inject
@@ -85,60 +109,117 @@ public class ReadModelBackfill {
     Map<String, Unfilled> check() {
         register();
         Map<String, Unfilled> unfilled = new TreeMap<>();
-        for (Row row : pool.query(UNFILLED).execute().await().atMost(TIMEOUT)) {
+        for (Row row : pool.preparedQuery(UNFILLED).execute(Tuple.of(backfillAfter.toMillis(),
+                tryEvery.toMillis())).await().atMost(TIMEOUT)) {
             String name = row.getString("model");
             Unfilled model = new Unfilled(name, row.getOffsetDateTime("registered_at").toInstant(),
-                    row.getString("last_failure"), row.getOffsetDateTime("last_attempt") == null ? null
-                            : row.getOffsetDateTime("last_attempt").toInstant());
-            if (orders.readModels().stream().noneMatch(known -> known.name().equals(name))) {
+                    row.getString("last_failure"), row.getInteger("attempts"));
+            Optional<OrdersReadModel> known = orders.readModels().stream().filter(m -> m.name().equals(name))
+                    .findFirst();
+            if (known.isEmpty()) {
                 continue; // a model of another version (older, or newer in a rollout): its own instances fill it
             }
-            if (!fill(model)) {
+            OffsetDateTime started = row.getOffsetDateTime("fill_started_at");
+            boolean filled = started != null && filledByItsRebuild(name, started.toInstant());
+            if (!filled && row.getBoolean("due")) {
+                // a rebuild running (its own, or another: one runs at a time) is waited for, not a failed try
+                filled = known.get().fillsFromLatestVersions() ? fromOrdersTable(known.get())
+                        : !rebuildRunning() && fromLog(name);
+            }
+            if (!filled) {
                 unfilled.put(name, model);
             }
         }
         return unfilled;
     }
 
-    /** True once filled: its rebuild since it was registered is done. */
-    private boolean fill(Unfilled model) {
-        Optional<RebuildStatus> latest = rebuilds.status(model.model());
-        if (latest.isPresent() && !latest.get().startedAt().isBefore(model.registeredAt())) {
-            RebuildStatus rebuild = latest.get();
-            if (rebuild.state() == Rebuilds.State.DONE) {
-                pool.preparedQuery(FILLED).execute(Tuple.of(model.model(),
-                        OffsetDateTime.ofInstant(rebuild.finishedAt(), java.time.ZoneOffset.UTC),
-                        "filled by the rebuild started " + rebuild.startedAt())).await().atMost(TIMEOUT);
-                LOG.infof("read model %s is filled: its rebuild from the retained log switched in at %s",
-                        model.model(), rebuild.finishedAt());
-                return true;
-            }
-            if (rebuild.state().running()) {
-                return false;
-            }
-            // FAILED: said on readside-read-models, and tried again below (every catch-up-every)
-            if (model.lastFailure() == null) {
-                pool.preparedQuery(ATTEMPTED).execute(Tuple.of(model.model(), "the rebuild that fills it failed: "
-                        + rebuild.error())).await().atMost(TIMEOUT);
-                return false;
-            }
-        }
-        Instant now = Instant.now();
-        if (now.isBefore(model.registeredAt().plus(backfillAfter))
-                || model.lastAttempt() != null && now.isBefore(model.lastAttempt().plus(tryEvery))) {
+    /** True once the rebuild the fill started is DONE (it is then marked filled); a FAILED one is a failed try. */
+    private boolean filledByItsRebuild(String model, Instant started) {
+        Optional<RebuildStatus> latest = rebuilds.status(model);
+        if (latest.isEmpty() || latest.get().startedAt().isBefore(started)) {
             return false;
         }
-        try {
-            rebuilds.start(model.model(), false);
-            pool.preparedQuery(ATTEMPTED).execute(Tuple.of(model.model(), null)).await().atMost(TIMEOUT);
-            LOG.infof("read model %s is new: filling it from the retained log (a rebuild of it alone)", model.model());
-        } catch (RuntimeException e) { // a rebuild running (here or elsewhere), history lost, a fenced topic
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            if (!why.equals(model.lastFailure())) {
-                LOG.warnf("read model %s is new and not filled yet: %s", model.model(), why);
-            }
-            pool.preparedQuery(ATTEMPTED).execute(Tuple.of(model.model(), why)).await().atMost(TIMEOUT);
+        RebuildStatus rebuild = latest.get();
+        if (rebuild.state() == Rebuilds.State.DONE) {
+            filled(model, "filled from the retained log by the rebuild started " + rebuild.startedAt());
+            return true;
+        }
+        if (rebuild.state() == Rebuilds.State.FAILED) { // said on readside-read-models; tried again when due
+            pool.preparedQuery(REBUILD_FAILED).execute(Tuple.of(model, "the rebuild that fills it failed: "
+                    + rebuild.error())).await().atMost(TIMEOUT);
         }
         return false;
+    }
+
+    private boolean rebuildRunning() {
+        return rebuilds.readModelNames().stream().map(rebuilds::status).flatMap(Optional::stream)
+                .anyMatch(status -> status.state().running());
+    }
+
+    /**
+     * Every order's latest version handed to the model as a new order, page by page, in one transaction: its rows
+     * replaced, the orders writers held (reads go on), the registration locked (one fill, across instances).
+     */
+    private boolean fromOrdersTable(OrdersReadModel model) {
+        try {
+            Long filled = pool.withTransaction(conn -> conn.preparedQuery(CLAIM).execute(Tuple.of(model.name()))
+                    .flatMap(claimed -> {
+                        if (claimed.size() == 0 || claimed.iterator().next().getValue(0) != null) {
+                            return Uni.createFrom().item((Long) null); // filled meanwhile, elsewhere
+                        }
+                        Uni<Void> emptied = conn.query(HOLD_WRITERS).execute().replaceWithVoid();
+                        for (String table : model.tables()) {
+                            emptied = emptied.chain(() -> conn.query("DELETE FROM " + table).execute()
+                                    .replaceWithVoid());
+                        }
+                        return emptied.chain(() -> page(conn, model, "", 0L)).call(count -> conn
+                                .preparedQuery(FILLED).execute(Tuple.of(model.name(), "filled from the orders table's "
+                                        + count + " latest versions")));
+                    })).await().atMost(Duration.ofHours(1));
+            if (filled != null) {
+                LOG.infof("read model %s is filled from the orders table's %d latest versions", model.name(), filled);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            failed(model.name(), ReadModelStops.reason(e), null);
+            return false;
+        }
+    }
+
+    private Uni<Long> page(SqlConnection conn, OrdersReadModel model, String after, long done) {
+        return OrderTable.latestPage(conn, after, PAGE).flatMap(changes -> {
+            if (changes.isEmpty()) {
+                return Uni.createFrom().item(done);
+            }
+            List<Batch.Input<OrdersTopicEvent>> inputs = List.of(); // a fill, as a replay: nothing is published
+            return model.apply(conn, changes, new Batch<>(inputs, false, Instant.now(), null))
+                    .chain(() -> changes.size() < PAGE ? Uni.createFrom().item(done + changes.size())
+                            : page(conn, model, changes.get(changes.size() - 1).orderId(), done + changes.size()));
+        });
+    }
+
+    /** A rebuild of the model alone; filled once it is DONE ({@link #filledByItsRebuild}). */
+    private boolean fromLog(String model) {
+        try {
+            RebuildStatus started = rebuilds.start(model, false);
+            failed(model, null, started.startedAt());
+            LOG.infof("read model %s is new: filling it from the retained log (a rebuild of it alone)", model);
+        } catch (RuntimeException e) { // a rebuild running (here or elsewhere), history lost, a fenced topic
+            failed(model, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), null);
+        }
+        return false;
+    }
+
+    private void failed(String model, String why, Instant rebuildStarted) {
+        if (why != null) {
+            LOG.warnf("read model %s is new and not filled yet: %s", model, why);
+        }
+        pool.preparedQuery(ATTEMPTED).execute(Tuple.of(model, why, rebuildStarted == null ? null
+                : rebuildStarted.atOffset(ZoneOffset.UTC))).await().atMost(TIMEOUT);
+    }
+
+    private void filled(String model, String how) {
+        pool.preparedQuery(FILLED).execute(Tuple.of(model, how)).await().atMost(TIMEOUT);
+        LOG.infof("read model %s is %s", model, how);
     }
 }

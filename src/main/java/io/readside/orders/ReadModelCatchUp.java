@@ -267,9 +267,9 @@ public class ReadModelCatchUp implements HealthCheck {
                         + stop.lastFailure())
                 + "; it catches up on its own once fixed (at start and every readside.read-models.catch-up-every)"));
         unfilled.get().values().forEach(model -> {
-            response.withData(model.model(), "new since " + model.registeredAt() + ": it fills itself from the "
-                    + "retained log (a rebuild of it alone) once readside.read-models.backfill-after has passed; "
-                    + "until then its tables hold only what changed since"
+            response.withData(model.model(), "new since " + model.registeredAt() + ": it fills itself once "
+                    + "readside.read-models.backfill-after has passed (" + model.attempts() + " tries so far); until "
+                    + "then its tables hold only what changed since"
                     + (model.lastFailure() == null ? "" : "; the last try failed: " + model.lastFailure()));
             if (model.lastFailure() != null) {
                 response.down();

@@ -45,6 +45,9 @@ public final class SkuFold {
     public record Folded(Map<String, Sum> totals, Map<Minute, Sum> minutes) {
     }
 
+    /** An item without a price adds no revenue, at money's scale (a SKU sold only without prices answers 0.00). */
+    private static final BigDecimal NO_REVENUE = BigDecimal.ZERO.setScale(2);
+
     private SkuFold() {
     }
 
@@ -70,7 +73,7 @@ public final class SkuFold {
             if (item.sku() == null) {
                 continue;
             }
-            BigDecimal revenue = item.price() == null ? BigDecimal.ZERO : item.price().multiply(BigDecimal.valueOf(item.qty()));
+            BigDecimal revenue = item.price() == null ? NO_REVENUE : item.price().multiply(BigDecimal.valueOf(item.qty()));
             bySku.merge(item.sku(), new Sum(item.qty(), revenue, 0), Sum::plus);
         }
         bySku.forEach((sku, sum) -> {

@@ -52,6 +52,12 @@ public class SkuSales implements OrdersReadModel {
         return List.of("sku_totals", "sku_minutes");
     }
 
+    /** Each order's latest items are all it counts: a new skus model fills itself from the orders table. */
+    @Override
+    public boolean fillsFromLatestVersions() {
+        return true;
+    }
+
     @Override
     public Uni<Committed> apply(SqlConnection conn, List<OrderChange> changes, Batch<?> batch) {
         SkuFold.Folded folded = SkuFold.fold(changes);

@@ -23,10 +23,10 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 
 /**
- * Issue 23: a read model derived from orders that is new to a deployment with orders fills itself from the retained
- * log (a rebuild of it alone, after readside.read-models.backfill-after, 0 s in the tests) and is then marked filled;
- * one of a deployment without orders is filled at once. {@link BreakableReadModel} plays the new model: its rows and its
- * registration are deleted, as if it had just been deployed.
+ * Issue 23: a read model derived from orders that is new to a deployment with orders fills itself, after
+ * readside.read-models.backfill-after (0 s in the tests), and is then marked filled: {@link BreakableReadModel} from the
+ * retained log (a rebuild of it alone), skus from the orders table's latest versions; one of a deployment without
+ * orders is filled at once. Their rows and registrations are deleted, as if they had just been deployed.
  */
 @QuarkusTest
 @TestProfile(OwnTopicsInfrastructure.class)
@@ -42,32 +42,48 @@ class ANewReadModelFillsItselfFromTheRetainedLogTest {
 
     @Test
     void aNewReadModelFillsItselfFromTheRetainedLogAndIsThenFilled() {
-        assertEquals("nothing to fill: no orders yet", filledHow(),
+        assertEquals("nothing to fill: no orders yet", filledHow("breakable"),
                 "registered at start, before the channels consumed: nothing to fill");
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
             for (int i = 0; i < 40; i++) {
                 String id = "bf-" + (i % 25); // fifteen corrections
                 producer.send("orders", id, "{\"order_id\":\"" + id + "\",\"user_id\":6701,\"category\":\"fill\","
-                        + "\"total\":" + (i + 1) + ".25,\"timestamp\":" + (LONG_AGO + i) + "}");
+                        + "\"total\":" + (i + 1) + ".25,\"timestamp\":" + (LONG_AGO + i) + ",\"items\":[{\"sku\":\"fill-"
+                        + (i % 7) + "\",\"qty\":" + (1 + i % 3) + ",\"price\":" + (i + 1) + ".25}]}");
             }
         }
         await().atMost(APPLIED).until(() -> rows().size() == 25 && "40.25|2".equals(rows().get("bf-14")));
         Map<String, String> live = rows();
+        Map<String, String> skus = skus();
 
-        // deployed just now: its tables hold nothing of the orders before, and it was never seen
+        // deployed just now: their tables hold nothing of the orders before, and they were never seen
         pool.query("DELETE FROM breakable_totals").execute().await().atMost(APPLIED);
-        pool.query("DELETE FROM read_models WHERE model = 'breakable'").execute().await().atMost(APPLIED);
+        pool.query("DELETE FROM sku_totals").execute().await().atMost(APPLIED);
+        pool.query("DELETE FROM read_models WHERE model IN ('breakable', 'skus')").execute().await().atMost(APPLIED);
 
-        await().atMost(Duration.ofMinutes(3)).until(() -> filledHow() != null && filledHow().startsWith("filled by"));
+        await().atMost(Duration.ofMinutes(3)).until(() -> filledHow("breakable") != null
+                && filledHow("breakable").startsWith("filled from the retained log"));
         assertEquals(live, rows(), "every order of the retained log, each change once");
+        await().atMost(APPLIED).until(() -> "filled from the orders table's 25 latest versions".equals(filledHow("skus")));
+        assertEquals(skus, skus(), "each order's latest items, from the orders table");
+        assertEquals(7, skus.size());
         given().get("/admin/rebuilds/breakable").then().statusCode(200).body("state", equalTo("DONE"));
         assertTrue(rows().keySet().stream().allMatch(id -> id.startsWith("bf-")));
     }
 
-    private String filledHow() {
-        var rows = pool.query("SELECT filled_how FROM read_models WHERE model = 'breakable'").execute().await()
-                .atMost(APPLIED);
+    private String filledHow(String model) {
+        var rows = pool.preparedQuery("SELECT filled_how FROM read_models WHERE model = $1")
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(model)).await().atMost(APPLIED);
         return rows.size() == 0 ? null : rows.iterator().next().getString(0);
+    }
+
+    private Map<String, String> skus() {
+        Map<String, String> rows = new TreeMap<>();
+        for (Row row : pool.query("SELECT sku, units, revenue, orders FROM sku_totals").execute().await()
+                .atMost(APPLIED)) {
+            rows.put(row.getString(0), row.getLong(1) + "|" + row.getBigDecimal(2).setScale(2) + "|" + row.getInteger(3));
+        }
+        return rows;
     }
 
     private Map<String, String> rows() {

@@ -69,7 +69,7 @@ public class SkusResource {
     public record SkuSold(String sku, long units, String revenue) {
     }
 
-    /** Everything one SKU sold: units, revenue and the orders that list it. */
+    /** Everything one SKU sold: units, revenue and the orders that list it (a SKU named "top" is not reachable here). */
     @GET
     @Path("/{sku}")
     public Uni<SkuView> sku(@Parameter(description = "A SKU as the orders' items name it", example = "b-1")
@@ -85,7 +85,10 @@ public class SkusResource {
         });
     }
 
-    /** SKUs ranked by revenue (then units, then name) over the orders created in {@code [from, to)}. */
+    /**
+     * SKUs ranked by revenue (then units, then name) over the orders created in {@code [from, to)}, counted by the
+     * minute: an order counts when the minute it was created in starts in the range.
+     */
     @GET
     @Path("/top")
     public Uni<TopAnswer> top(
