@@ -3,6 +3,7 @@ package io.readside.projection.consistency;
 import java.util.Arrays;
 import java.util.List;
 
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -31,6 +32,11 @@ public class ConsistencyFilter {
     ConsistencyGate gate;
     @Inject
     Caller caller;
+    @Inject
+    Instance<ReadModelsBehind> behind;
+
+    /** A read model behind is not a matter of seconds: a client asks again after a minute. */
+    static final int BEHIND_RETRY_AFTER_SECONDS = 60;
 
     @ServerRequestFilter
     public Uni<Response> awaitConsistency(ContainerRequestContext request, ResourceInfo resource,
@@ -48,9 +54,16 @@ public class ConsistencyFilter {
             return Uni.createFrom().nullItem();
         }
         List<String> channels = Arrays.asList(reads.value());
+        List<String> models = Arrays.asList(reads.readModels());
         String token = text;
+        // after the wait: a read model that stopped or is not filled has not applied the write, whatever the position
         Uni<Void> wait = Uni.createFrom().deferred(() -> gate.await(ConsistencyToken.parse(token), channels,
-                caller.name()));
+                caller.name())).chain(() -> models.isEmpty() || behind.isUnsatisfied() ? Uni.createFrom().voidItem()
+                        : behind.get().behind(models).invoke(why -> why.ifPresent(reason -> {
+                            throw new ProblemException(503, "Not yet consistent", reason
+                                    + ": its answer may not include the write; try again later",
+                                    BEHIND_RETRY_AFTER_SECONDS);
+                        })).replaceWithVoid());
         // a client that hangs up ends its wait there and then, and gives its place back (the wait is cancelled); its
         // request ends with 499 (nginx's "client closed request") instead of reaching the query nobody reads
         // (once the answer is sent the handler runs too, and completes nothing: the race is long over)

@@ -14,4 +14,11 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 public @interface ConsistentReads {
     String[] value();
+
+    /**
+     * The read models the resource answers from, by name: a token is honoured only once each is up to date with the
+     * others ({@link ReadModelsBehind}: not stopped on a failure, filled); otherwise the read is a 503 with
+     * Retry-After, never an answer that may lack the write.
+     */
+    String[] readModels() default {};
 }

@@ -30,7 +30,7 @@ import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.smallrye.mutiny.Uni;
 
-@ConsistentReads({OrdersProjector.CHANNEL})
+@ConsistentReads(value = {OrdersProjector.CHANNEL}, readModels = "revenue")
 @Path("/revenue")
 @RolesAllowed(Roles.READER)
 @Produces(MediaType.APPLICATION_JSON)

@@ -33,7 +33,7 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /** Queries of the skus read model. Money is a string: it never passes through a double. */
-@ConsistentReads({OrdersProjector.CHANNEL})
+@ConsistentReads(value = {OrdersProjector.CHANNEL}, readModels = "skus")
 @Path("/skus")
 @RolesAllowed(Roles.READER)
 @Produces(MediaType.APPLICATION_JSON)

@@ -24,7 +24,7 @@ import io.readside.security.ReadRules;
 import io.readside.security.Roles;
 import io.smallrye.mutiny.Uni;
 
-@ConsistentReads({UsersProjector.CHANNEL, OrdersProjector.CHANNEL})
+@ConsistentReads(value = {UsersProjector.CHANNEL, OrdersProjector.CHANNEL}, readModels = "user-order-totals")
 @Path("/users")
 @Produces(MediaType.APPLICATION_JSON)
 public class UsersResource {
