@@ -91,23 +91,32 @@ public class ReadModelBackfill {
 
     /**
      * At start, after the migrations and before the channels consume (their priority is 1000): a model of a
-     * deployment whose orders table is empty has nothing to fill.
+     * deployment whose orders table is empty has nothing to fill. (With the database unreachable at start, the first
+     * check registers them; a fill of a model of a deployment whose first orders came first is then a fill of those.)
      */
     void registerAtStart(@Observes @Priority(500) StartupEvent start) {
-        register();
+        try {
+            register(AT_START);
+        } catch (RuntimeException e) { // the database unreachable: the service starts, and the checks register later
+            LOG.warnf("the read models could not be registered at start (%s); the next check registers them",
+                    e.toString());
+        }
     }
 
-    private void register() {
+    /** A database that does not answer at once does not hold the start. */
+    private static final Duration AT_START = Duration.ofSeconds(5);
+
+    private void register(Duration timeout) {
         for (OrdersReadModel model : orders.readModels()) {
             if (!model.tables().isEmpty()) {
-                pool.preparedQuery(REGISTER).execute(Tuple.of(model.name())).await().atMost(TIMEOUT);
+                pool.preparedQuery(REGISTER).execute(Tuple.of(model.name())).await().atMost(timeout);
             }
         }
     }
 
     /** Registers the models this version runs, and moves each unfilled one on; what is unfilled now. Blocks. */
     Map<String, Unfilled> check() {
-        register();
+        register(TIMEOUT);
         Map<String, Unfilled> unfilled = new TreeMap<>();
         for (Row row : pool.preparedQuery(UNFILLED).execute(Tuple.of(backfillAfter.toMillis(),
                 tryEvery.toMillis())).await().atMost(TIMEOUT)) {
