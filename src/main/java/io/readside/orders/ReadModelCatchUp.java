@@ -120,14 +120,18 @@ public class ReadModelCatchUp implements HealthCheck {
         try {
             Map<String, Stopped> stopped = read();
             latest.set(stopped);
+            boolean tried = false;
             for (OrdersReadModel model : orders.readModels()) {
                 Stopped stop = stopped.get(model.name());
                 if (stop != null && (stop.lastAttempt() == null
                         || stop.lastAttempt().plus(catchUpEvery).isBefore(Instant.now()))) {
                     catchUp(model);
+                    tried = true;
                 }
             }
-            latest.set(read());
+            if (tried) { // what the catch-up changed
+                latest.set(read());
+            }
             unfilled.set(backfill.check());
         } catch (RuntimeException e) {
             if (!closed) {

@@ -114,9 +114,10 @@ public class ReadModelStops {
             // transaction in which a statement failed); its next run stops the model
             long now = System.currentTimeMillis();
             failed.values().removeIf(old -> old.at() < now - FORGOTTEN_AFTER_MS);
-            Throwable shown = new IllegalStateException(reason(e)); // the stack, without the message's input
+            String reason = reason(e);
+            Throwable shown = new IllegalStateException(reason); // the stack, without the message's input
             shown.setStackTrace(e.getStackTrace());
-            failed.putIfAbsent(attempt, new Failed(reason(e), shown, now));
+            failed.putIfAbsent(attempt, new Failed(reason, shown, now));
             return new Stopped(model.name());
         });
     }
