@@ -87,6 +87,7 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
                     + limits.latestEventTime());
         }
         List<Item> items = items(json);
+        checkAmount(items, limits.maxTotal());
         return new OrderEvent(orderId, userId, category, total, items == null ? null : count(items), items, createdAt,
                 value);
     }
@@ -114,6 +115,27 @@ public record OrderEvent(String orderId, long userId, String category, BigDecima
             }
         }
         return true;
+    }
+
+    /**
+     * The items' amounts (quantity times price) may add up to at most the plausible maximum of a total, as the total
+     * itself: a read model that counts revenue per item (skus) would otherwise take up to 1e21 from one record.
+     */
+    private static void checkAmount(List<Item> items, BigDecimal max) {
+        if (items == null) {
+            return;
+        }
+        BigDecimal amount = BigDecimal.ZERO;
+        for (Item item : items) {
+            if (item.price() != null) {
+                amount = amount.add(item.price().multiply(BigDecimal.valueOf(item.qty())));
+            }
+        }
+        if (amount.compareTo(max) > 0) {
+            throw new InvalidRecordException(InvalidRecordException.INVALID_VALUE, "the items add up to "
+                    + amount.toPlainString() + " (quantity times price), above the plausible maximum "
+                    + max.toPlainString());
+        }
     }
 
     private static int count(List<Item> items) {

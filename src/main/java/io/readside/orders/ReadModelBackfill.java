@@ -21,6 +21,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.Batch;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
+import io.readside.values.Quote;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -71,6 +72,7 @@ public class ReadModelBackfill {
             UPDATE read_models SET last_failure = $2 WHERE model = $1 AND filled_at IS NULL""";
     /** The registration, held while a fill from the orders table runs (the other instances find it filled after). */
     static final String CLAIM = "SELECT filled_at FROM read_models WHERE model = $1 FOR UPDATE";
+    static final String NO_CATCH_UP = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
     /** Reads go on; the orders writers (ROW EXCLUSIVE) wait until the fill commits. */
     static final String HOLD_WRITERS = "LOCK TABLE orders IN SHARE MODE";
 
@@ -155,7 +157,8 @@ public class ReadModelBackfill {
         }
         if (rebuild.state() == Rebuilds.State.FAILED) { // said on readside-read-models; tried again when due
             pool.preparedQuery(REBUILD_FAILED).execute(Tuple.of(model, "the rebuild that fills it failed: "
-                    + rebuild.error())).await().atMost(TIMEOUT);
+                    + Quote.of(rebuild.error()) + " (GET /admin/rebuilds/" + model + " has it whole)")).await()
+                    .atMost(TIMEOUT);
         }
         return false;
     }
@@ -176,7 +179,12 @@ public class ReadModelBackfill {
                         if (claimed.size() == 0 || claimed.iterator().next().getValue(0) != null) {
                             return Uni.createFrom().item((Long) null); // filled meanwhile, elsewhere
                         }
-                        Uni<Void> emptied = conn.query(HOLD_WRITERS).execute().replaceWithVoid();
+                        // a stopped model's backlog is in the latest versions too: no catch-up runs (it waits for
+                        // the lock), and the model joins
+                        Uni<Void> emptied = conn.query(HOLD_WRITERS).execute()
+                                .chain(() -> conn.preparedQuery(NO_CATCH_UP).execute(
+                                        Tuple.of(ReadModelCatchUp.CATCH_UP_LOCKS, model.name())))
+                                .chain(() -> ReadModelStops.forget(conn, List.of(model.name())));
                         for (String table : model.tables()) {
                             emptied = emptied.chain(() -> conn.query("DELETE FROM " + table).execute()
                                     .replaceWithVoid());
@@ -214,7 +222,8 @@ public class ReadModelBackfill {
             failed(model, null, started.startedAt());
             LOG.infof("read model %s is new: filling it from the retained log (a rebuild of it alone)", model);
         } catch (RuntimeException e) { // a rebuild running (here or elsewhere), history lost, a fenced topic
-            failed(model, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), null);
+            failed(model, e.getClass().getSimpleName() + " " + Quote.of(e.getMessage()) + " (POST /admin/rebuilds/"
+                    + model + " answers it whole)", null);
         }
         return false;
     }

@@ -59,6 +59,12 @@ class ANewReadModelFillsItselfFromTheRetainedLogTest {
         // deployed just now: their tables hold nothing of the orders before, and they were never seen
         pool.query("DELETE FROM breakable_totals").execute().await().atMost(APPLIED);
         pool.query("DELETE FROM sku_totals").execute().await().atMost(APPLIED);
+        // and skus stopped on a failure too, what it missed waiting (its catch-up not due): the fill holds all of it
+        pool.query("INSERT INTO read_model_stops (model, stopped_at, reason, stopped_on, last_attempt) "
+                + "VALUES ('skus', now(), 'a test', 'orders-0@0', now() + interval '1 hour')").execute().await()
+                .atMost(APPLIED);
+        pool.query("INSERT INTO read_model_backlog (model, change) VALUES ('skus', '{}')").execute().await()
+                .atMost(APPLIED);
         pool.query("DELETE FROM read_models WHERE model IN ('breakable', 'skus')").execute().await().atMost(APPLIED);
 
         await().atMost(Duration.ofMinutes(3)).until(() -> filledHow("breakable") != null
@@ -66,6 +72,9 @@ class ANewReadModelFillsItselfFromTheRetainedLogTest {
         assertEquals(live, rows(), "every order of the retained log, each change once");
         await().atMost(APPLIED).until(() -> "filled from the orders table's 25 latest versions".equals(filledHow("skus")));
         assertEquals(skus, skus(), "each order's latest items, from the orders table");
+        assertEquals(0, pool.query("SELECT 1 FROM read_model_stops WHERE model = 'skus' UNION ALL "
+                + "SELECT 1 FROM read_model_backlog WHERE model = 'skus'").execute().await().atMost(APPLIED).size(),
+                "filled from every latest version, it has nothing left to catch up on: it joins");
         assertEquals(7, skus.size());
         given().get("/admin/rebuilds/breakable").then().statusCode(200).body("state", equalTo("DONE"));
         assertTrue(rows().keySet().stream().allMatch(id -> id.startsWith("bf-")));

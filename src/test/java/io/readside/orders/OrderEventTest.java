@@ -92,6 +92,22 @@ class OrderEventTest {
     }
 
     @Test
+    void itemsWhoseAmountsAddUpAboveThePlausibleMaximumAreRefusedAsATotalWouldBe() {
+        String base = "{\"order_id\":\"o\",\"user_id\":1,\"category\":\"c\",\"timestamp\":1764230000,\"total\":1.00,"
+                + "\"items\":";
+        // one line of 1,000,000 x 999,999,999,999.99: a single record would put about 1e18 on a SKU
+        assertReason(InvalidRecordException.INVALID_VALUE, "o",
+                base + "[{\"sku\":\"s\",\"qty\":1000000,\"price\":999999999999.99}]}");
+        // lines each within the maximum, together above it
+        assertReason(InvalidRecordException.INVALID_VALUE, "o",
+                base + "[{\"sku\":\"a\",\"qty\":2,\"price\":400000},{\"sku\":\"b\",\"qty\":1,\"price\":200000.01}]}");
+        assertEquals(2, parse("o", base + "[{\"sku\":\"a\",\"qty\":2,\"price\":400000},{\"qty\":1,\"price\":200000}]}")
+                .items().size(), "exactly the maximum, a line without a SKU counted too");
+        assertEquals(1, parse("o", base + "[{\"sku\":\"a\",\"qty\":1000000}]}").items().size(),
+                "no price: no amount");
+    }
+
+    @Test
     void refusesTextThatPostgresqlOrUnicodeCannotHoldInsteadOfRewritingIt() {
         String rest = ",\"user_id\":1,\"total\":1,\"timestamp\":1764230000";
         assertReason(InvalidRecordException.INVALID_VALUE, "o", "{\"order_id\":\"o\",\"category\":\"\\udc00\"" + rest + "}");

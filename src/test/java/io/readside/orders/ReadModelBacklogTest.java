@@ -47,6 +47,30 @@ class ReadModelBacklogTest {
     }
 
     @Test
+    void hostileVersionsComeBackExactlyAMegabyteOfBytesLineSeparatorsQuotesAndTheLargestPositionsIncluded() {
+        byte[] value = new byte[1_000_000];
+        java.util.Arrays.fill(value, (byte) 0xff); // not even UTF-8: the bytes as received
+        List<OrderEvent.Item> items = List.of(new OrderEvent.Item("\u2028\"\\", 1_000_000, new BigDecimal("999999999999.99")),
+                new OrderEvent.Item("\ud83d\ude00", 1, null), new OrderEvent.Item("\u202e\u0001", 2, new BigDecimal("0.01")),
+                new OrderEvent.Item(null, 1, null));
+        Instant end = Instant.parse("9999-12-31T23:59:59.999999Z");
+        OrderEvent after = new OrderEvent("o-\"\\\u2028", Long.MAX_VALUE, "c\u0001", new BigDecimal("999999999999.99"),
+                1_000_003, items, end, value);
+        OrderEvent before = new OrderEvent(after.orderId(), 1, "c", new BigDecimal("0.00"), 0, List.of(),
+                Instant.EPOCH, null);
+        OrderChange change = new OrderChange(before, after, Integer.MAX_VALUE, Long.MAX_VALUE, end, end);
+
+        OrderChange back = ReadModelBacklog.read(ReadModelBacklog.changes(List.of(change)).get(0)).change();
+
+        assertTrue(back.after().sameContent(after) && back.before().sameContent(before));
+        assertEquals(items, back.after().items());
+        assertArrayEquals(value, back.after().value());
+        assertEquals(Integer.MAX_VALUE, back.partition());
+        assertEquals(Long.MAX_VALUE, back.offset());
+        assertEquals(end, back.streamTime());
+    }
+
+    @Test
     void aNewOrderHasNoBeforeAndACancelKeepsItsDecision() {
         OrderEvent after = new OrderEvent("o-2", 8, "books", new BigDecimal("5.00"), 1, null, AT, new byte[] { 1 });
         assertNull(ReadModelBacklog.read(ReadModelBacklog.changes(List.of(new OrderChange(null, after, 0, 0, AT, AT)))
