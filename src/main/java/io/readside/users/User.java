@@ -1,40 +1,42 @@
 package io.readside.users;
 
-import java.time.Instant;
-
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 
-import jakarta.persistence.Column;
-import jakarta.persistence.Entity;
-import jakarta.persistence.Id;
-import jakarta.persistence.PrimaryKeyJoinColumn;
-import jakarta.persistence.SecondaryTable;
-import jakarta.persistence.Table;
+import io.vertx.mutiny.sqlclient.Row;
 
 /**
  * A user of the read model, as the query side reads it: a row of {@code users} with its order figures from
  * {@code user_order_totals} (an outer join; none yet = zero). The projectors write both with SQL.
  */
-@Entity
-@Table(name = "users")
-@SecondaryTable(name = "user_order_totals", pkJoinColumns = @PrimaryKeyJoinColumn(name = "user_id"))
 public class User {
 
-    @Id
-    @Column(name = "user_id")
     public Long userId;
 
     public String email;
 
-    @Column(name = "signed_up_at")
     public Instant signedUpAt;
 
-    @Column(name = "updated_at")
     public Instant updatedAt;
 
-    @Column(table = "user_order_totals", name = "order_count", insertable = false, updatable = false)
     public Integer orderCount;
 
-    @Column(table = "user_order_totals", name = "total_spent", insertable = false, updatable = false)
     public BigDecimal totalSpent;
+
+    /** A row of {@link io.readside.users.repository.UserRepository}'s queries (totals null: no order yet). */
+    public static User of(Row row) {
+        User user = new User();
+        user.userId = row.getLong("user_id");
+        user.email = row.getString("email");
+        user.signedUpAt = instant(row.getOffsetDateTime("signed_up_at"));
+        user.updatedAt = instant(row.getOffsetDateTime("updated_at"));
+        user.orderCount = row.getInteger("order_count");
+        user.totalSpent = row.getBigDecimal("total_spent");
+        return user;
+    }
+
+    private static Instant instant(OffsetDateTime time) {
+        return time == null ? null : time.toInstant();
+    }
 }

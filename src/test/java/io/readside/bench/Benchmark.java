@@ -42,7 +42,9 @@ import io.readside.dev.EmbeddedPostgresql;
 import io.readside.security.Roles;
 import io.readside.testing.LocalHost;
 import io.readside.testing.ServiceProcess;
+import io.readside.testing.StreamingReplica;
 import io.readside.testing.Tokens;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
  * Readside beside two hand-written loops on one machine, in one run (bench/run.sh): a Kafka broker and a PostgreSQL,
@@ -75,6 +77,8 @@ public final class Benchmark {
     private final String jfr = System.getProperty("bench.jfr-drain", "");
     private final Map<String, String> profiles = new LinkedHashMap<>();
 
+    private static final Path PRIMARY_DATA = WORK.resolve("postgres").resolve("data");
+
     private EmbeddedKafka kafka;
     private EmbeddedPostgresql postgres;
     private long produced;
@@ -89,7 +93,7 @@ public final class Benchmark {
     private void run() throws Exception {
         LocalHost.deleteRecursively(WORK);
         kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, PARTITIONS);
-        postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false);
+        postgres = EmbeddedPostgresql.start(PRIMARY_DATA, 0, true); // kept at a stop: the replica is a copy of it
         try (Admin admin = admin()) {
             // the service's outgoing and other incoming topics too: auto-created by the first send of a measured
             // drain, they cost it metadata retries, and the relay's first batches NOT_LEADER_OR_FOLLOWER and
@@ -128,6 +132,7 @@ public final class Benchmark {
                 readsideDrain(i, query && i == runs);
                 if (query && i == runs) {
                     pgbench(); // on the table that drain filled
+                    throughAReplica("bench-readside-" + i);
                 }
                 limitDrain(i);
                 sameWorkDrain(i);
@@ -136,6 +141,7 @@ public final class Benchmark {
             readsideDrain(1, query);
             if (query) {
                 pgbench();
+                throughAReplica("bench-readside-1");
             }
         }
         if (ready && !drain) {
@@ -327,19 +333,55 @@ public final class Benchmark {
 
     /** wrk on GET /orders/{id} over random existing ids. */
     private void wrk(int port, int run) throws Exception {
+        wrk(port, run, "GET /orders/{id}");
+    }
+
+    /**
+     * The same reads, answered by a streaming replica of the database ({@code readside.query.replicas}) on the same
+     * machine: what the routing costs a request, not how far replicas carry. The primary is stopped for the replica's
+     * cold copy, then both run; a service of the drained group (nothing left to apply) serves the reads.
+     */
+    private void throughAReplica(String group) throws Exception {
+        int primaryPort = postgres.port();
+        postgres.close();
+        StreamingReplica.copy(PRIMARY_DATA, primaryPort, WORK.resolve("replica"));
+        postgres = EmbeddedPostgresql.start(PRIMARY_DATA, primaryPort, true);
+        int replicaPort = LocalHost.freePort();
+        try (EmbeddedPostgres replica = StreamingReplica.start(WORK.resolve("replica"), replicaPort)) {
+            Map<String, String> properties = serviceProperties(group, "orders");
+            properties.put("readside.query.replicas", "postgresql://localhost:" + replicaPort + "/postgres");
+            int port = LocalHost.freePort();
+            ServiceProcess service = ServiceProcess.start("readside-replica-reads", port, properties, WORK);
+            long bound = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (service.managementStatus("/q/health/well") != 200) { // the replica in the rotation, among the rest
+                LockSupport.parkNanos(100_000_000);
+                if (!service.alive() || System.nanoTime() > bound) {
+                    throw new IllegalStateException("Readside with a replica not well; see "
+                            + WORK.resolve("readside-replica-reads.log"));
+                }
+            }
+            for (int i = 1; i <= runs; i++) {
+                wrk(port, i, "GET /orders/{id} via a replica");
+            }
+            service.terminate(Duration.ofSeconds(60));
+        }
+        LocalHost.deleteRecursively(WORK.resolve("replica"));
+    }
+
+    private void wrk(int port, int run, String figure) throws Exception {
         Path script = Path.of("bench", "random-order.lua");
         String output = command(List.of("wrk", "-t" + queryThreads, "-c" + queryConnections, "-d" + querySeconds + "s",
                 "--latency", "-s", script.toString(), "http://localhost:" + port),
                 Map.of("ORDER_COUNT", Integer.toString(distinctOrders),
                         "TOKEN", Tokens.service("bench-reader", Roles.READER)));
         double rate = number(output, "Requests/sec:\\s+([0-9.]+)");
-        add("GET /orders/{id} requests/s", rate);
-        add("GET /orders/{id} p50 ms", millis(output, "50%"));
-        add("GET /orders/{id} p99 ms", millis(output, "99%"));
+        add(figure + " requests/s", rate);
+        add(figure + " p50 ms", millis(output, "50%"));
+        add(figure + " p99 ms", millis(output, "99%"));
         if (output.contains("Non-2xx")) {
-            log("wrk run %d: non-2xx answers!%n%s", run, output);
+            log("wrk run %d (%s): non-2xx answers!%n%s", run, figure, output);
         }
-        log("wrk run %d: %.0f requests/s, p50 %.2f ms, p99 %.2f ms", run, rate, millis(output, "50%"),
+        log("wrk run %d (%s): %.0f requests/s, p50 %.2f ms, p99 %.2f ms", run, figure, rate, millis(output, "50%"),
                 millis(output, "99%"));
     }
 
@@ -538,6 +580,8 @@ public final class Benchmark {
                             ratio(figure.getKey(), "loop B " + what, "loop B")).filter(r -> !r.isEmpty()).toList());
                 }
                 case "GET /orders/{id} requests/s" -> ratio(figure.getKey(), "pgbench select-only tps", "pgbench");
+                case "GET /orders/{id} via a replica requests/s" -> ratio(figure.getKey(),
+                        "GET /orders/{id} requests/s", "on the primary");
                 default -> "";
             };
             List<Double> values = figure.getValue();

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Method;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,15 +17,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,10 +40,13 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
@@ -49,7 +57,9 @@ import io.readside.projection.DeadLetters;
 /**
  * The Kubernetes overlays as {@code kubectl kustomize} renders them, read strictly with the Kubernetes object model
  * (a misspelt field fails), and held against the application's own configuration: probe paths and the management
- * port they use, ports, topics, group, and a NetworkPolicy that opens each port to its own callers only.
+ * port they use, ports, topics, group, and a NetworkPolicy that opens each port to its own callers only; where an
+ * overlay runs a CloudNativePG Cluster, that Readside writes to its primary, queries its replicas and logs in with
+ * the credentials the operator made.
  */
 class DeploymentManifestsTest {
 
@@ -61,8 +71,19 @@ class DeploymentManifestsTest {
     /** Set by Kubernetes on every namespace to its name. */
     private static final String NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
+    /** Every overlay under deploy/k8s/overlays (as .ci/run renders them): a new one is checked without listing it. */
+    static Stream<String> overlays() throws IOException {
+        List<String> overlays;
+        try (Stream<Path> dirs = Files.list(K8S.resolve("overlays"))) {
+            overlays = dirs.filter(dir -> Files.isRegularFile(dir.resolve("kustomization.yaml")))
+                    .map(dir -> dir.getFileName().toString()).sorted().toList();
+        }
+        assertTrue(overlays.containsAll(List.of("dev", "prod", CNPG_OVERLAY)), "the overlays found: " + overlays);
+        return overlays.stream();
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = { "dev", "prod" })
+    @MethodSource("overlays")
     void overlayRendersValidObjectsThatMatchTheApplication(String overlay) throws Exception {
         List<JsonNode> objects = render(K8S.resolve("overlays").resolve(overlay));
         Properties app = applicationProperties();
@@ -146,7 +167,20 @@ class DeploymentManifestsTest {
                 "no more replicas than partitions");
         assertTrue(ofKind(objects, "HorizontalPodAutoscaler").isEmpty(), "KEDA's is the only autoscaler");
 
-        if (overlay.equals("prod")) {
+        List<JsonNode> clusters = objects.stream()
+                .filter(o -> kind(o).equals("Cluster") && o.path("apiVersion").asText().startsWith(CNPG_GROUP + "/"))
+                .toList();
+        if (overlay.equals(CNPG_OVERLAY)) {
+            assertEquals(1, clusters.size(), "the " + CNPG_OVERLAY + " overlay runs its own CloudNativePG Cluster");
+        }
+        for (JsonNode cluster : clusters) {
+            assertReadsideUsesTheCluster(cluster, deployment, objects, app, scaled.path("maxReplicaCount").asInt());
+        }
+
+        // prod ships monitoring; an overlay that ships any of it (cnpg, built on prod) ships it whole and right
+        boolean monitored = !ofKind(objects, "PrometheusRule").isEmpty()
+                || !ofKind(objects, "ServiceMonitor").isEmpty();
+        if (monitored || overlay.equals("prod")) {
             JsonNode rule = ofKind(objects, "PrometheusRule").get(0);
             JsonNode rules = new YAMLMapper().readTree(Path.of("deploy", "prometheus", "readside-alerts.yaml").toFile());
             assertEquals(rules.path("groups"), rule.path("spec").path("groups"),
@@ -158,6 +192,192 @@ class DeploymentManifestsTest {
             assertFalse(ofKind(objects, "ConfigMap").stream().noneMatch(
                     o -> o.path("data").has("readside-dashboard.json")), "the Grafana dashboard ships");
         }
+    }
+
+    /** The overlay with a CloudNativePG Cluster as Readside's database (docs/deploy.md). */
+    static final String CNPG_OVERLAY = "cnpg";
+    /** The API group of CloudNativePG's resources. */
+    static final String CNPG_GROUP = "postgresql.cnpg.io";
+    /** CloudNativePG serves every instance, and so its -rw and -ro services, on PostgreSQL's port; it has no other. */
+    static final int CNPG_PORT = 5432;
+
+    /**
+     * Readside on a CloudNativePG Cluster: one primary and two streaming replicas; the write URLs (reactive and
+     * Flyway's JDBC) name the Cluster's -rw service, the query replicas its -ro service, with the Cluster's port and
+     * database; the credentials are the keys of the -app Secret the operator creates, and no other Secret is needed.
+     */
+    private static void assertReadsideUsesTheCluster(JsonNode cluster, Deployment deployment, List<JsonNode> objects,
+            Properties app, int maxReadsideReplicas) {
+        assertEquals(CNPG_GROUP + "/v1", cluster.path("apiVersion").asText());
+        String name = cluster.path("metadata").path("name").asText();
+        String namespace = cluster.path("metadata").path("namespace").asText();
+        JsonNode spec = cluster.path("spec");
+        assertEquals(3, spec.path("instances").asInt(), "Cluster " + name + ": one primary and two replicas");
+        String image = spec.path("imageName").asText();
+        Matcher tag = Pattern.compile("ghcr\\.io/cloudnative-pg/postgresql:([0-9]+)\\.[0-9]+(-[a-z0-9]+)*")
+                .matcher(image);
+        assertTrue(tag.matches() && Integer.parseInt(tag.group(1)) >= 15,
+                "a pinned PostgreSQL 15 or later from ghcr.io/cloudnative-pg/postgresql: '" + image + "'");
+        assertFalse(spec.path("storage").path("size").asText().isEmpty(), "Cluster " + name + " sizes its storage");
+        assertFalse(spec.path("resources").path("requests").path("memory").asText().isEmpty(), "a memory request");
+        assertFalse(spec.path("resources").path("limits").path("memory").asText().isEmpty(), "a memory limit");
+        for (JsonNode disabled : spec.path("managed").path("services").path("disabledDefaultServices")) {
+            assertFalse(disabled.asText().equals("ro"), "Cluster " + name + " keeps its -ro service");
+        }
+        JsonNode initdb = spec.path("bootstrap").path("initdb");
+        assertTrue(initdb.isObject(), "Cluster " + name + " creates its database (bootstrap.initdb)");
+        // with a secret of its own, the operator creates no -app Secret
+        assertTrue(initdb.path("secret").isMissingNode(), "the operator creates " + name + "-app");
+        String database = initdb.path("database").asText("app"); // CloudNativePG's default
+
+        Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+        String readsideNamespace = deployment.getMetadata().getNamespace();
+        Map<String, EnvValue> env = environment(container, objects);
+        for (String key : List.of("quarkus.datasource.reactive.url", "quarkus.datasource.jdbc.url")) {
+            assertTrue(app.containsKey(key), key);
+            String url = literal(env, key);
+            assertEquals(namespace + "/" + name + "-rw", service(url, database, readsideNamespace),
+                    key + " is the Cluster's primary (-rw): " + url);
+        }
+        String replicas = literal(env, "readside.query.replicas");
+        for (String url : replicas.split(",")) {
+            assertEquals(namespace + "/" + name + "-ro", service(url.strip(), database, readsideNamespace),
+                    "readside.query.replicas are the Cluster's replicas (-ro): " + replicas);
+        }
+
+        String secret = name + "-app";
+        assertEquals(EnvValue.fromSecret(secret, "username"), env.get(envName("quarkus.datasource.username")),
+                "the user from the Cluster's -app Secret");
+        assertEquals(EnvValue.fromSecret(secret, "password"), env.get(envName("quarkus.datasource.password")),
+                "the password from the Cluster's -app Secret");
+        assertEquals(Set.of(secret), secretsReferenced(deployment),
+                "the pods need no Secret but the Cluster's (not base/secret.template.yaml's)");
+
+        // every Readside pod's pools at once, 3 connections kept for superusers. The primary: the reactive pool and
+        // Flyway's JDBC pool; a replica: the query pool, all pods' on one replica at worst (the -ro Service spreads
+        // connections, not queries). A standby needs max_connections no lower than its primary's: one setting.
+        long onPrimary = Long.parseLong(app.getProperty("quarkus.datasource.reactive.max-size"))
+                + Long.parseLong(app.getProperty("quarkus.datasource.jdbc.max-size"));
+        long onReplica = Long.parseLong(app.getProperty("readside.query.replica-pool-size", "0"));
+        long needed = maxReadsideReplicas * Math.max(onPrimary, onReplica) + 3;
+        long maxConnections = spec.path("postgresql").path("parameters").path("max_connections").asLong(100);
+        assertTrue(maxConnections >= needed, "Cluster " + name + "'s max_connections (" + maxConnections
+                + ") holds " + maxReadsideReplicas + " Readside pods' pools: at least " + needed);
+        // the Cluster's pods are reached on PostgreSQL's port: Readside's NetworkPolicy must not restrict egress
+        for (NetworkPolicy policy : ofKind(objects, "NetworkPolicy").stream().map(o -> read(o, NetworkPolicy.class))
+                .toList()) {
+            assertFalse(policy.getSpec().getPolicyTypes().contains("Egress"),
+                    "an egress policy would have to let Readside reach " + name + "'s pods on " + CNPG_PORT);
+        }
+    }
+
+    /** A Service's DNS name: service, service.namespace, service.namespace.svc[.cluster.local]. */
+    private static final Pattern SERVICE_HOST = Pattern
+            .compile("([^.]+)(?:\\.([^.]+)(?:\\.svc(?:\\.cluster\\.local)?)?)?");
+
+    /**
+     * The namespace and Service a PostgreSQL URL ({@code postgresql://} or {@code jdbc:postgresql://}) names, after
+     * checking its port and database.
+     */
+    private static String service(String url, String database, String readsideNamespace) {
+        URI uri = URI.create(url.startsWith("jdbc:") ? url.substring("jdbc:".length()) : url);
+        assertEquals("postgresql", uri.getScheme(), url);
+        assertEquals(CNPG_PORT, uri.getPort() == -1 ? CNPG_PORT : uri.getPort(), "the Cluster's port: " + url);
+        assertEquals("/" + database, uri.getPath(), "the Cluster's database: " + url);
+        Matcher host = SERVICE_HOST.matcher(uri.getHost());
+        assertTrue(host.matches(), "a Service of the Kubernetes cluster: " + url);
+        return (host.group(2) == null ? readsideNamespace : host.group(2)) + "/" + host.group(1);
+    }
+
+    /** A container's variable as Kubernetes sets it: a literal value, or a key of a Secret. */
+    record EnvValue(String literal, String secret, String key) {
+        static EnvValue of(String literal) {
+            return new EnvValue(literal, null, null);
+        }
+
+        static EnvValue fromSecret(String secret, String key) {
+            return new EnvValue(null, secret, key);
+        }
+    }
+
+    /**
+     * The container's environment as Kubernetes builds it from the rendered objects: {@code envFrom} in order (a later
+     * source wins), then {@code env}, which wins over all of them. A Secret created out of band has unknown keys.
+     */
+    private static Map<String, EnvValue> environment(Container container, List<JsonNode> objects) {
+        Map<String, EnvValue> env = new LinkedHashMap<>();
+        for (EnvFromSource from : container.getEnvFrom()) {
+            String prefix = from.getPrefix() == null ? "" : from.getPrefix();
+            if (from.getConfigMapRef() != null) {
+                configMap(objects, from.getConfigMapRef().getName())
+                        .forEach((k, v) -> env.put(prefix + k, EnvValue.of(v)));
+            } else if (from.getSecretRef() != null) {
+                String secret = from.getSecretRef().getName();
+                ofKind(objects, "Secret").stream()
+                        .filter(o -> o.path("metadata").path("name").asText().equals(secret))
+                        .forEach(o -> {
+                            o.path("data").fieldNames().forEachRemaining(k -> env.put(prefix + k,
+                                    EnvValue.fromSecret(secret, k)));
+                            o.path("stringData").fieldNames().forEachRemaining(k -> env.put(prefix + k,
+                                    EnvValue.fromSecret(secret, k)));
+                        });
+            }
+        }
+        for (EnvVar variable : container.getEnv()) {
+            if (variable.getValueFrom() == null) {
+                env.put(variable.getName(), EnvValue.of(variable.getValue()));
+            } else if (variable.getValueFrom().getSecretKeyRef() != null) {
+                env.put(variable.getName(), EnvValue.fromSecret(variable.getValueFrom().getSecretKeyRef().getName(),
+                        variable.getValueFrom().getSecretKeyRef().getKey()));
+            } else if (variable.getValueFrom().getConfigMapKeyRef() != null) {
+                env.put(variable.getName(), EnvValue.of(configMap(objects,
+                        variable.getValueFrom().getConfigMapKeyRef().getName())
+                        .get(variable.getValueFrom().getConfigMapKeyRef().getKey())));
+            } else {
+                env.put(variable.getName(), EnvValue.of(null)); // from the pod's fields or resources
+            }
+        }
+        return env;
+    }
+
+    private static Map<String, String> configMap(List<JsonNode> objects, String name) {
+        return ofKind(objects, "ConfigMap").stream().filter(o -> o.path("metadata").path("name").asText().equals(name))
+                .map(o -> read(o, ConfigMap.class).getData()).findFirst()
+                .orElseThrow(() -> new AssertionError("ConfigMap " + name + " is rendered"));
+    }
+
+    /** The literal value of an application key's environment variable. */
+    private static String literal(Map<String, EnvValue> env, String key) {
+        EnvValue value = env.get(envName(key));
+        assertTrue(value != null && value.literal() != null && !value.literal().isBlank(),
+                envName(key) + " (" + key + ") is set: " + value);
+        return value.literal();
+    }
+
+    /** The environment variable of a configuration key, as MicroProfile Config maps it. */
+    static String envName(String key) {
+        return key.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** Every Secret the pods refer to: envFrom, env and volumes of every container. */
+    private static Set<String> secretsReferenced(Deployment deployment) {
+        Set<String> secrets = new TreeSet<>();
+        var pod = deployment.getSpec().getTemplate().getSpec();
+        for (Container container : Stream.concat(pod.getContainers().stream(),
+                pod.getInitContainers().stream()).toList()) {
+            container.getEnvFrom().stream().filter(from -> from.getSecretRef() != null)
+                    .forEach(from -> secrets.add(from.getSecretRef().getName()));
+            container.getEnv().stream()
+                    .filter(variable -> variable.getValueFrom() != null
+                            && variable.getValueFrom().getSecretKeyRef() != null)
+                    .forEach(variable -> secrets.add(variable.getValueFrom().getSecretKeyRef().getName()));
+        }
+        for (Volume volume : pod.getVolumes()) {
+            if (volume.getSecret() != null) {
+                secrets.add(volume.getSecret().getSecretName());
+            }
+        }
+        return secrets;
     }
 
     /** The broker's bound on how far ahead of its clock a record's timestamp may be (Kafka 4's default: 1 h). */

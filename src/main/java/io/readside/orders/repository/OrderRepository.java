@@ -1,68 +1,67 @@
 package io.readside.orders.repository;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
-import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.panache.common.Parameters;
-import io.quarkus.panache.common.Sort;
 import io.readside.orders.Order;
 import io.readside.orders.OrderStatus;
+import io.readside.projection.query.QueryPool;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+/** The orders' queries, on the query pool. */
 @ApplicationScoped
-public class OrderRepository implements PanacheRepositoryBase<Order, String> {
+public class OrderRepository {
 
-    /** The point lookup behind GET /orders/{id}: one prepared statement on the pool, no session. */
-    static final String BY_ID = """
-            SELECT order_id, user_id, category, total, item_count, created_at, status, processed_at
-              FROM orders WHERE order_id = $1""";
-
-    @Inject
-    Pool pool;
-
-    /** The order with this id, or null; mapped straight from the row (the hottest query of the service). */
-    public Uni<Order> byId(String orderId) {
-        return pool.preparedQuery(BY_ID).execute(Tuple.of(orderId)).map(rows -> {
-            if (rows.size() == 0) {
-                return null;
-            }
-            Row row = rows.iterator().next();
-            Order order = new Order();
-            order.orderId = row.getString("order_id");
-            order.userId = row.getLong("user_id");
-            order.category = row.getString("category");
-            order.total = row.getBigDecimal("total");
-            order.itemCount = row.getInteger("item_count");
-            order.createdAt = row.getOffsetDateTime("created_at").toInstant();
-            order.status = row.getString("status");
-            order.processedAt = row.getOffsetDateTime("processed_at").toInstant();
-            return order;
-        });
-    }
+    /** The point lookup behind GET /orders/{id} (the hottest query of the service). */
+    static final String BY_ID = "SELECT " + Order.COLUMNS + " FROM orders WHERE order_id = $1";
 
     /**
-     * Keyset pagination in order id order, optionally for one user and one status (indexes
-     * {@code orders_by_user (user_id, order_id)} and {@code orders_by_status (status, order_id)}).
+     * Keyset pagination in order id order, optionally for one user ({@code orders_by_user (user_id, order_id)}) and
+     * one status ({@code orders_by_status (status, order_id)}): one statement per combination, so that each has a plan
+     * that uses its index.
      */
-    @WithSession
+    static String pageAfter(boolean ofUser, boolean ofStatus) {
+        int next = 2;
+        StringBuilder sql = new StringBuilder("SELECT " + Order.COLUMNS + " FROM orders WHERE order_id > $1");
+        if (ofUser) {
+            sql.append(" AND user_id = $").append(next++);
+        }
+        if (ofStatus) {
+            sql.append(" AND status = $").append(next++);
+        }
+        return sql.append(" ORDER BY order_id LIMIT $").append(next).toString();
+    }
+
+    @Inject
+    QueryPool queries;
+
+    /** The order with this id, or null. */
+    public Uni<Order> byId(String orderId) {
+        return queries.execute(BY_ID, Tuple.of(orderId))
+                .map(rows -> rows.size() == 0 ? null : Order.of(rows.iterator().next()));
+    }
+
+    /** At most {@code limit} orders with an id above {@code after}, of one user and one status when given. */
     public Uni<List<Order>> pageAfter(String after, Long userId, OrderStatus status, int limit) {
-        StringBuilder query = new StringBuilder("orderId > :after");
-        Parameters parameters = Parameters.with("after", after);
+        Tuple parameters = Tuple.of(after);
         if (userId != null) {
-            query.append(" and userId = :userId");
-            parameters.and("userId", userId);
+            parameters.addLong(userId);
         }
         if (status != null) {
-            query.append(" and status = :status");
-            parameters.and("status", status.name());
+            parameters.addString(status.name());
         }
-        return find(query.toString(), Sort.by("orderId"), parameters).range(0, limit - 1).list();
+        return queries.execute(pageAfter(userId != null, status != null), parameters.addInteger(limit))
+                .map(rows -> {
+                    List<Order> orders = new ArrayList<>(rows.size());
+                    for (Row row : rows) {
+                        orders.add(Order.of(row));
+                    }
+                    return orders;
+                });
     }
 }

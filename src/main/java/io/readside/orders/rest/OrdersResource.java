@@ -12,6 +12,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+
 import io.readside.orders.OrderStatus;
 import io.readside.orders.OrdersProjector;
 import io.readside.orders.repository.OrderRepository;
@@ -45,7 +47,7 @@ public class OrdersResource {
     @Path("/{orderId}")
     @Authenticated
     @ReadRules.CheckedBeforeWaiting(ReadRules.Rule.ORDER_VIEW)
-    public Uni<OrderView> get(@PathParam("orderId") String orderId) {
+    public Uni<OrderView> get(@Parameter(description = "An order id as the orders topic keys it", example = "o-1001") @PathParam("orderId") String orderId) {
         String id = Problem.text("orderId", orderId, MAX_ID_LENGTH);
         boolean reader = caller.hasRole(Roles.READER);
         OptionalLong self = caller.userId();

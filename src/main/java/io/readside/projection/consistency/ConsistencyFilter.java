@@ -12,10 +12,13 @@ import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
+import io.readside.projection.query.ReplicaWaits;
 import io.readside.security.Caller;
 import io.readside.web.ProblemException;
 import io.readside.web.ProblemMapper;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -34,6 +37,8 @@ public class ConsistencyFilter {
     Caller caller;
     @Inject
     Instance<ReadModelsBehind> behind;
+    @Inject
+    ReplicaWaits replicas;
 
     /** A read model behind is not a matter of seconds: a client asks again after a minute. */
     static final int BEHIND_RETRY_AFTER_SECONDS = 60;
@@ -56,14 +61,16 @@ public class ConsistencyFilter {
         List<String> channels = Arrays.asList(reads.value());
         List<String> models = Arrays.asList(reads.readModels());
         String token = text;
+        Context context = Vertx.currentContext(); // the request's own, where its resource method runs
         // after the wait: a read model that stopped or is not filled has not applied the write, whatever the position
+        // then, on replicas, the queries go to one that has replayed all of that, or to the primary
         Uni<Void> wait = Uni.createFrom().deferred(() -> gate.await(ConsistencyToken.parse(token), channels,
-                caller.name())).chain(() -> models.isEmpty() || behind.isUnsatisfied() ? Uni.createFrom().voidItem()
+                caller.name(), left -> (models.isEmpty() || behind.isUnsatisfied() ? Uni.createFrom().voidItem()
                         : behind.get().behind(models).invoke(why -> why.ifPresent(reason -> {
                             throw new ProblemException(503, "Not yet consistent", reason
                                     + ": its answer may not include the write; try again later",
                                     BEHIND_RETRY_AFTER_SECONDS);
-                        })).replaceWithVoid());
+                        })).replaceWithVoid()).chain(() -> replicas.route(exchange, context, left))));
         // a client that hangs up ends its wait there and then, and gives its place back (the wait is cancelled); its
         // request ends with 499 (nginx's "client closed request") instead of reaching the query nobody reads
         // (once the answer is sent the handler runs too, and completes nothing: the race is long over)

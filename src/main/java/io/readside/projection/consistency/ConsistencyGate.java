@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -91,6 +92,16 @@ public class ConsistencyGate {
      * wait; with 400 at once for a token this read model cannot honour or that was never issued.
      */
     public Uni<Void> await(ConsistencyToken token, List<String> channels, String caller) {
+        return await(token, channels, caller, left -> Uni.createFrom().voidItem());
+    }
+
+    /**
+     * {@link #await(ConsistencyToken, List, String)}, then {@code applied} (handed what is left of
+     * {@code readside.consistency.max-wait}) while the request still holds its place: what a read does once the
+     * write is applied (is the read model behind? which replica answers?) counts against the same caps.
+     */
+    public Uni<Void> await(ConsistencyToken token, List<String> channels, String caller,
+            Function<Duration, Uni<Void>> applied) {
         Map<String, String> groups = topics.computeIfAbsent(channels, this::groupsByTopic);
         if (!token.isOutbox()) {
             IssuedTokens.checkApplied(token, groups);
@@ -127,6 +138,7 @@ public class ConsistencyGate {
                 .invoke(() -> Timer.builder("readside.consistency.wait")
                         .description("How long a read with a consistency token waited for its write")
                         .register(registry).record(System.nanoTime() - started, TimeUnit.NANOSECONDS))
+                .chain(() -> applied.apply(maxWait.minusNanos(System.nanoTime() - started)))
                 .onTermination().invoke(release);
     }
 

@@ -19,6 +19,8 @@ import io.readside.projection.LogGuard;
 import io.readside.projection.lag.LagMonitor;
 import io.readside.projection.lag.LagSnapshot;
 import io.readside.projection.lag.PartitionLag;
+import io.readside.projection.query.ReadReplicas;
+import io.readside.projection.query.Replica;
 import io.readside.projection.replay.Rebuilds;
 import io.readside.projection.replay.Rebuilds.RebuildStatus;
 import io.smallrye.health.SmallRyeHealth;
@@ -45,6 +47,8 @@ public class StatusPage {
     SmallRyeHealthReporter health;
     @Inject
     Rebuilds rebuilds;
+    @Inject
+    ReadReplicas replicas;
 
     public String render() {
         LagSnapshot lag = monitor.latest();
@@ -104,6 +108,7 @@ public class StatusPage {
         }
         html.append("</table>\n");
         appendRebuilds(html);
+        appendReplicas(html);
         html.append("<h2>Records (this instance, since it started)</h2>\n<table><tr><th class=l>channel</th><th class=l>outcome</th>"
                 + "<th class=l>reason</th><th>count</th></tr>\n");
         for (Counter counter : registry.find("readside.records").counters()) {
@@ -143,6 +148,21 @@ public class StatusPage {
                 html.append("<td class=\"l down\" colspan=7>could not be read: ")
                         .append(esc(e.getClass().getSimpleName())).append("</td></tr>\n");
             }
+        }
+        html.append("</table>\n");
+    }
+
+    /** The read replicas GET queries read from (this instance's view), when any is configured. */
+    private void appendReplicas(StringBuilder html) {
+        if (!replicas.configured()) {
+            return;
+        }
+        html.append("<h2>Read replicas (this instance)</h2>\n<table><tr><th class=l>replica</th><th class=l>rotation</th>"
+                + "<th>replay lag (s)</th></tr>\n");
+        for (Replica replica : replicas.all()) {
+            html.append("<tr><td class=l>").append(esc(replica.name())).append("</td><td class=\"l ")
+                    .append(replica.inRotation() ? "up\">in" : "down\">out: " + esc(replica.outOfRotation()))
+                    .append("</td><td>").append(fmt(replica.lagSeconds())).append("</td></tr>\n");
         }
         html.append("</table>\n");
     }

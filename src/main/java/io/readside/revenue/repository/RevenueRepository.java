@@ -9,8 +9,8 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import io.readside.projection.query.QueryPool;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -66,7 +66,7 @@ public class RevenueRepository {
              LIMIT $3""";
 
     @Inject
-    Pool pool;
+    QueryPool queries;
 
     /** At most {@code limit} windows that start in {@code [from, to)} after the cursor, of one category or all. */
     public Uni<List<Window>> windows(String category, Instant from, Instant to, Cursor after, int limit) {
@@ -75,7 +75,7 @@ public class RevenueRepository {
         if (category != null) {
             parameters.addString(category);
         }
-        return pool.preparedQuery(category == null ? WINDOWS : WINDOWS_OF_CATEGORY).execute(parameters)
+        return queries.execute(category == null ? WINDOWS : WINDOWS_OF_CATEGORY, parameters)
                 .map(rows -> {
                     List<Window> windows = new ArrayList<>(rows.size());
                     for (Row row : rows) {
@@ -89,8 +89,7 @@ public class RevenueRepository {
     }
 
     public Uni<List<CategoryRevenue>> top(Instant from, Instant to, int limit) {
-        return pool.preparedQuery(TOP)
-                .execute(Tuple.of(from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC), limit))
+        return queries.execute(TOP, Tuple.of(from.atOffset(ZoneOffset.UTC), to.atOffset(ZoneOffset.UTC), limit))
                 .map(rows -> {
                     List<CategoryRevenue> top = new ArrayList<>(rows.size());
                     for (Row row : rows) {

@@ -83,7 +83,10 @@ public class RevenueResource {
      * which a client cannot know before asking.
      */
     @GET
-    public Uni<WindowsAnswer> windows(@QueryParam("category") String category, @QueryParam("from") String from,
+    public Uni<WindowsAnswer> windows(@QueryParam("category") String category,
+            @Parameter(description = "Start of the range (inclusive), ISO-8601", example = "2025-01-01T00:00:00Z")
+            @QueryParam("from") String from,
+            @Parameter(description = "End of the range (exclusive), ISO-8601", example = "2025-01-02T00:00:00Z")
             @QueryParam("to") String to,
             @Parameter(description = "Windows per page, 1 to readside.revenue.max-windows-per-page (1000); "
                     + "default 500") @QueryParam("limit") String limit,
@@ -128,7 +131,11 @@ public class RevenueResource {
     /** Categories ranked by revenue over the windows that start in {@code [from, to)}; ties by name. */
     @GET
     @Path("/top")
-    public Uni<TopAnswer> top(@QueryParam("from") String from, @QueryParam("to") String to,
+    public Uni<TopAnswer> top(
+            @Parameter(description = "Start of the range (inclusive), ISO-8601", example = "2025-01-01T00:00:00Z")
+            @QueryParam("from") String from,
+            @Parameter(description = "End of the range (exclusive), ISO-8601", example = "2025-01-02T00:00:00Z")
+            @QueryParam("to") String to,
             @QueryParam("limit") @DefaultValue("10") String limit) {
         Instant start = Problem.instant("from", from);
         Instant end = Problem.instant("to", to);

@@ -23,12 +23,12 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import io.readside.orders.OrderEvent;
 import io.readside.orders.OrdersProjector;
 import io.readside.projection.consistency.ConsistentReads;
+import io.readside.projection.query.QueryPool;
 import io.readside.security.Roles;
 import io.readside.values.Quote;
 import io.readside.web.Problem;
 import io.readside.web.ProblemException;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -54,7 +54,7 @@ public class SkusResource {
              LIMIT $3""";
 
     @Inject
-    Pool pool;
+    QueryPool queries;
 
     /** A ranking reads at most this much time, so that one request cannot scan everything. */
     @ConfigProperty(name = "readside.skus.max-query-range", defaultValue = "31d")
@@ -75,7 +75,7 @@ public class SkusResource {
     public Uni<SkuView> sku(@Parameter(description = "A SKU as the orders' items name it", example = "b-1")
             @PathParam("sku") String sku) {
         String wanted = Problem.text("sku", sku, OrderEvent.MAX_SKU_LENGTH);
-        return pool.preparedQuery(TOTALS).execute(Tuple.of(wanted)).map(rows -> {
+        return queries.execute(TOTALS, Tuple.of(wanted)).map(rows -> {
             if (rows.size() == 0) {
                 throw ProblemException.notFound("no sales of SKU " + Quote.of(wanted));
             }
@@ -107,7 +107,7 @@ public class SkusResource {
                     + "; ask for a shorter one");
         }
         int size = Problem.intBetween("limit", limit, 1, MAX_TOP);
-        return pool.preparedQuery(TOP).execute(Tuple.of(start.atOffset(ZoneOffset.UTC), end.atOffset(ZoneOffset.UTC),
+        return queries.execute(TOP, Tuple.of(start.atOffset(ZoneOffset.UTC), end.atOffset(ZoneOffset.UTC),
                 size)).map(rows -> {
                     List<SkuSold> skus = new ArrayList<>();
                     rows.forEach(row -> skus.add(new SkuSold(row.getString("sku"), row.getLong("units"),

@@ -12,6 +12,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+
 import io.readside.orders.OrdersProjector;
 import io.readside.projection.consistency.ConsistentReads;
 import io.readside.users.UsersProjector;
@@ -41,7 +43,7 @@ public class UsersResource {
     @Path("/{userId}")
     @Authenticated
     @ReadRules.CheckedBeforeWaiting(ReadRules.Rule.USER_PROFILE)
-    public Uni<UserView> get(@PathParam("userId") String userId) {
+    public Uni<UserView> get(@Parameter(description = "A user id (digits)", example = "1007") @PathParam("userId") String userId) {
         long id = ReadRules.userProfile(caller, userId);
         return users.findById(id)
                 .onItem().ifNull().failWith(() -> ReadRules.missingUser(id))

@@ -1,0 +1,199 @@
+package io.readside.projection.query;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
+import io.quarkus.scheduler.Scheduled;
+import io.readside.values.Quote;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.PoolOptions;
+
+/**
+ * The PostgreSQL streaming replicas that GET queries read from ({@code readside.query.replicas}; none: everything on
+ * the primary, as before). Every {@code readside.query.replica-check-every} it samples the primary's WAL position and
+ * each replica's replay position: a replica more than {@code readside.query.max-replica-lag} behind ({@link ReplayLag}),
+ * unreachable, or not a standby leaves the rotation until a check finds it caught up. Each change is logged; the
+ * gauges {@code readside_query_replica_lag_seconds} and {@code readside_query_replica_in_rotation} and the wellness
+ * check {@code readside-read-replicas} ({@link ReadReplicasCheck}) (DOWN while none is usable: reads are on the primary) show it.
+ */
+@Startup // the gauges exist from the start
+@ApplicationScoped
+public class ReadReplicas {
+
+    private static final Logger LOG = Logger.getLogger(ReadReplicas.class);
+
+    /** The primary's durable WAL position: what a replica can have received. */
+    static final String PRIMARY_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint";
+    /** A replica's replay position, whether it is a standby, and the age of the last commit it replayed. */
+    static final String REPLICA_STATE = """
+            SELECT pg_is_in_recovery() AS standby,
+                   pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint AS replay_lsn,
+                   extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS since_replayed_commit""";
+
+    /** Why a replica is out of the rotation before its first check. */
+    static final String NOT_CHECKED = "not checked yet";
+
+    @Inject
+    Pool primary;
+    @Inject
+    Vertx vertx;
+    @Inject
+    MeterRegistry registry;
+
+    @ConfigProperty(name = "readside.query.replicas")
+    Optional<List<String>> urls;
+    @ConfigProperty(name = "readside.query.max-replica-lag")
+    volatile Duration maxLag;
+    @ConfigProperty(name = "readside.query.replica-timeout")
+    Duration timeout;
+    @ConfigProperty(name = "readside.query.replica-pool-size")
+    int poolSize;
+    @ConfigProperty(name = "quarkus.datasource.username")
+    String user;
+    @ConfigProperty(name = "quarkus.datasource.password")
+    String password;
+
+    private final List<Replica> replicas = new ArrayList<>();
+    private final ReplayLag lag = new ReplayLag();
+    private final AtomicInteger next = new AtomicInteger();
+
+    @PostConstruct
+    void open() {
+        for (String url : urls.orElse(List.of())) {
+            if (url.isBlank()) {
+                continue;
+            }
+            PgConnectOptions options = PgConnectOptions.fromUri(url.strip());
+            if (java.net.URI.create(url.strip()).getUserInfo() == null && !url.contains("user=")) {
+                options.setUser(user).setPassword(password);
+            }
+            options.setConnectTimeout((int) timeout.toMillis()).setCachePreparedStatements(true)
+                    .setReconnectAttempts(0);
+            Pool pool = Pool.newInstance(PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize)
+                    .setConnectionTimeout((int) timeout.toMillis()).setName("readside-replica-" + replicas.size()))
+                    .connectingTo(options).using(vertx).build());
+            Replica replica = new Replica(options.getHost() + ":" + options.getPort() + "/" + options.getDatabase(),
+                    pool);
+            replicas.add(replica);
+            Gauge.builder("readside.query.replica.lag.seconds", replica, Replica::lagSeconds)
+                    .description("How far a read replica's replay is behind the primary (NaN: not measured)")
+                    .tag("replica", replica.name()).register(registry);
+            Gauge.builder("readside.query.replica.in.rotation", replica, r -> r.inRotation() ? 1 : 0)
+                    .description("1 while GET queries may read from this replica").tag("replica", replica.name())
+                    .register(registry);
+        }
+        Gauge.builder("readside.query.replicas", replicas, List::size)
+                .description("Read replicas configured (readside.query.replicas)").register(registry);
+        Gauge.builder("readside.query.replicas.in.rotation", replicas,
+                all -> all.stream().filter(Replica::inRotation).count())
+                .description("Read replicas GET queries may read from now").register(registry);
+        Gauge.builder("readside.query.replica.max.lag.seconds", replicas,
+                all -> all.stream().mapToDouble(Replica::lagSeconds).filter(lag -> !Double.isNaN(lag)).max()
+                        .orElse(0))
+                .description("The largest replay lag among the read replicas measured (0: none)").register(registry);
+        if (!replicas.isEmpty()) {
+            LOG.infof("GET queries read from %d replica(s): %s (out of the rotation until their first check)",
+                    replicas.size(), replicas.stream().map(Replica::name).toList());
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        replicas.forEach(replica -> replica.pool.closeAndForget());
+    }
+
+    public boolean configured() {
+        return !replicas.isEmpty();
+    }
+
+    public List<Replica> all() {
+        return List.copyOf(replicas);
+    }
+
+    /** The next replica in the rotation (round robin), or empty when none is usable. */
+    public Optional<Replica> next() {
+        int size = replicas.size();
+        for (int i = 0; i < size; i++) {
+            Replica replica = replicas.get(Math.floorMod(next.getAndIncrement(), size));
+            if (replica.inRotation()) {
+                return Optional.of(replica);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A query on this replica failed for lack of it (not an SQL error): out until a check finds it again. */
+    void unreachable(Replica replica, Throwable failure) {
+        rotate(replica, "unreachable: " + Quote.of(String.valueOf(failure.getMessage())));
+    }
+
+    @Scheduled(every = "${readside.query.replica-check-every}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> check() {
+        if (replicas.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return primary.query(PRIMARY_LSN).execute().ifNoItem().after(timeout).fail()
+                .invoke(rows -> lag.sample(System.nanoTime(), rows.iterator().next().getLong(0)))
+                .onFailure().invoke(e -> LOG.debugf(e, "the primary's WAL position could not be read"))
+                .onFailure().recoverWithNull()
+                .chain(() -> Uni.join().all(replicas.stream().map(this::check).toList()).andCollectFailures())
+                .invoke(() -> replicas.stream().filter(r -> !Double.isNaN(r.lagSeconds)).mapToLong(r -> r.replayLsn).min()
+                        .ifPresent(lag::forgetReplayed))
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> check(Replica replica) {
+        return replica.pool.query(REPLICA_STATE).execute().ifNoItem().after(timeout).fail()
+                .invoke(rows -> {
+                    Row row = rows.iterator().next();
+                    if (!row.getBoolean("standby")) {
+                        replica.lagSeconds = Double.NaN;
+                        rotate(replica, "not a standby (pg_is_in_recovery() is false): it may be a promoted or "
+                                + "unrelated server");
+                        return;
+                    }
+                    replica.replayLsn = Math.max(replica.replayLsn, row.getLong("replay_lsn"));
+                    double behind = lag.secondsBehind(System.nanoTime(), row.getLong("replay_lsn"),
+                            row.getDouble("since_replayed_commit"));
+                    replica.lagSeconds = behind;
+                    rotate(replica, behind * 1000 > maxLag.toMillis() ? String.format(Locale.ROOT,
+                            "lagging: %.1f s behind the primary (readside.query.max-replica-lag is %d s)", behind,
+                            maxLag.toSeconds()) : null);
+                })
+                .onFailure().invoke(e -> {
+                    replica.lagSeconds = Double.NaN;
+                    unreachable(replica, e);
+                })
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    private void rotate(Replica replica, String reason) {
+        String before = replica.rotate(reason);
+        if (reason == null && before != null) {
+            LOG.infof("read replica %s is back in the rotation (it was out: %s)", replica.name(), before);
+        } else if (reason != null && (before == null || before.equals(NOT_CHECKED))) {
+            LOG.warnf("read replica %s leaves the rotation: %s; its GET queries go to %s", replica.name(), reason,
+                    replicas.stream().anyMatch(Replica::inRotation) ? "the other replicas" : "the primary");
+        }
+    }
+}
