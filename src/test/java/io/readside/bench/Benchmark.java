@@ -360,6 +360,11 @@ public final class Benchmark {
                             + WORK.resolve("readside-replica-reads.log"));
                 }
             }
+            // a new JVM: warmed up as the primary's service was by its drain, or the JIT's first seconds are measured
+            command(List.of("wrk", "-t" + queryThreads, "-c" + queryConnections, "-d" + querySeconds + "s", "-s",
+                    Path.of("bench", "random-order.lua").toString(), "http://localhost:" + port),
+                    Map.of("ORDER_COUNT", Integer.toString(distinctOrders),
+                            "TOKEN", Tokens.service("bench-reader", Roles.READER)));
             for (int i = 1; i <= runs; i++) {
                 wrk(port, i, "GET /orders/{id} via a replica");
             }

@@ -26,6 +26,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.PoolOptions;
 
 /**
@@ -44,6 +45,11 @@ public class ReadReplicas {
 
     /** The primary's durable WAL position: what a replica can have received. */
     static final String PRIMARY_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint";
+    /**
+     * The cluster a server belongs to: a standby has its primary's system identifier, and WAL positions of another
+     * cluster mean nothing here. Some managed databases refuse it to their users: then it is not checked.
+     */
+    static final String SYSTEM = "SELECT system_identifier FROM pg_control_system()";
     /** A replica's replay position, whether it is a standby, and the age of the last commit it replayed. */
     static final String REPLICA_STATE = """
             SELECT pg_is_in_recovery() AS standby,
@@ -74,6 +80,8 @@ public class ReadReplicas {
     String password;
 
     private final List<Replica> replicas = new ArrayList<>();
+    /** The primary's system identifier once read (empty: its users may not read it); null until then. */
+    private volatile Optional<Long> system;
     private final ReplayLag lag = new ReplayLag();
     private final AtomicInteger next = new AtomicInteger();
 
@@ -152,7 +160,14 @@ public class ReadReplicas {
         if (replicas.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return primary.query(PRIMARY_LSN).execute().ifNoItem().after(timeout).fail()
+        Uni<Void> identity = system != null ? Uni.createFrom().voidItem() : system(primary).invoke(id -> {
+            system = id;
+            if (id.isEmpty()) {
+                LOG.info("the primary's system identifier may not be read (pg_control_system() refused): the "
+                        + "replicas are not checked to be standbys of it");
+            }
+        }).onFailure().recoverWithNull().replaceWithVoid();
+        return identity.chain(() -> primary.query(PRIMARY_LSN).execute().ifNoItem().after(timeout).fail())
                 .invoke(rows -> lag.sample(System.nanoTime(), rows.iterator().next().getLong(0)))
                 .onFailure().invoke(e -> LOG.debugf(e, "the primary's WAL position could not be read"))
                 .onFailure().recoverWithNull()
@@ -163,9 +178,16 @@ public class ReadReplicas {
     }
 
     private Uni<Void> check(Replica replica) {
+        Optional<Long> cluster = system;
         return replica.pool.query(REPLICA_STATE).execute().ifNoItem().after(timeout).fail()
-                .invoke(rows -> {
-                    Row row = rows.iterator().next();
+                .chain(rows -> cluster == null || cluster.isEmpty() ? Uni.createFrom().item(rows.iterator().next())
+                        : system(replica.pool).map(id -> {
+                            if (id.isPresent() && !id.equals(cluster)) {
+                                throw new OtherCluster();
+                            }
+                            return rows.iterator().next();
+                        }))
+                .invoke(row -> {
                     if (!row.getBoolean("standby")) {
                         replica.lagSeconds = Double.NaN;
                         rotate(replica, "not a standby (pg_is_in_recovery() is false): it may be a promoted or "
@@ -182,9 +204,28 @@ public class ReadReplicas {
                 })
                 .onFailure().invoke(e -> {
                     replica.lagSeconds = Double.NaN;
-                    unreachable(replica, e);
+                    if (e instanceof OtherCluster) {
+                        rotate(replica, "a standby of another cluster: its system identifier is not the primary's");
+                    } else {
+                        unreachable(replica, e);
+                    }
                 })
                 .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    /** A replica whose system identifier is not the primary's. */
+    private static final class OtherCluster extends RuntimeException {
+        OtherCluster() {
+            super("a standby of another cluster", null, false, false);
+        }
+    }
+
+    /** The server's system identifier; empty when its user may not read it (SQLSTATE 42501). */
+    private Uni<Optional<Long>> system(Pool server) {
+        return server.query(SYSTEM).execute().ifNoItem().after(timeout).fail()
+                .map(rows -> Optional.of(rows.iterator().next().getLong(0)))
+                .onFailure(e -> e instanceof PgException pg && "42501".equals(pg.getSqlState()))
+                .recoverWithItem(Optional.empty());
     }
 
     private void rotate(Replica replica, String reason) {
