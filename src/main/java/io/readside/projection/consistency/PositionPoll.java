@@ -204,7 +204,7 @@ class PositionPoll {
 
     private void complete(Waiter waiter) {
         if (waiters.remove(waiter)) {
-            // on the request's own context: what follows (a Hibernate Reactive session) belongs to it
+            // on the request's own context: what follows (its queries, their route to a replica) belongs to it
             if (waiter.context != null) {
                 waiter.context.runOnContext(v -> waiter.emitter.complete(null));
             } else {

@@ -23,7 +23,6 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
-import io.vertx.pgclient.PgException;
 
 /**
  * Where the read models' GET queries run. Without replicas, on the primary. With them
@@ -41,9 +40,12 @@ public class QueryPool {
     /** The route of a request's queries, a local of its (duplicated) Vert.x context; none: the rotation. */
     static final String ROUTE = "readside.query.route";
 
+    /** Whether this session's standby has replayed the floor: checked on the connection the query then runs on. */
+    static final String FRESH = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint >= $1";
+
     /** Why a GET query was answered by the primary although replicas are configured (a metric tag). */
     enum Why {
-        NO_REPLICAS_CONFIGURED, NO_REPLICA_IN_ROTATION, REPLICA_FAILED, REPLICA_NOT_CAUGHT_UP;
+        NO_REPLICAS_CONFIGURED, NO_REPLICA_IN_ROTATION, REPLICA_FAILED, REPLICA_BEHIND, REPLICA_NOT_CAUGHT_UP;
 
         String tag() {
             return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
@@ -87,17 +89,44 @@ public class QueryPool {
         if (!replicas.configured()) {
             return onPrimary(sql, arguments, Why.NO_REPLICAS_CONFIGURED);
         }
-        return replicas.next().map(replica -> onReplica(replica, replica.pool, sql, arguments))
+        return replicas.next().map(replica -> fresh(replica, sql, arguments))
                 .orElseGet(() -> onPrimary(sql, arguments, Why.NO_REPLICA_IN_ROTATION));
     }
 
+    /**
+     * A read without a token on a replica of the rotation: on one connection, its session's replay position is
+     * checked against {@link ReadReplicas#floor()} and the query runs right after it (pipelined: one round trip), so
+     * a connection to a standby further behind than the bound (one of several behind a {@code -ro} address, say) is
+     * never the one that answers: the primary does.
+     */
+    private Uni<RowSet<Row>> fresh(Replica replica, String sql, Tuple arguments) {
+        long floor = replicas.floor();
+        if (floor < 0) {
+            return onReplica(replica, replica.pool, sql, arguments);
+        }
+        return replica.pool.withConnection(connection -> Uni.combine().all()
+                .unis(connection.preparedQuery(FRESH).execute(Tuple.of(floor)),
+                        connection.preparedQuery(sql).execute(arguments)).asTuple())
+                .ifNoItem().after(timeout).fail()
+                .onItemOrFailure().transformToUni((answered, failure) -> {
+                    if (failure != null) {
+                        LOG.debugf(failure, "a GET query on replica %s failed; asking the primary", replica.name());
+                        return onPrimary(sql, arguments, Why.REPLICA_FAILED);
+                    }
+                    if (!Boolean.TRUE.equals(answered.getItem1().iterator().next().getBoolean(0))) {
+                        return onPrimary(sql, arguments, Why.REPLICA_BEHIND);
+                    }
+                    count("replica", replica.name());
+                    return Uni.createFrom().item(answered.getItem2());
+                });
+    }
+
+    /** A query on a connection already known to be recent enough (a token's), or when no floor is known yet. */
     private Uni<RowSet<Row>> onReplica(Replica replica, SqlClient client, String sql, Tuple arguments) {
         return client.preparedQuery(sql).execute(arguments).ifNoItem().after(timeout).fail()
                 .invoke(() -> count("replica", replica.name()))
                 .onFailure().recoverWithUni(failure -> {
-                    if (!(failure instanceof PgException)) { // not an SQL error: the replica is not there
-                        replicas.unreachable(replica, failure);
-                    }
+                    // whether the replica is there is the checks' to say (a slow query or a busy pool is not "gone")
                     LOG.debugf(failure, "a GET query on replica %s failed; asking the primary", replica.name());
                     return onPrimary(sql, arguments, Why.REPLICA_FAILED);
                 });

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.annotation.PostConstruct;
@@ -83,6 +84,8 @@ public class ReadReplicas {
     /** The primary's system identifier once read (empty: its users may not read it); null until then. */
     private volatile Optional<Long> system;
     private final ReplayLag lag = new ReplayLag();
+    /** What a replica's session must have replayed to answer a read without a token ({@link ReplayLag#floor}). */
+    private volatile long floor = -1;
     private final AtomicInteger next = new AtomicInteger();
 
     @PostConstruct
@@ -96,12 +99,11 @@ public class ReadReplicas {
                 options.setUser(user).setPassword(password);
             }
             options.setConnectTimeout((int) timeout.toMillis()).setCachePreparedStatements(true)
-                    .setReconnectAttempts(0);
-            Pool pool = Pool.newInstance(PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize)
-                    .setConnectionTimeout((int) timeout.toMillis()).setName("readside-replica-" + replicas.size()))
-                    .connectingTo(options).using(vertx).build());
+                    .setReconnectAttempts(0).setTcpKeepAlive(true);
+            int index = replicas.size();
             Replica replica = new Replica(options.getHost() + ":" + options.getPort() + "/" + options.getDatabase(),
-                    pool);
+                    () -> pool(options, poolSize, "readside-replica-" + index),
+                    () -> pool(options, 1, "readside-replica-checks-" + index));
             replicas.add(replica);
             Gauge.builder("readside.query.replica.lag.seconds", replica, Replica::lagSeconds)
                     .description("How far a read replica's replay is behind the primary (NaN: not measured)")
@@ -127,7 +129,13 @@ public class ReadReplicas {
 
     @PreDestroy
     void close() {
-        replicas.forEach(replica -> replica.pool.closeAndForget());
+        replicas.forEach(Replica::close);
+    }
+
+    private Pool pool(PgConnectOptions options, int size, String name) {
+        return Pool.newInstance(PgBuilder.pool().with(new PoolOptions().setMaxSize(size).setName(name)
+                .setConnectionTimeout((int) timeout.toMillis()).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+                .connectingTo(options).using(vertx).build());
     }
 
     public boolean configured() {
@@ -136,6 +144,14 @@ public class ReadReplicas {
 
     public List<Replica> all() {
         return List.copyOf(replicas);
+    }
+
+    /**
+     * The WAL position (bytes from 0/0) a replica's session must have replayed to answer a read without a token: the
+     * primary's position {@code max-replica-lag} ago, as of the latest check; -1 before the first.
+     */
+    public long floor() {
+        return floor;
     }
 
     /** The next replica in the rotation (round robin), or empty when none is usable. */
@@ -152,7 +168,7 @@ public class ReadReplicas {
 
     /** A query on this replica failed for lack of it (not an SQL error): out until a check finds it again. */
     void unreachable(Replica replica, Throwable failure) {
-        rotate(replica, "unreachable: " + Quote.of(String.valueOf(failure.getMessage())));
+        rotate(replica, "unreachable: " + Quote.of(failure.toString()));
     }
 
     @Scheduled(every = "${readside.query.replica-check-every}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -168,7 +184,11 @@ public class ReadReplicas {
             }
         }).onFailure().recoverWithNull().replaceWithVoid();
         return identity.chain(() -> primary.query(PRIMARY_LSN).execute().ifNoItem().after(timeout).fail())
-                .invoke(rows -> lag.sample(System.nanoTime(), rows.iterator().next().getLong(0)))
+                .invoke(rows -> {
+                    long now = System.nanoTime();
+                    lag.sample(now, rows.iterator().next().getLong(0));
+                    floor = lag.floor(now, maxLag.toNanos());
+                })
                 .onFailure().invoke(e -> LOG.debugf(e, "the primary's WAL position could not be read"))
                 .onFailure().recoverWithNull()
                 .chain(() -> Uni.join().all(replicas.stream().map(this::check).toList()).andCollectFailures())
@@ -179,9 +199,10 @@ public class ReadReplicas {
 
     private Uni<Void> check(Replica replica) {
         Optional<Long> cluster = system;
-        return replica.pool.query(REPLICA_STATE).execute().ifNoItem().after(timeout).fail()
+        Pool checks = replica.checks;
+        return checks.query(REPLICA_STATE).execute().ifNoItem().after(timeout).fail()
                 .chain(rows -> cluster == null || cluster.isEmpty() ? Uni.createFrom().item(rows.iterator().next())
-                        : system(replica.pool).map(id -> {
+                        : system(checks).map(id -> {
                             if (id.isPresent() && !id.equals(cluster)) {
                                 throw new OtherCluster();
                             }
@@ -208,6 +229,9 @@ public class ReadReplicas {
                         rotate(replica, "a standby of another cluster: its system identifier is not the primary's");
                     } else {
                         unreachable(replica, e);
+                        if (!(e instanceof PgException)) { // not an answer: its connections may hang for good
+                            replica.renewPools();
+                        }
                     }
                 })
                 .onFailure().recoverWithNull().replaceWithVoid();

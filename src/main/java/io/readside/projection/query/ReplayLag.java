@@ -56,6 +56,23 @@ final class ReplayLag {
         return 0;
     }
 
+    /**
+     * The WAL position a replica must have replayed to be at most {@code maxLagNanos} behind: the newest sample taken
+     * that long ago or earlier, else the oldest sample (stricter: the samples are younger than the bound); -1 with no
+     * sample. Forgetting samples only makes it stricter.
+     */
+    long floor(long nowNanos, long maxLagNanos) {
+        long floor = -1;
+        for (Sample sample : samples) {
+            if (floor < 0 || nowNanos - sample.atNanos() >= maxLagNanos) {
+                floor = sample.lsn();
+            } else {
+                break;
+            }
+        }
+        return floor;
+    }
+
     /** Forgets the samples that every replica has replayed, keeping the newest. */
     void forgetReplayed(long slowestReplayLsn) {
         while (samples.size() > 1 && samples.peekFirst().lsn() <= slowestReplayLsn) {

@@ -1,5 +1,7 @@
 package io.readside.projection.query;
 
+import java.util.function.Supplier;
+
 import io.vertx.mutiny.sqlclient.Pool;
 
 /**
@@ -9,16 +11,43 @@ import io.vertx.mutiny.sqlclient.Pool;
 public final class Replica {
 
     private final String name;
-    final Pool pool;
+    private final Supplier<Pool> pools;
+    private final Supplier<Pool> checkPools;
+    /** The queries' connections; a new pool once the replica was unreachable (its connections may hang for good). */
+    volatile Pool pool;
+    /** The checks' connection (a pool of one), renewed with {@link #pool}: a hung check never holds the next. */
+    volatile Pool checks;
     /** Its replay position (bytes from 0/0) as last read, by a check or a consistency wait's poll. */
     volatile long replayLsn = -1;
     volatile double lagSeconds = Double.NaN;
     /** Why it is out of the rotation (lagging, unreachable, not a standby), or null while it is in. */
     private volatile String outOfRotation = ReadReplicas.NOT_CHECKED;
 
-    Replica(String name, Pool pool) {
+    Replica(String name, Supplier<Pool> pools, Supplier<Pool> checks) {
         this.name = name;
-        this.pool = pool;
+        this.pools = pools;
+        this.checkPools = checks;
+        this.pool = pools.get();
+        this.checks = checks.get();
+    }
+
+    /**
+     * New pools in place of the ones in use, which are closed: a node lost without a FIN or an RST leaves connections
+     * that wait for good, and a pool of such connections would never connect again. A query on the old pools fails,
+     * and is asked of the primary.
+     */
+    void renewPools() {
+        Pool queries = pool;
+        Pool checking = checks;
+        pool = pools.get();
+        checks = checkPools.get();
+        queries.closeAndForget();
+        checking.closeAndForget();
+    }
+
+    void close() {
+        pool.closeAndForget();
+        checks.closeAndForget();
     }
 
     /** {@code host:port/database}, never the credentials: the label of its metrics and log lines. */

@@ -39,8 +39,17 @@ public class ReplicaWaits {
 
     private static final Logger LOG = Logger.getLogger(ReplicaWaits.class);
 
-    /** Everything the primary has written so far, commits that are visible included. */
-    static final String PRIMARY_INSERT_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint";
+    /**
+     * Everything the primary has written so far, commits that are visible included (even with
+     * {@code synchronous_commit=off}). Right after a page boundary the insert position points past the new page's
+     * header (24 bytes, 40 at a segment's start), where no record ends: a standby that replayed everything reports the
+     * boundary, so the header is taken off.
+     */
+    static final String PRIMARY_INSERT_LSN = """
+            SELECT CASE WHEN lsn % pg_size_bytes(current_setting('wal_segment_size')) = 40 THEN lsn - 40
+                        WHEN lsn % current_setting('wal_block_size')::bigint = 24 THEN lsn - 24
+                        ELSE lsn END
+              FROM (SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint AS lsn) AS inserted""";
     static final String REPLAY_LSN = "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint";
 
     @Inject

@@ -82,7 +82,7 @@ class ConsistencyGateEndToEndTest {
         String token = "orders:" + sent.partition() + ":" + sent.offset();
         given().header(ConsistencyToken.HEADER, token).get("/orders/gate-just-produced").then().statusCode(200)
                 .body("user_id", equalTo(730_003));
-        // the list (a Hibernate Reactive session) after the same wait
+        // the list (another statement) after the same wait
         given().queryParam(ConsistencyToken.QUERY_PARAMETER, token).queryParam("userId", 730_003).get("/orders")
                 .then().statusCode(200).body("orders[0].order_id", equalTo("gate-just-produced"));
     }

@@ -58,4 +58,18 @@ class ReplayLagTest {
         assertEquals(0, lag.secondsBehind(9 * S, 2_000, null));
         assertEquals(8, lag.secondsBehind(9 * S, 1_999, 8.0), "behind the newest sample kept: its age");
     }
+
+    @Test
+    void theFloorIsThePrimarysPositionTheBoundAgoOrStricter() {
+        ReplayLag lag = new ReplayLag();
+        assertEquals(-1, lag.floor(0, 5 * S), "no sample: nothing to require");
+        lag.sample(0, 1_000);
+        lag.sample(3 * S, 2_000);
+        lag.sample(6 * S, 3_000);
+        assertEquals(1_000, lag.floor(7 * S, 5 * S), "the newest sample at least 5 s old");
+        assertEquals(2_000, lag.floor(8 * S, 5 * S));
+        assertEquals(1_000, lag.floor(2 * S, 5 * S), "none that old: the oldest, stricter than the bound");
+        lag.forgetReplayed(2_500);
+        assertEquals(3_000, lag.floor(8 * S, 5 * S), "forgotten samples make it stricter, never looser");
+    }
 }
