@@ -368,9 +368,32 @@ public final class Benchmark {
             for (int i = 1; i <= runs; i++) {
                 wrk(port, i, "GET /orders/{id} via a replica");
             }
+            // the replica answered, not the primary: the service's own count of where its GET queries ran
+            String metrics = service.managementGet("/q/metrics");
+            log("GET queries by where they ran:%n%s", metrics.lines().filter(line -> line.startsWith(
+                    "readside_query_reads_total")).collect(java.util.stream.Collectors.joining("\n")));
+            add("GET /orders/{id} via a replica: share answered by the primary", primaryShare(metrics));
             service.terminate(Duration.ofSeconds(60));
         }
         LocalHost.deleteRecursively(WORK.resolve("replica"));
+    }
+
+    /** Of the GET queries counted in {@code readside_query_reads_total}, the share the primary answered. */
+    private static double primaryShare(String metrics) {
+        double primary = 0;
+        double all = 0;
+        for (String line : metrics.lines().filter(l -> l.startsWith("readside_query_reads_total{")).toList()) {
+            double count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            all += count;
+            if (line.contains("source=\"primary\"")) {
+                primary += count;
+            }
+        }
+        if (all == 0) {
+            throw new IllegalStateException("no GET query was counted: " + metrics.lines().filter(l -> l.startsWith(
+                    "readside_query")).toList());
+        }
+        return primary / all;
     }
 
     private void wrk(int port, int run, String figure) throws Exception {

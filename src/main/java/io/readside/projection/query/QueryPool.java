@@ -3,6 +3,9 @@ package io.readside.projection.query;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -63,6 +66,8 @@ public class QueryPool {
     Duration timeout;
 
     private final Map<String, Counter> reads = new ConcurrentHashMap<>();
+    private final AtomicLong lastBehindWarning = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(1));
+    private final LongAdder behindSinceWarning = new LongAdder();
 
     /** The counters from the start, at 0: where reads may go with this configuration. */
     @PostConstruct
@@ -114,6 +119,7 @@ public class QueryPool {
                         return onPrimary(sql, arguments, Why.REPLICA_FAILED);
                     }
                     if (!Boolean.TRUE.equals(answered.getItem1().iterator().next().getBoolean(0))) {
+                        behind(replica);
                         return onPrimary(sql, arguments, Why.REPLICA_BEHIND);
                     }
                     count("replica", replica.name());
@@ -134,6 +140,21 @@ public class QueryPool {
 
     private Uni<RowSet<Row>> onPrimary(String sql, Tuple arguments, Why why) {
         return primary.preparedQuery(sql).execute(arguments).invoke(() -> count("primary", why.tag()));
+    }
+
+    /**
+     * A read found its connection's standby further behind than the bound: one of several behind the address may lag
+     * while the checked one does not (the checks see one connection's). Said at most once a minute, with how many.
+     */
+    private void behind(Replica replica) {
+        long now = System.nanoTime();
+        long last = lastBehindWarning.get();
+        behindSinceWarning.increment();
+        if (now - last >= TimeUnit.MINUTES.toNanos(1) && lastBehindWarning.compareAndSet(last, now)) {
+            LOG.warnf("GET queries found a standby behind %s further behind than readside.query.max-replica-lag: "
+                    + "%d asked the primary instead since the last such line (a standby of several behind one address "
+                    + "may lag while the one checked does not)", replica.name(), behindSinceWarning.sumThenReset());
+        }
     }
 
     private void count(String source, String detail) {
