@@ -383,7 +383,8 @@ public final class Benchmark {
         double primary = 0;
         double all = 0;
         for (String line : metrics.lines().filter(l -> l.startsWith("readside_query_reads_total{")).toList()) {
-            double count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            String sample = line.contains(" # ") ? line.substring(0, line.indexOf(" # ")) : line; // an exemplar after
+            double count = Double.parseDouble(sample.substring(sample.lastIndexOf(' ') + 1));
             all += count;
             if (line.contains("source=\"primary\"")) {
                 primary += count;
