@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,6 +31,7 @@ public final class RoundRobinProxy implements AutoCloseable {
     private final AtomicInteger frozenBelow = new AtomicInteger();
     private final AtomicInteger generation = new AtomicInteger();
     private volatile boolean refusing;
+    private final CountDownLatch closed = new CountDownLatch(1);
     /** Backend port of each forwarded connection, counted. */
     public final ConcurrentHashMap<Integer, AtomicInteger> connections = new ConcurrentHashMap<>();
 
@@ -98,8 +100,8 @@ public final class RoundRobinProxy implements AutoCloseable {
                 OutputStream out = to.getOutputStream();
                 int read;
                 while ((read = in.read(buffer)) >= 0) {
-                    while (mine < frozenBelow.get()) {
-                        Thread.sleep(60_000); // blackholed: the bytes go nowhere, the sockets stay open
+                    if (mine < frozenBelow.get()) {
+                        closed.await(); // blackholed until the proxy closes: the bytes go nowhere, the sockets stay open
                     }
                     out.write(buffer, 0, read);
                     out.flush();
@@ -122,6 +124,7 @@ public final class RoundRobinProxy implements AutoCloseable {
 
     @Override
     public void close() {
+        closed.countDown();
         try {
             server.close();
         } catch (IOException e) {

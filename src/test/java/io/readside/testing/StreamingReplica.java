@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.stream.Stream;
 
+import io.readside.dev.EmbeddedPostgresql;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
@@ -46,6 +48,16 @@ public final class StreamingReplica {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The service's configuration: {@code primary} as its datasource, {@code replicas} as its read replicas. */
+    public static Map<String, String> configuration(EmbeddedPostgresql primary, String replicas) {
+        return Map.of(
+                "quarkus.datasource.reactive.url", primary.reactiveUrl(),
+                "quarkus.datasource.jdbc.url", primary.jdbcUrl(),
+                "quarkus.datasource.username", EmbeddedPostgresql.USER,
+                "quarkus.datasource.password", EmbeddedPostgresql.USER,
+                "readside.query.replicas", replicas);
     }
 
     /** Starts the standby made by {@link #copy} (again, after a stop or a kill: it recovers and streams on). */

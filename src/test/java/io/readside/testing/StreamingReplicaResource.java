@@ -43,12 +43,7 @@ public class StreamingReplicaResource implements QuarkusTestResourceLifecycleMan
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return Map.of(
-                "quarkus.datasource.reactive.url", primary.reactiveUrl(),
-                "quarkus.datasource.jdbc.url", primary.jdbcUrl(),
-                "quarkus.datasource.username", EmbeddedPostgresql.USER,
-                "quarkus.datasource.password", EmbeddedPostgresql.USER,
-                "readside.query.replicas", replicaUrl());
+        return StreamingReplica.configuration(primary, replicaUrl());
     }
 
     /** The replica as the service knows it: {@code readside.query.replicas}. */

@@ -70,12 +70,7 @@ public class TwoStandbysBehindOneAddress implements QuarkusTestResourceLifecycle
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return Map.of(
-                "quarkus.datasource.reactive.url", primary.reactiveUrl(),
-                "quarkus.datasource.jdbc.url", primary.jdbcUrl(),
-                "quarkus.datasource.username", EmbeddedPostgresql.USER,
-                "quarkus.datasource.password", EmbeddedPostgresql.USER,
-                "readside.query.replicas", "postgresql://127.0.0.1:" + proxy.port() + "/" + EmbeddedPostgresql.DATABASE);
+        return StreamingReplica.configuration(primary, "postgresql://127.0.0.1:" + proxy.port() + "/" + EmbeddedPostgresql.DATABASE);
     }
 
     public static RoundRobinProxy proxy() {

@@ -1,8 +1,9 @@
 package io.readside.projection.query;
 
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -65,23 +66,18 @@ public class QueryPool {
     @ConfigProperty(name = "readside.query.replica-timeout")
     Duration timeout;
 
-    private final Map<String, Counter> reads = new ConcurrentHashMap<>();
+    /** Counted per read: made at start, where reads may go with this configuration (at 0 from the start). */
+    private final Map<Why, Counter> primaryReads = new EnumMap<>(Why.class);
+    private final Map<Replica, Counter> replicaReads = new IdentityHashMap<>();
     private final AtomicLong lastBehindWarning = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(1));
     private final LongAdder behindSinceWarning = new LongAdder();
 
-    /** The counters from the start, at 0: where reads may go with this configuration. */
     @PostConstruct
     void counters() {
-        if (!replicas.configured()) {
-            count("primary", Why.NO_REPLICAS_CONFIGURED.tag(), 0);
-            return;
-        }
-        replicas.all().forEach(replica -> count("replica", replica.name(), 0));
         for (Why why : Why.values()) {
-            if (why != Why.NO_REPLICAS_CONFIGURED) {
-                count("primary", why.tag(), 0);
-            }
+            primaryReads.put(why, counter("primary", why.tag()));
         }
+        replicas.all().forEach(replica -> replicaReads.put(replica, counter("replica", replica.name())));
     }
 
     /** Runs a read-only prepared statement where this request's queries go. */
@@ -122,7 +118,7 @@ public class QueryPool {
                         behind(replica);
                         return onPrimary(sql, arguments, Why.REPLICA_BEHIND);
                     }
-                    count("replica", replica.name());
+                    replicaReads.get(replica).increment();
                     return Uni.createFrom().item(answered.getItem2());
                 });
     }
@@ -130,7 +126,7 @@ public class QueryPool {
     /** A query on a connection already known to be recent enough (a token's), or when no floor is known yet. */
     private Uni<RowSet<Row>> onReplica(Replica replica, SqlClient client, String sql, Tuple arguments) {
         return client.preparedQuery(sql).execute(arguments).ifNoItem().after(timeout).fail()
-                .invoke(() -> count("replica", replica.name()))
+                .invoke(() -> replicaReads.get(replica).increment())
                 .onFailure().recoverWithUni(failure -> {
                     // whether the replica is there is the checks' to say (a slow query or a busy pool is not "gone")
                     LOG.debugf(failure, "a GET query on replica %s failed; asking the primary", replica.name());
@@ -139,7 +135,7 @@ public class QueryPool {
     }
 
     private Uni<RowSet<Row>> onPrimary(String sql, Tuple arguments, Why why) {
-        return primary.preparedQuery(sql).execute(arguments).invoke(() -> count("primary", why.tag()));
+        return primary.preparedQuery(sql).execute(arguments).invoke(() -> primaryReads.get(why).increment());
     }
 
     /**
@@ -157,14 +153,10 @@ public class QueryPool {
         }
     }
 
-    private void count(String source, String detail) {
-        count(source, detail, 1);
-    }
-
-    private void count(String source, String detail, int reads) {
-        this.reads.computeIfAbsent(source + '\u0000' + detail, key -> Counter.builder("readside.query.reads")
+    private Counter counter(String source, String detail) {
+        return Counter.builder("readside.query.reads")
                 .description("GET queries by where they ran: a replica (by name) or the primary (by why)")
-                .tag("source", source).tag("detail", detail).register(registry)).increment(reads);
+                .tag("source", source).tag("detail", detail).register(registry);
     }
 
     /** Sets where this request's queries go (on its duplicated context, the one its resource method runs on). */

@@ -15,14 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.spi.Bean;
@@ -45,6 +41,7 @@ import io.readside.projection.consistency.ConsistencyGate;
 import io.readside.projection.consistency.ConsistencyToken;
 import io.readside.projection.consistency.ConsistentReads;
 import io.readside.testing.Management;
+import io.readside.testing.ReadLoad;
 import io.readside.testing.ReplicaInfrastructure;
 import io.readside.testing.StreamingReplicaResource;
 import io.restassured.http.ContentType;
@@ -178,39 +175,23 @@ class ReadsOnAReplicaTest {
         String orderId = place(810_005).jsonPath().getString("order_id");
         await().atMost(GENEROUS).until(() -> StreamingReplicaResource.onReplica(
                 "SELECT order_id FROM orders WHERE order_id = '" + orderId + "'") != null);
-        AtomicBoolean loading = new AtomicBoolean(true);
-        AtomicInteger answered = new AtomicInteger();
-        ConcurrentLinkedQueue<String> failed = new ConcurrentLinkedQueue<>();
-        ExecutorService clients = Executors.newFixedThreadPool(4);
-        List<CompletableFuture<Void>> load = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            load.add(CompletableFuture.runAsync(() -> {
-                while (loading.get()) {
-                    Response answer = given().get("/orders/" + orderId);
-                    if (answer.statusCode() != 200) {
-                        failed.add(answer.statusCode() + " " + answer.asString());
-                    }
-                    answered.incrementAndGet();
-                }
-            }, clients));
-        }
+        List<String> failed;
         double fellBack;
+        ReadLoad load = ReadLoad.start(4, "/orders/" + orderId);
         try {
-            await().atMost(GENEROUS).until(() -> answered.get() >= 100);
+            await().atMost(GENEROUS).until(() -> load.answered() >= 100);
             StreamingReplicaResource.killReplica();
-            int atKill = answered.get();
+            int atKill = load.answered();
             awaitInRotation(false);
-            await().atMost(GENEROUS).until(() -> answered.get() >= atKill + 200);
+            await().atMost(GENEROUS).until(() -> load.answered() >= atKill + 200);
         } finally {
-            loading.set(false);
-            CompletableFuture.allOf(load.toArray(CompletableFuture[]::new)).get(GENEROUS.toSeconds(),
-                    TimeUnit.SECONDS);
-            clients.shutdownNow();
+            load.close();
+            failed = load.failed();
             fellBack = reads("primary", QueryPool.Why.REPLICA_FAILED)
                     + reads("primary", QueryPool.Why.NO_REPLICA_IN_ROTATION);
             StreamingReplicaResource.startReplica();
         }
-        assertTrue(failed.isEmpty(), failed.size() + " reads failed, e.g. " + failed.peek());
+        assertTrue(failed.isEmpty(), failed.size() + " reads failed, e.g. " + failed.stream().findFirst().orElse(""));
         assertTrue(fellBack > 0, "the primary answered while the replica was gone");
         awaitInRotation(true); // restarted, it recovers and streams on
         assertFalse(Double.isNaN(replicas.all().get(0).lagSeconds()));

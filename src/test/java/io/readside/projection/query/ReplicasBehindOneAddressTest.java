@@ -9,11 +9,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.inject.Inject;
@@ -28,6 +26,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.consistency.ConsistencyToken;
+import io.readside.testing.ReadLoad;
 import io.readside.testing.TwoStandbysBehindOneAddress;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -104,36 +103,19 @@ class ReplicasBehindOneAddressTest {
         String orderId = placed.jsonPath().getString("order_id");
         given().header(ConsistencyToken.HEADER, placed.header(ConsistencyToken.HEADER)).get("/orders/" + orderId)
                 .then().statusCode(200);
-        AtomicBoolean loading = new AtomicBoolean(true);
-        ConcurrentLinkedQueue<String> failed = new ConcurrentLinkedQueue<>();
-        AtomicInteger answered = new AtomicInteger();
-        ExecutorService clients = Executors.newFixedThreadPool(8);
-        List<CompletableFuture<Void>> load = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            load.add(CompletableFuture.runAsync(() -> {
-                while (loading.get()) {
-                    Response answer = given().get("/orders/" + orderId);
-                    if (answer.statusCode() != 200) {
-                        failed.add(answer.statusCode() + " " + answer.asString());
-                    }
-                    answered.incrementAndGet();
-                }
-            }, clients));
-        }
-        try {
-            await().atMost(GENEROUS).until(() -> answered.get() >= 300);
+        List<String> failed;
+        try (ReadLoad load = ReadLoad.start(8, "/orders/" + orderId)) {
+            await().atMost(GENEROUS).until(() -> load.answered() >= 300);
             TwoStandbysBehindOneAddress.proxy().blackhole(); // no FIN, no RST: the node is gone
             awaitInRotation(false);
-            int at = answered.get();
-            await().atMost(GENEROUS).until(() -> answered.get() >= at + 100);
-        } finally {
-            loading.set(false);
-            CompletableFuture.allOf(load.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
-            clients.shutdownNow();
+            int at = load.answered();
+            await().atMost(GENEROUS).until(() -> load.answered() >= at + 100);
+            load.close();
+            failed = load.failed();
         }
-        assertTrue(failed.isEmpty(), failed.size() + " reads failed, e.g. " + failed.peek());
+        assertTrue(failed.isEmpty(), failed.size() + " reads failed, e.g. " + failed.stream().findFirst().orElse(""));
         TwoStandbysBehindOneAddress.proxy().recover(); // a new standby behind the address: new connections work
-        awaitInRotation(true); // the blackholed connections closed once silent; the pool connects again
+        awaitInRotation(true); // its pools, held by blackholed connections, were replaced: it connects again
     }
 
     private double reads(QueryPool.Why why) {
