@@ -90,19 +90,11 @@ public class ReadReplicas {
 
     @PostConstruct
     void open() {
-        for (String url : urls.orElse(List.of())) {
-            if (url.isBlank()) {
-                continue;
-            }
-            PgConnectOptions options = PgConnectOptions.fromUri(url.strip());
-            if (java.net.URI.create(url.strip()).getUserInfo() == null && !url.contains("user=")) {
-                options.setUser(user).setPassword(password);
-            }
+        ReplicaUrls.parse(urls.orElse(List.of()), user, password, LOG::warn).forEach((name, options) -> {
             options.setConnectTimeout((int) timeout.toMillis()).setCachePreparedStatements(true)
                     .setReconnectAttempts(0).setTcpKeepAlive(true);
             int index = replicas.size();
-            Replica replica = new Replica(options.getHost() + ":" + options.getPort() + "/" + options.getDatabase(),
-                    () -> pool(options, poolSize, "readside-replica-" + index),
+            Replica replica = new Replica(name, () -> pool(options, poolSize, "readside-replica-" + index),
                     () -> pool(options, 1, "readside-replica-checks-" + index));
             replicas.add(replica);
             Gauge.builder("readside.query.replica.lag.seconds", replica, Replica::lagSeconds)
@@ -111,7 +103,7 @@ public class ReadReplicas {
             Gauge.builder("readside.query.replica.in.rotation", replica, r -> r.inRotation() ? 1 : 0)
                     .description("1 while GET queries may read from this replica").tag("replica", replica.name())
                     .register(registry);
-        }
+        });
         Gauge.builder("readside.query.replicas", replicas, List::size)
                 .description("Read replicas configured (readside.query.replicas)").register(registry);
         Gauge.builder("readside.query.replicas.in.rotation", replicas,

@@ -3,6 +3,7 @@ package io.readside.projection.query;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -137,11 +138,11 @@ public class ReplicaWaits {
 
     /** Completes once {@code held} has a connection to {@code replica} that has replayed {@code lsn}; fails past the deadline. */
     private Uni<Void> pinned(Replica replica, long lsn, long deadline, Held held) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left < 1) { // a timer of less than a millisecond is refused, and the request would wait for good
             return Uni.createFrom().failure(new IllegalStateException("the wait is over"));
         }
-        return replayed(replica, lsn).ifNoItem().after(Duration.ofNanos(left)).fail()
+        return replayed(replica, lsn).ifNoItem().after(Duration.ofMillis(left)).fail()
                 .chain(() -> Uni.createFrom().<SqlConnection> emitter(got -> replica.pool.getConnection()
                         .subscribe().with(connection -> { // taken even when the request went away meanwhile
                             held.take(connection);
