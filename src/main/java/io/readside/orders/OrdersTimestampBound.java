@@ -100,21 +100,25 @@ public class OrdersTimestampBound implements HealthCheck {
             return;
         }
         latest = now;
-        if (now.known() && !now.bounded() && (!before.known() || before.bounded())) {
+        if (!now.bounded() && (before.bounded() || now.known() != before.known())) {
             LOG.warnf("topic %s: %s", topic, now.why());
-        } else if (now.known() && now.bounded() && before.known() && !before.bounded()) {
+        } else if (now.known() && now.bounded() && !before.bounded()) {
             LOG.infof("topic %s: %s", topic, now.why());
         }
     }
 
     /**
-     * What a failed question says (pure): a topic that does not exist is not judged; a broker that refuses to say
+     * What a failed question says (pure): a topic that does not exist yet is not judged, one that existed and is gone
+     * is reported (unknown to the gauge, DOWN in health); a broker that refuses to say
      * (no DescribeConfigs permission, as on managed clusters) leaves the bound unconfirmed, which is reported as
      * unbounded; anything else (a broker down or slow) keeps what was last known, with the reason.
      */
     Judged failed(Throwable cause, Judged before) {
         if (cause instanceof UnknownTopicOrPartitionException) {
-            return new Judged(false, true, "topic " + topic + " does not exist");
+            boolean existed = before.known() || !before.bounded(); // judged once, or already found deleted
+            return existed ? new Judged(false, false, "topic " + topic + " was deleted: no bound can be confirmed"
+                    + " (a topic created again by a producer gets the broker's defaults)")
+                    : new Judged(false, true, "topic " + topic + " does not exist yet");
         }
         if (cause instanceof AuthorizationException) {
             return new Judged(true, false, "the broker refused to describe the topic's configuration (" + cause

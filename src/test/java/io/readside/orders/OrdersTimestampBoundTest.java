@@ -94,4 +94,25 @@ class OrdersTimestampBoundTest {
         assertTrue(down.known() && down.bounded(), "a broker that is down changes nothing known");
         assertTrue(down.why().contains("last known: message.timestamp.after.max.ms=60000"), down.why());
     }
+
+    @Test
+    void aTopicThatExistedAndIsGoneIsReportedWhileOneNotCreatedYetIsNot() {
+        OrdersTimestampBound bound = withSkew(Duration.ofMinutes(1));
+        bound.topic = "orders";
+        OrdersTimestampBound.Judged notAsked = new OrdersTimestampBound.Judged(false, true, "not asked yet");
+        OrdersTimestampBound.Judged notYet = bound.failed(
+                new org.apache.kafka.common.errors.UnknownTopicOrPartitionException("orders"), notAsked);
+        assertTrue(notYet.bounded(), "a fresh deployment's topic not created yet: " + notYet.why());
+
+        OrdersTimestampBound.Judged known = bound.judge(config("message.timestamp.after.max.ms", "60000"));
+        OrdersTimestampBound.Judged deleted = bound.failed(
+                new org.apache.kafka.common.errors.UnknownTopicOrPartitionException("orders"), known);
+        assertFalse(deleted.bounded(), "a deleted topic vouches for nothing: " + deleted.why());
+        assertFalse(deleted.known(), "the gauge says unknown, not unbounded: the alert is for a loose bound");
+        assertTrue(deleted.why().contains("was deleted"), deleted.why());
+
+        OrdersTimestampBound.Judged stillGone = bound.failed(
+                new org.apache.kafka.common.errors.UnknownTopicOrPartitionException("orders"), deleted);
+        assertFalse(stillGone.bounded(), "still gone is still reported: " + stillGone.why());
+    }
 }

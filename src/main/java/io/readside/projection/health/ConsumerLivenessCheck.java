@@ -1,6 +1,7 @@
 package io.readside.projection.health;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -52,11 +53,22 @@ public class ConsumerLivenessCheck implements HealthCheck {
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("readside-consumer-loops").up();
         for (String channel : clients.getConsumerChannels()) {
-            for (KafkaConsumer<Object, Object> consumer : clients.<Object, Object> getConsumers(channel)) {
-                response.withData(channel, answer(consumer, response));
+            List<KafkaConsumer<Object, Object>> consumers = clients.getConsumers(channel);
+            for (int i = 0; i < consumers.size(); i++) {
+                KafkaConsumer<Object, Object> consumer = consumers.get(i);
+                response.withData(dataKey(channel, consumers.size(), i, consumer.configuration().get("client.id")),
+                        answer(consumer, response));
             }
         }
         return response.build();
+    }
+
+    /**
+     * A consumer's line in the check's data (pure): the channel, and with several consumers on it
+     * ({@code partitions} > 1) its client id, so that one consumer's answer does not hide another's.
+     */
+    static String dataKey(String channel, int consumers, int index, Object clientId) {
+        return consumers == 1 ? channel : channel + " " + (clientId != null ? clientId : "#" + index);
     }
 
     /**

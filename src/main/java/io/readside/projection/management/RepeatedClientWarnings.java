@@ -3,6 +3,7 @@ package io.readside.projection.management;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.logging.Filter;
 import java.util.logging.Level;
@@ -28,11 +29,15 @@ public final class RepeatedClientWarnings implements Filter {
     public static final String NAME = "readside-repeated-client-warnings";
     static final Duration WINDOW = Duration.ofMinutes(1);
     static final int KINDS = 1_000;
+    /** A full table is swept for quiet kinds at most this often, not for every new kind. */
+    static final Duration SWEEP_EVERY = Duration.ofSeconds(1);
     private static final String CLIENTS = "org.apache.kafka.clients";
     private static final Pattern NUMBERS = Pattern.compile("\\d+");
 
     private final Map<String, Kind> kinds = new ConcurrentHashMap<>();
     private final LongSupplier nanoTime;
+    private final AtomicLong sweptAt = new AtomicLong();
+    private final AtomicLong sweeps = new AtomicLong();
 
     /** A warning's text: when it last passed, when it last came, and how many like it were held back since. */
     private static final class Kind {
@@ -61,8 +66,12 @@ public final class RepeatedClientWarnings implements Filter {
         if (kinds.size() >= KINDS && !kinds.containsKey(key)) {
             // room from the kinds not seen for a window (the count one held back is then not said: no line like it
             // came to carry it); still full, this one passes as it comes
-            for (String known : kinds.keySet()) { // each under its entry's lock, as the counting below
-                kinds.computeIfPresent(known, (k, kind) -> now - kind.seenAt >= WINDOW.toNanos() ? null : kind);
+            long swept = sweptAt.get();
+            if ((sweeps.get() == 0 || now - swept >= SWEEP_EVERY.toNanos()) && sweptAt.compareAndSet(swept, now)) {
+                sweeps.incrementAndGet();
+                for (String known : kinds.keySet()) { // each under its entry's lock, as the counting below
+                    kinds.computeIfPresent(known, (k, kind) -> now - kind.seenAt >= WINDOW.toNanos() ? null : kind);
+                }
             }
             if (kinds.size() >= KINDS) {
                 return true;
@@ -93,5 +102,10 @@ public final class RepeatedClientWarnings implements Filter {
                     + " s were not logged)", ExtLogRecord.FormatStyle.NO_FORMAT);
         }
         return true;
+    }
+
+    /** How many times a full table was swept for quiet kinds (a test's observer). */
+    long sweeps() {
+        return sweeps.get();
     }
 }

@@ -68,6 +68,20 @@ class RepeatedClientWarningsTest {
     }
 
     @Test
+    void aFullTableOfKindsStillRepeatingIsSweptAtMostOnceASecondNotForEveryNewKind() {
+        for (int kind = 0; kind < RepeatedClientWarnings.KINDS; kind++) {
+            filter.isLoggable(unknownTopic("topic-" + kindName(kind), 1));
+        }
+        for (int kind = 0; kind < 2_000; kind++) { // all at one instant: none of the known kinds is quiet
+            assertTrue(filter.isLoggable(unknownTopic("newer-" + kindName(kind), 1)), "a full table lets it pass");
+        }
+        assertEquals(1, filter.sweeps(), "2,000 new kinds against a full table of kinds seen now: one sweep");
+        now.addAndGet(RepeatedClientWarnings.SWEEP_EVERY.toNanos());
+        filter.isLoggable(unknownTopic("newest", 1));
+        assertEquals(2, filter.sweeps(), "the next sweep once a sweep interval has passed");
+    }
+
+    @Test
     void aKindStillRepeatingIsNotEvictedSoItsCountIsSaid() {
         assertTrue(filter.isLoggable(unknownTopic("still-deleted", 1)));
         now.addAndGet(RepeatedClientWarnings.WINDOW.toNanos() - 1_000_000); // 59.999 s later, held back 50 times
