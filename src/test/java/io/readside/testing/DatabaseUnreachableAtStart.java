@@ -12,7 +12,7 @@ public class DatabaseUnreachableAtStart extends RealInfrastructure {
 
     @Override
     public List<TestResourceEntry> testResources() {
-        return List.of(new TestResourceEntry(KafkaBrokerResource.class),
+        return List.of(new TestResourceEntry(KafkaBrokerResource.class, Map.of(), true),
                 new TestResourceEntry(GatedPostgresResource.class));
     }
 

@@ -14,7 +14,7 @@ public class ReplicaInfrastructure implements QuarkusTestProfile {
 
     @Override
     public List<TestResourceEntry> testResources() {
-        return List.of(new TestResourceEntry(KafkaBrokerResource.class),
+        return List.of(new TestResourceEntry(KafkaBrokerResource.class, Map.of(), true),
                 new TestResourceEntry(StreamingReplicaResource.class));
     }
 

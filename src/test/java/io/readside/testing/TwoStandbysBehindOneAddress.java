@@ -37,7 +37,7 @@ public class TwoStandbysBehindOneAddress implements QuarkusTestResourceLifecycle
     public static class Profile implements QuarkusTestProfile {
         @Override
         public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(KafkaBrokerResource.class),
+            return List.of(new TestResourceEntry(KafkaBrokerResource.class, Map.of(), true),
                     new TestResourceEntry(TwoStandbysBehindOneAddress.class));
         }
 
