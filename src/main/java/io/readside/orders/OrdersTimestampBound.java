@@ -53,7 +53,12 @@ public class OrdersTimestampBound implements HealthCheck {
     private static final String NO_BOUND = String.valueOf(Long.MAX_VALUE);
 
     /** What the topic's configuration says, or why it could not be asked. */
-    record Judged(boolean known, boolean bounded, String why) {
+    record Judged(boolean known, boolean bounded, String why, int missing) {
+
+        /** {@code missing}: how many answers in a row said the topic does not exist. */
+        Judged(boolean known, boolean bounded, String why) {
+            this(known, bounded, why, 0);
+        }
     }
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
@@ -108,17 +113,23 @@ public class OrdersTimestampBound implements HealthCheck {
     }
 
     /**
-     * What a failed question says (pure): a topic that does not exist yet is not judged, one that existed and is gone
-     * is reported (unknown to the gauge, DOWN in health); a broker that refuses to say
+     * What a failed question says (pure): a topic that does not exist yet is not judged; one that was seen and that
+     * two answers in a row say is gone is reported deleted (unknown to the gauge, DOWN in health); a broker that
+     * refuses to say
      * (no DescribeConfigs permission, as on managed clusters) leaves the bound unconfirmed, which is reported as
      * unbounded; anything else (a broker down or slow) keeps what was last known, with the reason.
      */
     Judged failed(Throwable cause, Judged before) {
         if (cause instanceof UnknownTopicOrPartitionException) {
-            boolean existed = before.known() || !before.bounded(); // judged once, or already found deleted
-            return existed ? new Judged(false, false, "topic " + topic + " was deleted: no bound can be confirmed"
-                    + " (a topic created again by a producer gets the broker's defaults)")
-                    : new Judged(false, true, "topic " + topic + " does not exist yet");
+            if (!before.known() && before.missing() == 0) {
+                return new Judged(false, true, "topic " + topic + " does not exist yet");
+            }
+            if (before.missing() == 0) { // once may be a broker whose metadata is not loaded yet: asked again first
+                return new Judged(before.known(), before.bounded(), "the broker said topic " + topic + " does not"
+                        + " exist; asked again at the next check; last known: " + before.why(), 1);
+            }
+            return new Judged(false, false, "topic " + topic + " was deleted: no bound can be confirmed (a topic"
+                    + " created again by a producer gets the broker's defaults)", before.missing() + 1);
         }
         if (cause instanceof AuthorizationException) {
             return new Judged(true, false, "the broker refused to describe the topic's configuration (" + cause
@@ -126,7 +137,7 @@ public class OrdersTimestampBound implements HealthCheck {
                     + " topic " + topic + " to the service's principal");
         }
         return new Judged(before.known(), before.bounded(), "the broker could not say (" + cause + ")"
-                + (before.known() ? "; last known: " + before.why() : ""));
+                + (before.known() || before.missing() > 0 ? "; last known: " + before.why() : ""), before.missing());
     }
 
     /**

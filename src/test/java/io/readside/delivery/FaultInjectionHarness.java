@@ -140,6 +140,29 @@ abstract class FaultInjectionHarness {
 
     // --- the oracle -----------------------------------------------------------------------------------------------
 
+    /**
+     * orders.dlq holds exactly the poison records produced (by origin partition and offset, with their reasons), each
+     * with its headers; returns how many were sent twice (their record redelivered after a SIGKILL).
+     */
+    int assertDeadLettersAreExactlyThePoison() {
+        Map<String, String> letters = new TreeMap<>();
+        int copies = 0;
+        for (ConsumerRecord<String, byte[]> letter : TopicReader.readAllBytes(bootstrap(), "orders.dlq")) {
+            assertEquals("orders", header(letter, "dead-letter-topic"));
+            assertNotNull(header(letter, "dead-letter-exception-class-name"));
+            assertNotNull(header(letter, "dead-letter-cause"));
+            assertNotNull(header(letter, "dead-letter-timestamp"));
+            String origin = header(letter, "dead-letter-partition") + "@" + header(letter, "dead-letter-offset");
+            if (letters.put(origin, header(letter, "dead-letter-reason")) != null) {
+                copies++;
+            }
+        }
+        assertTrue(traffic.poison.size() > traffic.produced() / 200 && traffic.poison.size() < traffic.produced() / 50,
+                "about 1% of the records were poison");
+        assertEquals(traffic.poison, letters, "every poison record, with its reason, and nothing else");
+        return copies;
+    }
+
     void assertReadModelEqualsOracle() {
         OrdersFold fold = traffic.fold;
         assertSameRows(fold.windowFigures(), queryMap("""

@@ -2,20 +2,17 @@ package io.readside.delivery;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.junit.jupiter.api.Order;
@@ -25,7 +22,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.readside.projection.management.ManagementRoutes;
 import io.readside.testing.ServiceProcess;
-import io.readside.testing.TopicReader;
 
 /**
  * Faults injected into the packaged service's processes, on a real broker and a real PostgreSQL: SIGKILL under load,
@@ -116,21 +112,7 @@ class FaultInjectionIT extends FaultInjectionHarness {
     @Test
     @Order(6)
     void onePercentPoisonIsExactlyWhatTheDeadLetterTopicHolds() {
-        Map<String, String> letters = new TreeMap<>();
-        int copies = 0;
-        for (ConsumerRecord<String, byte[]> letter : TopicReader.readAllBytes(bootstrap(), "orders.dlq")) {
-            assertEquals("orders", header(letter, "dead-letter-topic"));
-            assertNotNull(header(letter, "dead-letter-exception-class-name"));
-            assertNotNull(header(letter, "dead-letter-cause"));
-            assertNotNull(header(letter, "dead-letter-timestamp"));
-            String origin = header(letter, "dead-letter-partition") + "@" + header(letter, "dead-letter-offset");
-            if (letters.put(origin, header(letter, "dead-letter-reason")) != null) {
-                copies++;
-            }
-        }
-        assertTrue(traffic.poison.size() > traffic.produced() / 200 && traffic.poison.size() < traffic.produced() / 50,
-                "about 1% of the records were poison");
-        assertEquals(traffic.poison, letters, "every poison record, with its reason, and nothing else");
+        int copies = assertDeadLettersAreExactlyThePoison();
         assertReadModelEqualsOracle();
         figures.put("6 poison", traffic.poison.size() + " poison records of " + traffic.produced() + " ("
                 + copies + " dead letters sent twice: their record was redelivered after a SIGKILL)");

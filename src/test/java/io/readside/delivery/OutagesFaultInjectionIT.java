@@ -252,4 +252,17 @@ class OutagesFaultInjectionIT extends FaultInjectionHarness {
                 + " ms (incl. start-up); each order on the topic " + copies.values().stream().distinct().sorted()
                         .toList() + " times, counted once");
     }
+
+    /**
+     * The poison of this suite's traffic went through a broker outage, a PostgreSQL outage and a relay crash: the
+     * dead letters are still exactly the poison records, and the read model still the oracle.
+     */
+    @Test
+    @Order(13)
+    void afterTheOutagesTheDeadLettersAreExactlyThePoison() {
+        int copies = assertDeadLettersAreExactlyThePoison();
+        assertReadModelEqualsOracle();
+        figures.put("13 poison after the outages", traffic.poison.size() + " poison records of " + traffic.produced()
+                + " (" + copies + " dead letters sent twice)");
+    }
 }

@@ -20,8 +20,8 @@ import io.quarkus.logging.LoggingFilter;
  * handler: {@code quarkus.log.console.filter}) lets each such warning through once per {@link #WINDOW} per logger and
  * text (numbers aside: correlation ids, offsets), and says how many like it it held back when the next one passes.
  * Only the Kafka clients' warnings are held back; nothing else is touched. At most {@link #KINDS} kinds are tracked
- * (a bounded table, never a growing one): a full table makes room from the kinds not seen for a window, and while
- * none is, a new kind passes as it comes.
+ * (a bounded table, never a growing one): a full table makes room from the kinds not seen for a window, swept at
+ * most once per {@link #SWEEP_EVERY}; while it stays full, a new kind passes as it comes.
  */
 @LoggingFilter(name = RepeatedClientWarnings.NAME)
 public final class RepeatedClientWarnings implements Filter {
