@@ -254,14 +254,14 @@ class OutagesFaultInjectionIT extends FaultInjectionHarness {
     }
 
     /**
-     * The poison of this suite's traffic went through a broker outage, a PostgreSQL outage and a relay crash: the
-     * dead letters are still exactly the poison records, and the read model still the oracle.
+     * The poison of this suite's traffic went through a broker outage, a PostgreSQL outage, refused outputs and a
+     * relay crash: the dead letters are still exactly the poison records. (Each scenario before already ended with the
+     * read model equal to the oracle; scenario 12's commands are not in the oracle's traffic, so it is not asked again.)
      */
     @Test
     @Order(13)
     void afterTheOutagesTheDeadLettersAreExactlyThePoison() {
         int copies = assertDeadLettersAreExactlyThePoison();
-        assertReadModelEqualsOracle();
         figures.put("13 poison after the outages", traffic.poison.size() + " poison records of " + traffic.produced()
                 + " (" + copies + " dead letters sent twice)");
     }
