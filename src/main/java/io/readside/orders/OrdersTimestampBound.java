@@ -115,9 +115,8 @@ public class OrdersTimestampBound implements HealthCheck {
     /**
      * What a failed question says (pure): a topic that does not exist yet is not judged; one that was seen and that
      * two answers in a row say is gone is reported deleted (unknown to the gauge, DOWN in health); a broker that
-     * refuses to say
-     * (no DescribeConfigs permission, as on managed clusters) leaves the bound unconfirmed, which is reported as
-     * unbounded; anything else (a broker down or slow) keeps what was last known, with the reason.
+     * refuses to say (no DescribeConfigs permission, as on managed clusters) leaves the bound unconfirmed, which is
+     * reported as unbounded; anything else (a broker down or slow) keeps what was last known, with the reason.
      */
     Judged failed(Throwable cause, Judged before) {
         if (cause instanceof UnknownTopicOrPartitionException) {
