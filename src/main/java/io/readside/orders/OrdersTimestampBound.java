@@ -125,7 +125,7 @@ public class OrdersTimestampBound implements HealthCheck {
             }
             if (before.missing() == 0) { // once may be a broker whose metadata is not loaded yet: asked again first
                 return new Judged(before.known(), before.bounded(), "the broker said topic " + topic + " does not"
-                        + " exist; asked again at the next check; last known: " + before.why(), 1);
+                        + " exist; asked again at the next check" + LAST_KNOWN + lastKnown(before), 1);
             }
             return new Judged(false, false, "topic " + topic + " was deleted: no bound can be confirmed (a topic"
                     + " created again by a producer gets the broker's defaults)", before.missing() + 1);
@@ -136,7 +136,15 @@ public class OrdersTimestampBound implements HealthCheck {
                     + " topic " + topic + " to the service's principal");
         }
         return new Judged(before.known(), before.bounded(), "the broker could not say (" + cause + ")"
-                + (before.known() || before.missing() > 0 ? "; last known: " + before.why() : ""), before.missing());
+                + (before.known() || before.missing() > 0 ? LAST_KNOWN + lastKnown(before) : ""), before.missing());
+    }
+
+    private static final String LAST_KNOWN = "; last known: ";
+
+    /** The judgement a reason carries on: the last one itself, never a chain of failures quoting each other. */
+    private static String lastKnown(Judged before) {
+        int at = before.why().lastIndexOf(LAST_KNOWN);
+        return at < 0 ? before.why() : before.why().substring(at + LAST_KNOWN.length());
     }
 
     /**

@@ -126,4 +126,19 @@ class OrdersTimestampBoundTest {
         assertTrue(bound.judge(config("message.timestamp.after.max.ms", "60000")).bounded(),
                 "created again with a bound, it is judged as any other");
     }
+
+    @Test
+    void aLongBrokerOutageDoesNotGrowTheReasonCheckByCheck() {
+        OrdersTimestampBound bound = withSkew(Duration.ofMinutes(1));
+        bound.topic = "orders";
+        OrdersTimestampBound.Judged judged = bound.judge(config("message.timestamp.after.max.ms", "60000"));
+        int first = bound.failed(new java.util.concurrent.TimeoutException(), judged).why().length();
+        for (int check = 0; check < 1_000; check++) { // 1,000 minutes without a broker
+            judged = bound.failed(new java.util.concurrent.TimeoutException(), judged);
+        }
+        assertTrue(judged.why().length() <= first, "the reason keeps one last-known judgement: " + judged.why().length());
+        assertTrue(judged.why().endsWith("last known: message.timestamp.after.max.ms=60000: an order's timestamp is at"
+                + " most 60000 ms ahead of the broker's clock, its event time at most PT1M"
+                + " (readside.orders.max-clock-skew) more"), judged.why());
+    }
 }
