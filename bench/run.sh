@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Readside beside two hand-written loops (A: orders only; B: the same work), on this machine, in one run
 # (see docs/benchmarks.md).
-#   bench/run.sh                       1,000,000 orders, 3 runs of each measurement (about 40 minutes on 2 cores)
+#   bench/run.sh                       300,000 orders, 3 runs of each measurement (about 30 minutes on 2 cores)
 #   BENCH_ORDERS=100000 BENCH_RUNS=1 bench/run.sh    a quick look
 #   BENCH_PARTS=drain BENCH_ORDERS=300000 BENCH_RUNS=1 BENCH_JFR=1 bench/run.sh
 #                                      the drains only (Readside, loop A, loop B), Readside's flight-recorded
-# BENCH_PARTS: any of drain,latency,query,ready (default all). BENCH_JFR=1 records Readside's drains with Java Flight
-# Recorder (settings=profile) and prints its hot methods; BENCH_JFR=all records loops A and B too.
+# BENCH_PARTS: any of drain,latency,query,ready,commands (default all). BENCH_JFR=1 records Readside's drains (and its
+# reads under wrk) with Java Flight Recorder (settings=profile) and prints its hot methods; BENCH_JFR=all records
+# loops A and B too.
 # Prints the table and writes it to target/bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PARTS="${BENCH_PARTS:-drain,latency,query,ready}"
+PARTS="${BENCH_PARTS:-drain,latency,query,ready,commands}"
 case "${BENCH_JFR:-}" in
   "" | 0) JFR="" ;;
   all) JFR=all ;;
@@ -28,6 +29,6 @@ fi
   -Dmdep.outputFile=target/bench.classpath
 
 exec java -Xmx2g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" \
-  -Dbench.orders="${BENCH_ORDERS:-1000000}" -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.parts="$PARTS" \
+  -Dbench.orders="${BENCH_ORDERS:-300000}" -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.parts="$PARTS" \
   ${JFR:+-Dbench.jfr-drain="$JFR"} \
   io.readside.bench.Benchmark

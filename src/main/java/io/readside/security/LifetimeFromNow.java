@@ -1,8 +1,16 @@
 package io.readside.security;
 
+import java.time.Duration;
+import java.util.concurrent.atomic.LongAdder;
+
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import com.github.benmanes.caffeine.cache.Ticker;
 
 import io.smallrye.jwt.auth.principal.DefaultJWTCallerPrincipalFactory;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
@@ -14,15 +22,31 @@ import io.smallrye.jwt.auth.principal.ParseException;
  * {@code exp - iat} (and requires {@code iat}), which a token issued in the future passes: {@code iat} ten years
  * ahead with {@code exp = iat + 1 h} would be usable for ten years. So a token is refused when its {@code iat} is
  * later than now plus the clock skew ({@code mp.jwt.verify.clock.skew}), or when it stays usable for longer than the
- * time-to-live from now ({@code exp - now}, with the same skew).
+ * time-to-live from now ({@code exp - now}, with the same skew). A token that passed is kept for
+ * {@code readside.security.verified-tokens-max-age} ({@link VerifiedTokens}): both checks only loosen as time goes
+ * on, and it is never used past its {@code exp}.
  */
 @ApplicationScoped
 @Alternative
 @Priority(1)
 public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
 
+    private final VerifiedTokens verifiedTokens;
+    private final LongAdder verifications = new LongAdder();
+
+    @Inject
+    LifetimeFromNow(@ConfigProperty(name = "readside.security.verified-tokens-max-age") Duration maxAge) {
+        verifiedTokens = new VerifiedTokens(maxAge, VerifiedTokens.MAX_CHARS, Ticker.systemTicker(),
+                () -> System.currentTimeMillis() / 1000);
+    }
+
     @Override
     public JWTCallerPrincipal parse(String token, JWTAuthContextInfo info) throws ParseException {
+        JWTCallerPrincipal kept = verifiedTokens.get(token, info);
+        if (kept != null) {
+            return kept;
+        }
+        verifications.increment();
         JWTCallerPrincipal principal = super.parse(token, info);
         long now = System.currentTimeMillis() / 1000;
         long skew = info.getClockSkew();
@@ -33,6 +57,12 @@ public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
         if (timeToLive != null && timeToLive > 0 && principal.getExpirationTime() - now > timeToLive + skew) {
             throw new ParseException("the token stays usable for longer than " + timeToLive + " s from now");
         }
+        verifiedTokens.verified(token, info, principal);
         return principal;
+    }
+
+    /** Tokens verified in full (signature, claims, lifetime) since the start: not those found kept. */
+    long verifications() {
+        return verifications.sum();
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -62,16 +63,23 @@ public final class Benchmark {
     private static final int USERS = 5_000;
     private static final int PARTITIONS = 4;
     private static final int WARM_UP_ORDERS = 200_000;
+    /** Loop B at Readside's poll size and at a larger one: the ratio is taken against its best. */
+    private static final int[] LOOP_B_POLL_SIZES = { 2_000, 5_000 };
+    /** The latency figures also without the first seconds of sending (the JIT compiling the small batches). */
+    private static final int LATENCY_SETTLING_SECONDS = 10;
 
-    private final int orders = Integer.getInteger("bench.orders", 1_000_000);
+    private final int orders = Integer.getInteger("bench.orders", 300_000);
     private final int runs = Integer.getInteger("bench.runs", 3);
     private final int latencySeconds = Integer.getInteger("bench.latency-seconds", 45);
     private final int queryThreads = 2;
     private final int queryConnections = 32;
     private final int querySeconds = Integer.getInteger("bench.query-seconds", 30);
+    private final int commandsInSequence = Integer.getInteger("bench.commands", 1_000);
+    private final int commandClients = Integer.getInteger("bench.clients", 8);
+    private final int commandSeconds = Integer.getInteger("bench.command-seconds", 20);
     private final String classpath = System.getProperty("java.class.path");
     /** Which parts run: drain (Readside, loop A, loop B), latency, query (wrk, pgbench), ready (start to readiness). */
-    private final List<String> parts = List.of(System.getProperty("bench.parts", "drain,latency,query,ready")
+    private final List<String> parts = List.of(System.getProperty("bench.parts", "drain,latency,query,ready,commands")
             .toLowerCase(Locale.ROOT).replace(" ", "").split(","));
     /** readside: flight recordings of Readside's drains; all: of loop B's too; absent: none. */
     private final String jfr = System.getProperty("bench.jfr-drain", "");
@@ -132,25 +140,34 @@ public final class Benchmark {
                 readsideDrain(i, query && i == runs);
                 if (query && i == runs) {
                     pgbench(); // on the table that drain filled
+                    minimalReads();
                     throughAReplica("bench-readside-" + i);
                 }
                 limitDrain(i);
-                sameWorkDrain(i);
+                for (int pollSize : LOOP_B_POLL_SIZES) {
+                    sameWorkDrain(i, pollSize);
+                }
             }
         } else if (query || latency) { // one drain: it fills the table and gives the rate the latency runs are set at
             readsideDrain(1, query);
             if (query) {
                 pgbench();
+                minimalReads();
                 throughAReplica("bench-readside-1");
             }
         }
-        if (ready && !drain) {
+        if (ready && (!drain || !jfr.isEmpty())) { // the drains' start is flight-recorded: measured apart, without
             for (int i = 1; i <= runs; i++) {
                 readyOnly(i);
             }
         }
         if (latency) {
             latencies(median("readside records/s"));
+        }
+        if (parts.contains("commands")) {
+            for (int i = 1; i <= runs; i++) {
+                commands(i);
+            }
         }
         printTable(0);
         kafka.close();
@@ -233,8 +250,9 @@ public final class Benchmark {
         }
         double withRelay = (System.nanoTime() - start) / 1e9;
         long[] sentWithRelay = minus(outgoing(), before);
-        add("readside ready s", ready);
+        add(jfr.isEmpty() ? "readside ready s" : "readside ready s, flight-recorded", ready);
         add("readside records/s", produced / seconds);
+        add("readside records/s from readiness", produced / (seconds - ready));
         add("readside cpu-s per 1000", cpuAndPeak[0] / 100.0 / (produced / 1000.0));
         add("readside peak rss MiB", cpuAndPeak[1] / 1024.0);
         add("readside processed-orders published", sent[0]);
@@ -247,15 +265,23 @@ public final class Benchmark {
                 + " left, all published after %.1f s: %,d)", run, ready, produced, seconds, produced / seconds,
                 cpuAndPeak[0] / 100.0, cpuAndPeak[1] / 1024, sent[0], sent[1], sent[2], unpublished, withRelay,
                 sentWithRelay[2]);
+        Instant readsFrom = Instant.now();
         if (thenQueries) {
+            // the first 30 s after a drain apart: a JVM that has compiled the drain's paths, not yet the reads'
+            wrk(port, 0, "GET /orders/{id} in the first 30 s after the drain");
+            readsFrom = Instant.now();
             for (int i = 1; i <= runs; i++) {
                 wrk(port, i);
             }
         }
+        Instant readsTo = Instant.now();
         service.terminate(Duration.ofSeconds(60));
         if (!jfr.isEmpty()) {
             // from readiness to drained: the drain's steady state, without the start's class loading and boot
             profile("Readside drain, run " + run, recording, readyAt, drainedAt);
+            if (thenQueries) {
+                profile("Readside GET /orders/{id} under wrk, run " + run, recording, readsFrom, readsTo);
+            }
         }
     }
 
@@ -280,7 +306,9 @@ public final class Benchmark {
 
     /** A recording from the start, written when the process exits (the summary keeps the window it is given). */
     private static List<String> flightRecording(Path file) {
-        return List.of("-XX:StartFlightRecording=filename=" + file + ",dumponexit=true,settings=profile");
+        // deep stacks (Mutiny, Vert.x): 64 frames, the default, would cut off the Readside methods they run for
+        return List.of("-XX:FlightRecorderOptions:stackdepth=512",
+                "-XX:StartFlightRecording=filename=" + file.toAbsolutePath() + ",dumponexit=true,settings=profile");
     }
 
     private void profile(String title, Path recording, Instant from, Instant to) throws IOException {
@@ -430,6 +458,38 @@ public final class Benchmark {
         }
     }
 
+    /**
+     * The same reads from {@link MinimalReads} (Vert.x, the reactive client and the token check alone): what the
+     * framework and the service's own filters cost a request. Warmed up by one unmeasured wrk run, as Readside's
+     * service was by its drain and its first wrk run.
+     */
+    private void minimalReads() throws Exception {
+        int port = LocalHost.freePort();
+        Process server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", classpath, MinimalReads.class.getName(), Integer.toString(port),
+                Integer.toString(postgres.port()), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.DATABASE).redirectErrorStream(true)
+                .redirectOutput(WORK.resolve("minimal-reads.log").toFile()).start();
+        try {
+            long bound = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+            while (!Files.readString(WORK.resolve("minimal-reads.log")).contains("MINIMAL listening")) {
+                LockSupport.parkNanos(50_000_000);
+                if (!server.isAlive() || System.nanoTime() > bound) {
+                    throw new IllegalStateException("MinimalReads did not start; see "
+                            + WORK.resolve("minimal-reads.log"));
+                }
+            }
+            wrk(port, 0, "minimal Vert.x reads, warm-up");
+            for (int i = 1; i <= runs; i++) {
+                wrk(port, i, "minimal Vert.x reads");
+            }
+        } finally {
+            server.destroy();
+            server.waitFor();
+        }
+        figures.keySet().removeIf(figure -> figure.startsWith("minimal Vert.x reads, warm-up"));
+    }
+
     // --- the hand-written loops ----------------------------------------------------------------------------------
 
     /** Loop A, the orders-only limit: the read models of orders, nothing published. */
@@ -464,18 +524,19 @@ public final class Benchmark {
     }
 
     /** Loop B, the same work as Readside: read models, outbox, and the outgoing records published. */
-    private void sameWorkDrain(int run) throws Exception {
+    private void sameWorkDrain(int run, int pollSize) throws Exception {
         resetDatabase(true);
         long[] before = outgoing();
-        Path recording = WORK.resolve("loop-b-drain-" + run + ".jfr");
+        String name = pollSize == LOOP_B_POLL_SIZES[0] ? "loop B" : "loop B at " + pollSize + " a poll";
+        Path recording = WORK.resolve("loop-b-" + pollSize + "-drain-" + run + ".jfr");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx256m"));
         if (jfr.equals("all")) {
             command.addAll(flightRecording(recording));
         }
         command.addAll(List.of("-cp", classpath, SameWorkPipeline.class.getName(), kafka.bootstrapServers(),
-                postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER, "orders", "bench-loop-b-" + run,
-                Long.toString(produced)));
+                postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER, "orders",
+                "bench-loop-b-" + pollSize + "-" + run, Long.toString(produced), Integer.toString(pollSize)));
         Instant startedAt = Instant.now();
         long start = System.nanoTime();
         String output = command(command, Map.of());
@@ -486,17 +547,17 @@ public final class Benchmark {
             throw new IllegalStateException("loop B said: " + output);
         }
         long[] sent = minus(outgoing(), before);
-        add("loop B records/s", produced / seconds);
-        add("loop B cpu-s per 1000", Double.parseDouble(m.group(3)) / (produced / 1000.0));
-        add("loop B peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
-        add("loop B processed-orders published", sent[0]);
-        add("loop B revenue-by-category published", sent[1]);
-        add("loop B payment-requests published", sent[2]);
-        log("loop B run %d: %d orders in %.1f s (%.0f/s), cpu %s s, peak RSS %d MiB; published %,d processed-orders,"
+        add(name + " records/s", produced / seconds);
+        add(name + " cpu-s per 1000", Double.parseDouble(m.group(3)) / (produced / 1000.0));
+        add(name + " peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
+        add(name + " processed-orders published", sent[0]);
+        add(name + " revenue-by-category published", sent[1]);
+        add(name + " payment-requests published", sent[2]);
+        log(name + " run %d: %d orders in %.1f s (%.0f/s), cpu %s s, peak RSS %d MiB; published %,d processed-orders,"
                 + " %,d revenue-by-category, %,d payment-requests", run, produced, seconds, produced / seconds,
                 m.group(3), Long.parseLong(m.group(4)) / 1024, sent[0], sent[1], sent[2]);
         if (jfr.equals("all")) {
-            profile("loop B drain, run " + run, recording, startedAt, Instant.now());
+            profile(name + " drain, run " + run, recording, startedAt, Instant.now());
         }
     }
 
@@ -520,7 +581,8 @@ public final class Benchmark {
         String group = "bench-" + topic;
         int port = LocalHost.freePort();
         List<String> jvm = System.getProperty("bench.jfr") == null ? List.of()
-                : List.of("-XX:StartFlightRecording=filename=" + WORK.resolve(topic + ".jfr") + ",settings=profile");
+                : List.of("-XX:StartFlightRecording=filename=" + WORK.resolve(topic + ".jfr").toAbsolutePath()
+                        + ",settings=profile");
         ServiceProcess service = ServiceProcess.start(topic, port, serviceProperties(group, topic), WORK, jvm);
         service.awaitReady(Duration.ofSeconds(60));
         Random random = new Random(run);
@@ -555,19 +617,8 @@ public final class Benchmark {
         service.terminate(Duration.ofSeconds(60));
         // per record: its event time (set when it was sent) to processed_at (taken as its batch is folded, just
         // before the batch's statements and commit)
-        double[] latency = new double[3];
-        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
-                EmbeddedPostgresql.USER); Statement statement = db.createStatement();
-                ResultSet rows = statement.executeQuery("""
-                        SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY l), percentile_disc(0.99) WITHIN GROUP
-                               (ORDER BY l), max(l)
-                          FROM (SELECT extract(epoch FROM processed_at - created_at) * 1000 AS l FROM orders
-                                 WHERE order_id LIKE 'l-%') t""")) {
-            rows.next();
-            for (int k = 0; k < 3; k++) {
-                latency[k] = rows.getDouble(k + 1);
-            }
-        }
+        double[] latency = latencyPercentiles(0);
+        double[] settled = latencyPercentiles(LATENCY_SETTLING_SECONDS);
         StringBuilder profile = new StringBuilder();
         try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
                 EmbeddedPostgresql.USER); Statement statement = db.createStatement();
@@ -586,8 +637,52 @@ public final class Benchmark {
         add(label + " p50 ms", latency[0]);
         add(label + " p99 ms", latency[1]);
         add(label + " max ms", latency[2]);
-        log("latency run %d at %d/s (%d sent): p50 %.1f ms, p99 %.1f ms, max %.1f ms", run, rate,
-                sent - WARM_UP_ORDERS, latency[0], latency[1], latency[2]);
+        String after = label + " after the first " + LATENCY_SETTLING_SECONDS + " s";
+        add(after + " p50 ms", settled[0]);
+        add(after + " p99 ms", settled[1]);
+        add(after + " max ms", settled[2]);
+        log("latency run %d at %d/s (%d sent): p50 %.1f ms, p99 %.1f ms, max %.1f ms; after the first %d s: p50 %.1f"
+                + " ms, p99 %.1f ms, max %.1f ms", run, rate, sent - WARM_UP_ORDERS, latency[0], latency[1],
+                latency[2], LATENCY_SETTLING_SECONDS, settled[0], settled[1], settled[2]);
+    }
+
+    /** p50, p99 and max of the measured orders' event time to processed_at, leaving out their first seconds. */
+    private double[] latencyPercentiles(int leftOutSeconds) throws Exception {
+        double[] latency = new double[3];
+        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER); PreparedStatement statement = db.prepareStatement("""
+                        SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY l), percentile_disc(0.99) WITHIN GROUP
+                               (ORDER BY l), max(l)
+                          FROM (SELECT extract(epoch FROM processed_at - created_at) * 1000 AS l FROM orders
+                                 WHERE order_id LIKE 'l-%'
+                                   AND created_at >= (SELECT min(created_at) FROM orders WHERE order_id LIKE 'l-%')
+                                                     + make_interval(secs => ?)) t""")) {
+            statement.setInt(1, leftOutSeconds);
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                for (int k = 0; k < 3; k++) {
+                    latency[k] = rows.getDouble(k + 1);
+                }
+            }
+        }
+        return latency;
+    }
+
+    // --- POST-to-readable (the command API) -----------------------------------------------------------------------
+
+    /** {@link CommandLatency} on its own broker, database and service: one client in sequence, then 8 at once. */
+    private void commands(int run) throws Exception {
+        CommandLatency.Result result = CommandLatency.measure(commandsInSequence, commandClients,
+                Duration.ofSeconds(commandSeconds));
+        add("POST-to-readable, 1 client, p50 ms", CommandLatency.Result.p(result.sequentialReadable(), 0.5));
+        add("POST-to-readable, 1 client, p99 ms", CommandLatency.Result.p(result.sequentialReadable(), 0.99));
+        String clients = "POST-to-readable, " + commandClients + " clients, ";
+        add(clients + "p50 ms", CommandLatency.Result.p(result.readable(), 0.5));
+        add(clients + "p99 ms", CommandLatency.Result.p(result.readable(), 0.99));
+        add(clients + "commands/s", result.readable().length / (double) commandSeconds);
+        log("commands run %d: POST-to-readable p99 %.1f ms (1 client), %.1f ms (%d clients, %d commands)", run,
+                CommandLatency.Result.p(result.sequentialReadable(), 0.99), CommandLatency.Result.p(result.readable(),
+                        0.99), commandClients, result.readable().length);
     }
 
     // --- the table ------------------------------------------------------------------------------------------------
@@ -602,12 +697,19 @@ public final class Benchmark {
         out.append("| figure | median [min - max] | ratio |\n|---|---|---|\n");
         for (Map.Entry<String, List<Double>> figure : figures.entrySet()) {
             String ratio = switch (figure.getKey()) {
-                case "readside records/s", "readside cpu-s per 1000", "readside peak rss MiB" -> {
-                    String what = figure.getKey().substring("readside ".length());
+                case "readside records/s", "readside records/s from readiness", "readside cpu-s per 1000",
+                        "readside peak rss MiB" -> {
+                    String what = figure.getKey().substring("readside ".length()).replace(" from readiness", "");
                     yield String.join(", ", java.util.stream.Stream.of(
                             ratio(figure.getKey(), "loop A " + what, "loop A"),
-                            ratio(figure.getKey(), "loop B " + what, "loop B")).filter(r -> !r.isEmpty()).toList());
+                            ratio(figure.getKey(), "loop B " + what, "loop B"),
+                            ratio(figure.getKey(), "loop B at " + LOOP_B_POLL_SIZES[1] + " a poll " + what,
+                                    "loop B at " + LOOP_B_POLL_SIZES[1])).filter(r -> !r.isEmpty()).toList());
                 }
+                case "GET /orders/{id} in the first 30 s after the drain requests/s" -> ratio(figure.getKey(),
+                        "pgbench select-only tps", "pgbench");
+                case "minimal Vert.x reads requests/s" -> ratio(figure.getKey(), "pgbench select-only tps",
+                        "pgbench");
                 case "GET /orders/{id} requests/s" -> ratio(figure.getKey(), "pgbench select-only tps", "pgbench");
                 case "GET /orders/{id} via a replica requests/s" -> ratio(figure.getKey(),
                         "GET /orders/{id} requests/s", "on the primary");

@@ -48,6 +48,32 @@ public final class CommandLatency {
     }
 
     public static void main(String[] args) throws Exception {
+        Result result = measure(SEQUENTIAL, CLIENTS, CONCURRENT_FOR);
+        System.out.printf("%nPOST-to-readable, one client, %d commands in sequence:%n", SEQUENTIAL);
+        print("POST /orders -> 202", result.sequentialPosts());
+        print("POST sent -> GET with token 200", result.sequentialReadable());
+        System.out.printf("%n%d clients for %d s: %d commands, %.0f commands/s%n", CLIENTS,
+                CONCURRENT_FOR.toSeconds(), result.posts().length, result.posts().length
+                        / (double) CONCURRENT_FOR.toSeconds());
+        print("POST /orders -> 202", result.posts());
+        print("POST sent -> GET with token 200", result.readable());
+        System.out.printf("%nmachine: %d cores, Java %s; service -Xmx256m; broker, PostgreSQL, service and "
+                + "clients on the same machine%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"));
+    }
+
+    /** Microseconds per command: one client's POST and POST-to-readable, then those of the clients at once. */
+    record Result(long[] sequentialPosts, long[] sequentialReadable, long[] posts, long[] readable) {
+
+        static double p(long[] micros, double quantile) {
+            long[] sorted = micros.clone();
+            Arrays.sort(sorted);
+            return at(sorted, quantile);
+        }
+    }
+
+    /** A fresh broker, database and service; {@code sequential} commands by one client, then {@code clients}. */
+    static Result measure(int sequentialCommands, int clientCount, Duration concurrentFor) throws Exception {
         LocalHost.deleteRecursively(WORK);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, 4);
                 EmbeddedPostgresql postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false)) {
@@ -65,20 +91,16 @@ public final class CommandLatency {
                 for (int i = 0; i < WARM_UP; i++) {
                     postThenRead(base);
                 }
-                long[][] sequential = new long[2][SEQUENTIAL];
-                for (int i = 0; i < SEQUENTIAL; i++) {
+                long[][] sequential = new long[2][sequentialCommands];
+                for (int i = 0; i < sequentialCommands; i++) {
                     long[] one = postThenRead(base);
                     sequential[0][i] = one[0];
                     sequential[1][i] = one[1];
                 }
-                System.out.printf("%nPOST-to-readable, one client, %d commands in sequence:%n", SEQUENTIAL);
-                print("POST /orders -> 202", sequential[0]);
-                print("POST sent -> GET with token 200", sequential[1]);
-
-                ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
-                long end = System.nanoTime() + CONCURRENT_FOR.toNanos();
+                ExecutorService clients = Executors.newFixedThreadPool(clientCount);
+                long end = System.nanoTime() + concurrentFor.toNanos();
                 List<Future<List<long[]>>> results = new ArrayList<>();
-                for (int c = 0; c < CLIENTS; c++) {
+                for (int c = 0; c < clientCount; c++) {
                     results.add(clients.submit(() -> {
                         List<long[]> mine = new ArrayList<>();
                         while (System.nanoTime() < end) {
@@ -95,15 +117,8 @@ public final class CommandLatency {
                 } finally {
                     clients.shutdownNow(); // a failed client must not leave the pool's threads keeping the JVM up
                 }
-                long[] posts = all.stream().mapToLong(one -> one[0]).toArray();
-                long[] readable = all.stream().mapToLong(one -> one[1]).toArray();
-                System.out.printf("%n%d clients for %d s: %d commands, %.0f commands/s%n", CLIENTS,
-                        CONCURRENT_FOR.toSeconds(), all.size(), all.size() / (double) CONCURRENT_FOR.toSeconds());
-                print("POST /orders -> 202", posts);
-                print("POST sent -> GET with token 200", readable);
-                System.out.printf("%nmachine: %d cores, Java %s; service -Xmx256m; broker, PostgreSQL, service and "
-                        + "clients on the same machine%n", Runtime.getRuntime().availableProcessors(),
-                        System.getProperty("java.version"));
+                return new Result(sequential[0], sequential[1], all.stream().mapToLong(one -> one[0]).toArray(),
+                        all.stream().mapToLong(one -> one[1]).toArray());
             } finally {
                 service.terminate(Duration.ofSeconds(60));
             }

@@ -67,6 +67,7 @@ public final class JfrSummary {
         Map<String, Long> byGroup = new HashMap<>();
         Map<String, Long> byCaller = new HashMap<>();
         Map<String, Long> byThread = new HashMap<>();
+        Map<String, Long> readsideTotal = new HashMap<>();
         Map<String, Double> allocated = new HashMap<>();
         long samples = 0;
         long outside = 0;
@@ -97,6 +98,10 @@ public final class JfrSummary {
                         self.merge(name(method), 1L, Long::sum);
                         byGroup.merge(group(method.getType().getName()), 1L, Long::sum);
                         byCaller.merge(group(firstOutsideJdk(stack)), 1L, Long::sum);
+                        // every io.readside method on the stack, once per sample: its time with its callees'
+                        stack.getFrames().stream().map(frame -> frame.getMethod())
+                                .filter(m -> m.getType().getName().startsWith("io.readside.")).map(JfrSummary::name)
+                                .distinct().forEach(m -> readsideTotal.merge(m, 1L, Long::sum));
                         RecordedThread thread = event.getThread("sampledThread");
                         byThread.merge(thread == null ? "?" : threadGroup(thread.getJavaName()), 1L, Long::sum);
                     }
@@ -128,6 +133,16 @@ public final class JfrSummary {
         out.append("Hot methods by self samples (top frame):\n\n| # | samples | share | method |\n|---|---|---|---|\n");
         int rank = 0;
         for (Map.Entry<String, Long> entry : sorted(self)) {
+            if (++rank > top) {
+                break;
+            }
+            out.append(String.format(Locale.ROOT, "| %d | %,d | %.1f%% | `%s` |%n", rank, entry.getValue(),
+                    100.0 * entry.getValue() / samples, entry.getKey()));
+        }
+        out.append("\nReadside's methods by total samples (on the stack: their own time and their callees')\n\n"
+                + "| # | samples | share | method |\n|---|---|---|---|\n");
+        rank = 0;
+        for (Map.Entry<String, Long> entry : sorted(readsideTotal)) {
             if (++rank > top) {
                 break;
             }

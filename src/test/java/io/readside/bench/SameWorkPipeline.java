@@ -177,6 +177,7 @@ public final class SameWorkPipeline {
         String topic = args[4];
         String group = args[5];
         long records = Long.parseLong(args[6]);
+        int pollSize = args.length > 7 ? Integer.parseInt(args[7]) : 2000; // Readside's orders channel: 2,000
         long start = System.nanoTime();
         long applied = 0;
         SameWorkPipeline loop;
@@ -187,7 +188,7 @@ public final class SameWorkPipeline {
                         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), // as Readside's orders channel (max.poll.records)
+                        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, pollSize),
                         new ByteArrayDeserializer(), new ByteArrayDeserializer());
                 // the settings of Readside's outgoing channels: acks=all, idempotent, lz4, no linger
                 KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(

@@ -184,6 +184,24 @@ class WhoMayDoWhatTest {
                         403, 403, 403, 403, 200));
     }
 
+    @Inject
+    LifetimeFromNow verifier;
+
+    @Test
+    void aValidTokenIsVerifiedOnceAndThenKeptWhileARefusedOneIsVerifiedAndRefusedEachTime() {
+        String kept = Tokens.bearer(Tokens.service("kept-reader", Roles.READER)); // sent by no other test
+        long before = verifier.verifications();
+        for (int i = 0; i < 3; i++) {
+            given().header("Authorization", kept).get("/orders/acl-read").then().statusCode(200);
+        }
+        assertEquals(before + 1, verifier.verifications(), "three requests with one valid token: one verification");
+        long forged = verifier.verifications();
+        for (int i = 0; i < 3; i++) {
+            as(Caller.WRONG_SIGNATURE).get("/orders/acl-read").then().statusCode(401);
+        }
+        assertEquals(forged + 3, verifier.verifications(), "a refused token is never kept");
+    }
+
     @Test
     void everyEndpointAnswersEveryCallerAsTheTableSays() {
         List<String> wrong = new ArrayList<>();

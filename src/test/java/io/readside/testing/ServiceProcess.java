@@ -27,6 +27,7 @@ import io.readside.dev.EmbeddedPostgresql;
 public final class ServiceProcess {
 
     static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
+    private static final String APP_CDS = "app-cds.jsa";
     private static final String OPERATOR = Tokens.bearer(Tokens.operator());
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -73,11 +74,17 @@ public final class ServiceProcess {
         command.add("-Dquarkus.http.port=" + port);
         int managementPort = LocalHost.freePort();
         command.add("-Dquarkus.management.port=" + managementPort);
-        command.addAll(List.of("-jar", JAR.toString()));
+        // from the jar's own directory, as in the container image: an AppCDS archive (built by the package step with
+        // quarkus.package.jar.appcds.enabled) names the jar as it was started when the archive was made
+        if (Files.exists(JAR.resolveSibling(APP_CDS))) {
+            command.add("-XX:SharedArchiveFile=" + APP_CDS);
+            command.add("-Xshare:auto"); // an archive of another JVM build is left unused, not fatal
+        }
+        command.addAll(List.of("-jar", JAR.getFileName().toString()));
         try {
             Files.createDirectories(logDir);
-            Path log = logDir.resolve(name + ".log");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+            Path log = logDir.resolve(name + ".log").toAbsolutePath();
+            Process process = new ProcessBuilder(command).directory(JAR.getParent().toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             return new ServiceProcess(name, port, managementPort, process);
         } catch (IOException e) {
