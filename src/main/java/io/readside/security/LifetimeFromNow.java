@@ -12,6 +12,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 
+import io.quarkus.runtime.Startup;
 import io.smallrye.jwt.auth.principal.DefaultJWTCallerPrincipalFactory;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.JWTCallerPrincipal;
@@ -23,10 +24,12 @@ import io.smallrye.jwt.auth.principal.ParseException;
  * ahead with {@code exp = iat + 1 h} would be usable for ten years. So a token is refused when its {@code iat} is
  * later than now plus the clock skew ({@code mp.jwt.verify.clock.skew}), or when it stays usable for longer than the
  * time-to-live from now ({@code exp - now}, with the same skew). A token that passed is kept for
- * {@code readside.security.verified-tokens-max-age} ({@link VerifiedTokens}): both checks only loosen as time goes
- * on, and it is never used past its {@code exp}.
+ * {@code readside.security.verified-tokens-max-age} ({@link VerifiedTokens}), never at or past its {@code exp} nor
+ * past its age limit ({@code mp.jwt.verify.token.age}); the iat and lifetime-from-now checks only loosen as the clock
+ * goes forward. Built at start, so that a max-age out of bounds stops the start instead of each request.
  */
 @ApplicationScoped
+@Startup
 @Alternative
 @Priority(1)
 public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
@@ -36,6 +39,10 @@ public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
 
     @Inject
     LifetimeFromNow(@ConfigProperty(name = "readside.security.verified-tokens-max-age") Duration maxAge) {
+        if (maxAge.isNegative() || maxAge.compareTo(MAX_MAX_AGE) > 0) {
+            throw new IllegalArgumentException("readside.security.verified-tokens-max-age=" + maxAge
+                    + " is out of bounds: from 0s (verify every request) to " + MAX_MAX_AGE.toMinutes() + "m");
+        }
         verifiedTokens = new VerifiedTokens(maxAge, VerifiedTokens.MAX_CHARS, Ticker.systemTicker(),
                 () -> System.currentTimeMillis() / 1000);
     }
@@ -57,9 +64,17 @@ public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
         if (timeToLive != null && timeToLive > 0 && principal.getExpirationTime() - now > timeToLive + skew) {
             throw new ParseException("the token stays usable for longer than " + timeToLive + " s from now");
         }
-        verifiedTokens.verified(token, info, principal);
+        long validBefore = principal.getExpirationTime();
+        Long tokenAge = info.getTokenAge();
+        if (tokenAge != null && tokenAge > 0) {
+            validBefore = Math.min(validBefore, principal.getIssuedAtTime() + tokenAge);
+        }
+        verifiedTokens.verified(token, info, principal, validBefore);
         return principal;
     }
+
+    /** At most an hour: a longer one would keep a token from a key its issuer dropped for as long. */
+    static final Duration MAX_MAX_AGE = Duration.ofHours(1);
 
     /** Tokens verified in full (signature, claims, lifetime) since the start: not those found kept. */
     long verifications() {

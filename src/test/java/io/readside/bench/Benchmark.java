@@ -319,7 +319,7 @@ public final class Benchmark {
         log("profile of %s: %s from %s to %s", title, recording, from, to);
         String summary = JfrSummary.summarize(recording, from, to, 25);
         profiles.put(title, summary);
-        Files.writeString(WORK.resolve(recording.getFileName().toString().replace(".jfr", ".md")),
+        Files.writeString(WORK.resolve(title.replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT) + ".md"),
                 "## " + title + "\n\n" + summary);
     }
 
