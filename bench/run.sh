@@ -8,6 +8,7 @@
 # BENCH_PARTS: any of drain,latency,query,ready,commands (default all). BENCH_JFR=1 records Readside's drains (and its
 # reads under wrk) with Java Flight Recorder (settings=profile) and prints its hot methods; BENCH_JFR=all records
 # loops A and B too.
+# BENCH_OPTS: more -D options for the benchmark, e.g. -Dbench.service.<key>=<value> to start Readside with a setting.
 # Prints the table and writes it to target/bench/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +31,5 @@ fi
 
 exec java -Xmx2g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" \
   -Dbench.orders="${BENCH_ORDERS:-300000}" -Dbench.runs="${BENCH_RUNS:-3}" -Dbench.parts="$PARTS" \
-  ${JFR:+-Dbench.jfr-drain="$JFR"} \
+  ${JFR:+-Dbench.jfr-drain="$JFR"} ${BENCH_OPTS:-} \
   io.readside.bench.Benchmark

@@ -177,7 +177,7 @@ public final class SameWorkPipeline {
         String topic = args[4];
         String group = args[5];
         long records = Long.parseLong(args[6]);
-        int pollSize = args.length > 7 ? Integer.parseInt(args[7]) : 2000; // Readside's orders channel: 2,000
+        int pollSize = args.length > 7 ? Integer.parseInt(args[7]) : 2000;
         long start = System.nanoTime();
         long applied = 0;
         SameWorkPipeline loop;
