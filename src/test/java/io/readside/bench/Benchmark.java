@@ -285,18 +285,29 @@ public final class Benchmark {
         }
     }
 
-    /** Readiness only (part "ready" without "drain"): start on an empty database, stop once ready. */
+    /**
+     * Readiness only: started on an empty database (its migrations included), stopped once ready; then on a migrated
+     * one, as a restarted or added instance starts (the migrations only validated).
+     */
     private void readyOnly(int run) throws Exception {
-        resetDatabase(false);
-        long start = System.nanoTime();
-        ServiceProcess service = ServiceProcess.start("readside-ready-" + run, LocalHost.freePort(),
-                serviceProperties("bench-ready-" + run, "orders"), WORK);
-        while (service.managementStatus("/q/health/ready") != 200) {
-            LockSupport.parkNanos(20_000_000);
-            if (!service.alive()) {
-                throw new IllegalStateException("Readside exited; see " + WORK.resolve("readside-ready-" + run
-                        + ".log"));
+        for (boolean migrated : new boolean[] { false, true }) {
+            resetDatabase(migrated);
+            String name = "readside-ready-" + run + (migrated ? "-migrated" : "");
+            long start = System.nanoTime();
+            ServiceProcess service = ServiceProcess.start(name, LocalHost.freePort(),
+                    serviceProperties("bench-ready-" + run, "orders"), WORK);
+            while (service.managementStatus("/q/health/ready") != 200) {
+                LockSupport.parkNanos(20_000_000);
+                if (!service.alive()) {
+                    throw new IllegalStateException("Readside exited; see " + WORK.resolve(name + ".log"));
+                }
             }
+            double ready = (System.nanoTime() - start) / 1e9;
+            service.terminate(Duration.ofSeconds(60));
+            add(migrated ? "readside ready s, on a migrated database" : "readside ready s", ready);
+            log("readside run %d: ready in %.2f s%s", run, ready, migrated ? " on a migrated database" : "");
+        }
+    }
         }
         double ready = (System.nanoTime() - start) / 1e9;
         service.terminate(Duration.ofSeconds(60));
