@@ -308,12 +308,6 @@ public final class Benchmark {
             log("readside run %d: ready in %.2f s%s", run, ready, migrated ? " on a migrated database" : "");
         }
     }
-        }
-        double ready = (System.nanoTime() - start) / 1e9;
-        service.terminate(Duration.ofSeconds(60));
-        add("readside ready s", ready);
-        log("readside run %d: ready in %.2f s", run, ready);
-    }
 
     /** A recording from the start, written when the process exits (the summary keeps the window it is given). */
     private static List<String> flightRecording(Path file) {
