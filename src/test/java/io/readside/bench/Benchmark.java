@@ -94,8 +94,13 @@ public final class Benchmark {
     private final Map<String, List<Double>> figures = new LinkedHashMap<>();
 
     public static void main(String[] args) throws Exception {
-        new Benchmark().run();
-        System.exit(0);
+        int status = 1; // also after a failure the JVM exits: the embedded broker's threads would keep it up
+        try {
+            new Benchmark().run();
+            status = 0;
+        } finally {
+            System.exit(status);
+        }
     }
 
     private void run() throws Exception {
@@ -286,12 +291,12 @@ public final class Benchmark {
     }
 
     /**
-     * Readiness only: started on an empty database (its migrations included), stopped once ready; then on a migrated
-     * one, as a restarted or added instance starts (the migrations only validated).
+     * Readiness only: started on an empty database (its migrations included), stopped once ready; then again on the
+     * database it migrated, as a restarted or added instance starts (the migrations only validated).
      */
     private void readyOnly(int run) throws Exception {
+        resetDatabase(false);
         for (boolean migrated : new boolean[] { false, true }) {
-            resetDatabase(migrated);
             String name = "readside-ready-" + run + (migrated ? "-migrated" : "");
             long start = System.nanoTime();
             ServiceProcess service = ServiceProcess.start(name, LocalHost.freePort(),
