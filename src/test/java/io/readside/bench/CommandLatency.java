@@ -48,7 +48,7 @@ public final class CommandLatency {
     }
 
     public static void main(String[] args) throws Exception {
-        Result result = measure(SEQUENTIAL, CLIENTS, CONCURRENT_FOR);
+        Result result = measure(SEQUENTIAL, CLIENTS, CONCURRENT_FOR, Map.of());
         System.out.printf("%nPOST-to-readable, one client, %d commands in sequence:%n", SEQUENTIAL);
         print("POST /orders -> 202", result.sequentialPosts());
         print("POST sent -> GET with token 200", result.sequentialReadable());
@@ -72,8 +72,12 @@ public final class CommandLatency {
         }
     }
 
-    /** A fresh broker, database and service; {@code sequential} commands by one client, then {@code clients}. */
-    static Result measure(int sequentialCommands, int clientCount, Duration concurrentFor) throws Exception {
+    /**
+     * A fresh broker, database and service (with {@code settings} too); {@code sequential} commands by one client, then
+     * {@code clients}.
+     */
+    static Result measure(int sequentialCommands, int clientCount, Duration concurrentFor, Map<String, String> settings)
+            throws Exception {
         LocalHost.deleteRecursively(WORK);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, 4);
                 EmbeddedPostgresql postgres = EmbeddedPostgresql.start(WORK.resolve("postgres").resolve("data"), 0, false)) {
@@ -84,6 +88,7 @@ public final class CommandLatency {
             }
             int port = LocalHost.freePort();
             Map<String, String> properties = ServiceProcess.connectedTo(kafka.bootstrapServers(), postgres.port());
+            properties.putAll(settings);
             ServiceProcess service = ServiceProcess.start("readside", port, properties, WORK)
                     .awaitReady(Duration.ofSeconds(120));
             try {
