@@ -34,6 +34,9 @@ import io.smallrye.jwt.auth.principal.ParseException;
 @Priority(1)
 public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
 
+    /** At most an hour: a longer one would keep a token from a key its issuer dropped for as long. */
+    static final Duration MAX_MAX_AGE = Duration.ofHours(1);
+
     private final VerifiedTokens verifiedTokens;
     private final LongAdder verifications = new LongAdder();
 
@@ -54,27 +57,39 @@ public class LifetimeFromNow extends DefaultJWTCallerPrincipalFactory {
             return kept;
         }
         verifications.increment();
-        JWTCallerPrincipal principal = super.parse(token, info);
+        JWTCallerPrincipal principal;
+        try {
+            principal = super.parse(token, info);
+        } catch (RuntimeException | StackOverflowError e) {
+            // a signed token whose claims the parser cannot take ("groups": 5, arrays nested thousands deep): refused
+            // as a token (401), not an internal error; the message names the kind only, never the token's text
+            throw new ParseException("the token's claims could not be read (" + e.getClass().getSimpleName() + ")");
+        }
         long now = System.currentTimeMillis() / 1000;
         long skew = info.getClockSkew();
-        if (principal.getIssuedAtTime() > now + skew) {
+        long iat = principal.getIssuedAtTime();
+        if (iat > now + skew) {
             throw new ParseException("the token's iat is in the future, beyond the clock skew");
         }
         Long timeToLive = info.getMaxTimeToLiveSecs();
-        if (timeToLive != null && timeToLive > 0 && principal.getExpirationTime() - now > timeToLive + skew) {
-            throw new ParseException("the token stays usable for longer than " + timeToLive + " s from now");
+        if (timeToLive != null && timeToLive > 0) {
+            if (principal.getExpirationTime() - now > timeToLive + skew) {
+                throw new ParseException("the token stays usable for longer than " + timeToLive + " s from now");
+            }
+            // exp - iat <= time-to-live, with exp not yet past: so iat is at most that long ago; an iat so far back
+            // that smallrye-jwt's own subtractions overflow (Long.MIN_VALUE) passes them, not this
+            if (iat < now - timeToLive - skew) {
+                throw new ParseException("the token was issued longer ago than " + timeToLive + " s");
+            }
         }
         long validBefore = principal.getExpirationTime();
         Long tokenAge = info.getTokenAge();
-        if (tokenAge != null && tokenAge > 0) {
-            validBefore = Math.min(validBefore, principal.getIssuedAtTime() + tokenAge);
+        if (tokenAge != null) { // as smallrye-jwt applies it: any value, zero and negative ones too
+            validBefore = Math.min(validBefore, iat + tokenAge);
         }
         verifiedTokens.verified(token, info, principal, validBefore);
         return principal;
     }
-
-    /** At most an hour: a longer one would keep a token from a key its issuer dropped for as long. */
-    static final Duration MAX_MAX_AGE = Duration.ofHours(1);
 
     /** Tokens verified in full (signature, claims, lifetime) since the start: not those found kept. */
     long verifications() {

@@ -72,10 +72,11 @@ final class VerifiedTokens {
      * (epoch seconds).
      */
     void verified(String token, Object settings, JWTCallerPrincipal principal, long validBefore) {
-        long left = validBefore - epochSeconds.getAsLong();
-        if (maxAgeNanos <= 0 || left <= 0 || !canonical(token)) {
+        long now = epochSeconds.getAsLong();
+        if (maxAgeNanos <= 0 || validBefore <= now || !canonical(token)) {
             return;
         }
+        long left = validBefore - now;
         kept.put(token, new Verified(settings, principal, validBefore,
                 Math.min(maxAgeNanos, TimeUnit.SECONDS.toNanos(left))));
     }
