@@ -80,6 +80,13 @@ abstract class FaultInjectionHarness {
     static final String GROUP = "readside";
     static final Duration START = Duration.ofSeconds(90);
     static final Duration DRAIN = Duration.ofMinutes(8);
+    /**
+     * The suites' processes run with the client compiler only: each lives seconds to a few minutes, two suites share
+     * the cores, and C2's compilations in those first minutes were half of the processes' CPU (344 CPU-s against 186
+     * for both suites, docs/testing.md). The promises under test are the same under either compiler; the benchmark
+     * and {@code ServiceIT} run the jar with the JVM's defaults.
+     */
+    static final List<String> SHORT_LIVED = List.of("-XX:TieredStopAtLevel=1");
     static final String APPLIED = "readside_records_total{channel=\"orders\",outcome=\"applied\"}";
     static final String DUPLICATE = "readside_records_total{channel=\"orders\",outcome=\"duplicate\"}";
     static final String REJECTED = "readside_records_total{channel=\"orders\",outcome=\"rejected\"}";
@@ -333,7 +340,7 @@ abstract class FaultInjectionHarness {
             properties.put("mp.messaging.incoming." + channel + ".heartbeat.interval.ms", "1000");
         }
         properties.putAll(more);
-        ServiceProcess process = ServiceProcess.start(name, httpPorts[instance], properties, work);
+        ServiceProcess process = ServiceProcess.start(name, httpPorts[instance], properties, work, SHORT_LIVED);
         started.add(process);
         return process;
     }
@@ -376,6 +383,22 @@ abstract class FaultInjectionHarness {
 
     Admin admin() {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
+    }
+
+    /**
+     * Asks {@code condition} again and again for {@code span}, each answer taking as long as it takes: every answer
+     * must be true. (Awaitility's {@code during} with an {@code atMost} just above it fails when the answers are slow,
+     * and with a generous one lets a false answer through if the condition holds for a whole span later.)
+     */
+    static void holdsThroughout(String what, Duration span, java.util.concurrent.Callable<Boolean> condition)
+            throws Exception {
+        long end = System.nanoTime() + span.toNanos();
+        int answers = 0;
+        do {
+            assertTrue(condition.call(), what + ": false at answer " + (answers + 1));
+            answers++;
+            Thread.sleep(100);
+        } while (System.nanoTime() - end < 0);
     }
 
     void awaitEverythingApplied() {

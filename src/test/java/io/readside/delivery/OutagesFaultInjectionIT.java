@@ -42,8 +42,8 @@ class OutagesFaultInjectionIT extends FaultInjectionHarness {
         try {
             // longer than the lag monitor's staleness bound (3 intervals + 10 s): the queries need only PostgreSQL,
             // so the instance stays ready and answers; the outage is reported instead
-            await("alive, ready and answering queries without a broker").during(Duration.ofSeconds(40))
-                    .atMost(Duration.ofSeconds(50)).until(() -> service.alive()
+            holdsThroughout("alive, ready and answering queries without a broker", Duration.ofSeconds(40),
+                    () -> service.alive()
                             && service.managementStatus("/q/health/ready") == 200
                             && service.status("/orders?limit=1") == 200);
             await("the outage is reported").atMost(Duration.ofSeconds(30))
@@ -72,9 +72,8 @@ class OutagesFaultInjectionIT extends FaultInjectionHarness {
         try {
             await("readiness DOWN").atMost(Duration.ofSeconds(20))
                     .until(() -> service.managementStatus("/q/health/ready") == 503);
-            await("not ready and alive throughout the outage").during(Duration.ofSeconds(30))
-                    .atMost(Duration.ofSeconds(35))
-                    .until(() -> service.alive() && service.managementStatus("/q/health/ready") == 503
+            holdsThroughout("not ready and alive throughout the outage", Duration.ofSeconds(30),
+                    () -> service.alive() && service.managementStatus("/q/health/ready") == 503
                             && service.managementStatus("/q/health/live") == 200);
         } finally {
             startPostgres(); // whatever happened: the scenarios after this one need the database

@@ -48,8 +48,8 @@ public class ParkedOutputs {
     static final String OLDEST_UNPUBLISHED = """
             SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM (
                 SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1) o""";
-    /** The relay's lock, for a re-send's transaction: it runs between two relay batches. */
-    static final String RELAY_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '20s', true)";
+    /** The relay's lock, for a re-send's transaction: it runs between two relay batches ($1: how long it waits). */
+    static final String RELAY_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', $1, true)";
     static final String BETWEEN_RELAY_BATCHES = "SELECT pg_advisory_xact_lock(hashtext('readside-outbox-relay'))";
     /**
      * After the transactions writing to the outbox now have committed, and before any other writes: a version of an
@@ -107,11 +107,18 @@ public class ParkedOutputs {
     MeterRegistry registry;
     @ConfigProperty(name = "readside.outputs.topics")
     List<String> topics;
+    /** How long a re-send waits for the relay's lock (the relay publishing a batch, or waiting for the broker). */
+    @ConfigProperty(name = "readside.outputs.resend-waits-for-relay", defaultValue = "20s")
+    Duration waitsForRelay;
 
     private final AtomicReference<List<Waiting>> latest = new AtomicReference<>(List.of());
     private final java.util.concurrent.atomic.AtomicReference<Double> oldestUnpublished = new AtomicReference<>(0.0);
 
     void start(@Observes StartupEvent event) {
+        if (waitsForRelay.toMillis() < 1 || waitsForRelay.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("readside.outputs.resend-waits-for-relay=" + waitsForRelay
+                    + " is outside 1ms..1h");
+        }
         Gauge.builder("readside.outputs.parked.waiting", latest,
                 waiting -> waiting.get().stream().mapToLong(Waiting::waiting).sum())
                 .description("Records the broker refused for good, parked and not yet re-sent (cluster-wide)")
@@ -179,13 +186,15 @@ public class ParkedOutputs {
      * @throws RelayBusy (as the item's failure) when the relay has a backlog of the topic or holds its lock too long
      */
     public Uni<Resent> resend(String topic) {
-        return pool.withTransaction(conn -> conn.query(RELAY_LOCK_TIMEOUT).execute()
+        return pool.withTransaction(conn -> conn.preparedQuery(RELAY_LOCK_TIMEOUT)
+                .execute(Tuple.of(waitsForRelay.toMillis() + "ms"))
                 .chain(() -> conn.query(BETWEEN_RELAY_BATCHES).execute())
                 .chain(() -> conn.query(WRITERS_LOCK_TIMEOUT).execute())
                 .chain(() -> conn.query(AFTER_OUTBOX_WRITES_IN_FLIGHT).execute())
                 .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
-                .transform(e -> new RelayBusy("the outbox relay kept its lock for 20 s (publishing a batch, waiting "
-                        + "for the broker), or a transaction writing to the outbox for 5 s; try again"))
+                .transform(e -> new RelayBusy("the outbox relay kept its lock for " + waitsForRelay.toMillis()
+                        + " ms (publishing a batch, waiting for the broker), or a transaction writing to the outbox for"
+                        + " 5 s; try again"))
                 .chain(() -> conn.preparedQuery(PENDING).execute(Tuple.of(topic, PENDING_AT_MOST + 1)))
                 .flatMap(pending -> {
                     if (pending.size() > PENDING_AT_MOST) {

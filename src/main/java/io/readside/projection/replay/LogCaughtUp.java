@@ -7,11 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.Changelog;
 import io.readside.projection.lag.LagMonitor;
 import io.readside.projection.lag.LagSnapshot;
@@ -25,13 +28,14 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * log (a tombstone behind a lag, a fenced topic, an outage) would otherwise be applied after the redriven older one,
  * which would then win. A partition counts as applied once its stored position reaches its last stable offset read
  * now, or once a lag measurement taken after now saw it at lag 0 (only transaction markers or aborted records
- * remained). Blocks; bounded by {@link #WITHIN}.
+ * remained). Blocks; bounded by {@code readside.dead-letters.redrive-waits-for-log}.
  */
 @ApplicationScoped
 public class LogCaughtUp {
 
-    /** How long a redrive waits for the topic to be applied before it answers 503. */
-    static final Duration WITHIN = Duration.ofSeconds(15);
+    /** The bounds of how long a redrive may wait for the topic to be applied before it answers 503. */
+    static final Duration AT_LEAST = Duration.ofMillis(1);
+    static final Duration AT_MOST = Duration.ofMinutes(10);
     private static final Duration POLL = Duration.ofMillis(100);
 
     static final String POSITIONS = """
@@ -41,12 +45,22 @@ public class LogCaughtUp {
     Pool pool;
     @Inject
     LagMonitor lag;
+    /** How long a redrive waits for the topic to be applied before it answers 503. */
+    @ConfigProperty(name = "readside.dead-letters.redrive-waits-for-log", defaultValue = "15s")
+    Duration within;
 
-    /** The topic's partitions still behind past {@link #WITHIN}, or what they are could not be read. */
+    void checkBounds(@Observes StartupEvent event) {
+        if (within.compareTo(AT_LEAST) < 0 || within.compareTo(AT_MOST) > 0) {
+            throw new IllegalArgumentException("readside.dead-letters.redrive-waits-for-log=" + within
+                    + " is outside 1ms..10m");
+        }
+    }
+
+    /** The topic's partitions still behind past the wait, or what they are could not be read. */
     public static final class NotCaughtUpException extends RuntimeException {
-        NotCaughtUpException(String topic, List<TopicPartition> behind) {
+        NotCaughtUpException(String topic, List<TopicPartition> behind, Duration waited) {
             super("the records written to " + topic + " before this request are not all applied yet (" + behind.size()
-                    + " partitions behind after " + WITHIN.toSeconds() + " s, the first " + behind.get(0)
+                    + " partitions behind after " + waited.toMillis() + " ms, the first " + behind.get(0)
                     + "): whether a dead letter is older than its entity can only be judged once they are; "
                     + "see /lag and /status, and try again", null, false, false);
         }
@@ -61,7 +75,7 @@ public class LogCaughtUp {
      * Returns once every partition of {@code topic} is applied up to its last stable offset as {@code consumer} (a
      * read_committed consumer) reads it now.
      *
-     * @throws NotCaughtUpException when some are not within {@link #WITHIN}
+     * @throws NotCaughtUpException when some are not within the wait
      */
     void await(Changelog<?> changelog, KafkaConsumer<byte[], byte[]> consumer, String topic) {
         Instant asked = Instant.now();
@@ -74,7 +88,7 @@ public class LogCaughtUp {
         } catch (RuntimeException e) { // the broker did not answer in time
             throw new NotCaughtUpException(topic, e);
         }
-        long deadline = System.nanoTime() + WITHIN.toNanos();
+        long deadline = System.nanoTime() + within.toNanos();
         while (true) {
             Map<Integer, Long> stored;
             try {
@@ -91,7 +105,7 @@ public class LogCaughtUp {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new NotCaughtUpException(topic, behind);
+                throw new NotCaughtUpException(topic, behind, within);
             }
             try {
                 Thread.sleep(POLL.toMillis());
@@ -115,7 +129,7 @@ public class LogCaughtUp {
 
     private Map<Integer, Long> positions(String group, String topic) {
         Map<Integer, Long> stored = new HashMap<>();
-        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(group, topic)).await().atMost(WITHIN)) {
+        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(group, topic)).await().atMost(within)) {
             stored.put(row.getInteger("kafka_partition"), row.getLong("next_offset"));
         }
         return stored;
