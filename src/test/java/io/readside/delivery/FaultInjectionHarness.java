@@ -81,10 +81,10 @@ abstract class FaultInjectionHarness {
     static final Duration START = Duration.ofSeconds(90);
     static final Duration DRAIN = Duration.ofMinutes(8);
     /**
-     * The suites' processes run with the client compiler only: each lives seconds to a few minutes, two suites share
-     * the cores, and C2's compilations in those first minutes were half of the processes' CPU (344 CPU-s against 186
-     * for both suites, docs/testing.md). The promises under test are the same under either compiler; the benchmark
-     * and {@code ServiceIT} run the jar with the JVM's defaults.
+     * The suites' processes run with the client compiler only: each lives seconds to a few minutes and two suites
+     * share the cores; with C1 alone the processes of both suites used 186 CPU-s against 344 with the JVM's defaults
+     * (one run each, docs/testing.md). The promises under test are the same under either compiler; the benchmark and
+     * {@code ServiceIT} run the jar with the JVM's defaults.
      */
     static final List<String> SHORT_LIVED = List.of("-XX:TieredStopAtLevel=1");
     static final String APPLIED = "readside_records_total{channel=\"orders\",outcome=\"applied\"}";

@@ -24,6 +24,7 @@ import jakarta.inject.Inject;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -135,7 +136,9 @@ class LagAndHealthEndToEndTest {
                         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                         ConsumerConfig.GROUP_ID_CONFIG, "readside",
                         ConsumerConfig.CLIENT_ID_CONFIG, "a-idle-test-member-" + i,
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"),
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                        // a member whose close below could not leave the group is dropped after this (the minimum)
+                        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000"),
                         new StringDeserializer(), new ByteArrayDeserializer());
                 member.subscribe(List.of(UsersProjector.CHANNEL));
                 members.add(member);
@@ -149,7 +152,8 @@ class LagAndHealthEndToEndTest {
             Management.given().get("/q/health/ready").then().log().ifValidationFails().statusCode(200)
                     .body("status", equalTo("UP"));
         } finally {
-            members.forEach(KafkaConsumer::close);
+            // a member may be in the middle of a rebalance here; a plain close() waits up to 30 s for its requests
+            members.forEach(member -> member.close(CloseOptions.timeout(Duration.ofSeconds(2))));
         }
     }
 

@@ -107,6 +107,20 @@ public class ParkedOutputs {
     MeterRegistry registry;
     @ConfigProperty(name = "readside.outputs.topics")
     List<String> topics;
+    /**
+     * The longest wait for the relay's lock: with the writers' 5 s after it, the request's answer comes within the 60 s
+     * the endpoint waits for it (AdminResource), as a 409 and never a time-out.
+     */
+    static final Duration WAITS_AT_MOST = Duration.ofSeconds(50);
+    /** {@code wait}, if within 100ms..{@link #WAITS_AT_MOST}: anything else stops the start. */
+    static Duration checkedWait(Duration wait) {
+        if (wait.compareTo(Duration.ofMillis(100)) < 0 || wait.compareTo(WAITS_AT_MOST) > 0) {
+            throw new IllegalArgumentException("readside.outputs.resend-waits-for-relay=" + wait + " is outside 100ms.."
+                    + WAITS_AT_MOST.toSeconds() + "s");
+        }
+        return wait;
+    }
+
     /** How long a re-send waits for the relay's lock (the relay publishing a batch, or waiting for the broker). */
     @ConfigProperty(name = "readside.outputs.resend-waits-for-relay", defaultValue = "20s")
     Duration waitsForRelay;
@@ -115,10 +129,7 @@ public class ParkedOutputs {
     private final java.util.concurrent.atomic.AtomicReference<Double> oldestUnpublished = new AtomicReference<>(0.0);
 
     void start(@Observes StartupEvent event) {
-        if (waitsForRelay.toMillis() < 1 || waitsForRelay.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException("readside.outputs.resend-waits-for-relay=" + waitsForRelay
-                    + " is outside 1ms..1h");
-        }
+        checkedWait(waitsForRelay);
         Gauge.builder("readside.outputs.parked.waiting", latest,
                 waiting -> waiting.get().stream().mapToLong(Waiting::waiting).sum())
                 .description("Records the broker refused for good, parked and not yet re-sent (cluster-wide)")
@@ -194,7 +205,7 @@ public class ParkedOutputs {
                 .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
                 .transform(e -> new RelayBusy("the outbox relay kept its lock for " + waitsForRelay.toMillis()
                         + " ms (publishing a batch, waiting for the broker), or a transaction writing to the outbox for"
-                        + " 5 s; try again"))
+                        + " 5000 ms; try again"))
                 .chain(() -> conn.preparedQuery(PENDING).execute(Tuple.of(topic, PENDING_AT_MOST + 1)))
                 .flatMap(pending -> {
                     if (pending.size() > PENDING_AT_MOST) {

@@ -34,7 +34,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 public class LogCaughtUp {
 
     /** The bounds of how long a redrive may wait for the topic to be applied before it answers 503. */
-    static final Duration AT_LEAST = Duration.ofMillis(1);
+    static final Duration AT_LEAST = Duration.ofMillis(100);
     static final Duration AT_MOST = Duration.ofMinutes(10);
     private static final Duration POLL = Duration.ofMillis(100);
 
@@ -45,15 +45,31 @@ public class LogCaughtUp {
     Pool pool;
     @Inject
     LagMonitor lag;
-    /** How long a redrive waits for the topic to be applied before it answers 503. */
+    /**
+     * How long a redrive waits for the topic to be applied before it answers 503; at least two lag measurements
+     * ({@code readside.lag.interval}), since a partition ending in a transaction marker counts as applied only once a
+     * measurement taken after the request saw it at lag 0.
+     */
     @ConfigProperty(name = "readside.dead-letters.redrive-waits-for-log", defaultValue = "15s")
-    Duration within;
+    Duration configured;
 
     void checkBounds(@Observes StartupEvent event) {
-        if (within.compareTo(AT_LEAST) < 0 || within.compareTo(AT_MOST) > 0) {
-            throw new IllegalArgumentException("readside.dead-letters.redrive-waits-for-log=" + within
-                    + " is outside 1ms..10m");
+        within(configured, lag.interval());
+    }
+
+    /** The configured wait, or two lag measurements when that is longer. */
+    Duration within() {
+        return within(configured, lag.interval());
+    }
+
+    /** {@code configured} (100ms..10m, anything else stops the start), or two lag measurements when longer. */
+    static Duration within(Duration configured, Duration lagInterval) {
+        if (configured.compareTo(AT_LEAST) < 0 || configured.compareTo(AT_MOST) > 0) {
+            throw new IllegalArgumentException("readside.dead-letters.redrive-waits-for-log=" + configured
+                    + " is outside 100ms..10m");
         }
+        Duration twoMeasurements = lagInterval.multipliedBy(2);
+        return configured.compareTo(twoMeasurements) < 0 ? twoMeasurements : configured;
     }
 
     /** The topic's partitions still behind past the wait, or what they are could not be read. */
@@ -88,6 +104,7 @@ public class LogCaughtUp {
         } catch (RuntimeException e) { // the broker did not answer in time
             throw new NotCaughtUpException(topic, e);
         }
+        Duration within = within();
         long deadline = System.nanoTime() + within.toNanos();
         while (true) {
             Map<Integer, Long> stored;
@@ -129,7 +146,7 @@ public class LogCaughtUp {
 
     private Map<Integer, Long> positions(String group, String topic) {
         Map<Integer, Long> stored = new HashMap<>();
-        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(group, topic)).await().atMost(within)) {
+        for (Row row : pool.preparedQuery(POSITIONS).execute(Tuple.of(group, topic)).await().atMost(within())) {
             stored.put(row.getInteger("kafka_partition"), row.getLong("next_offset"));
         }
         return stored;

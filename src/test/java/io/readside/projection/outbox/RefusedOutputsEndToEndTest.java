@@ -2,6 +2,7 @@ package io.readside.projection.outbox;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -196,10 +197,14 @@ class RefusedOutputsEndToEndTest {
 
     @Test
     void aReSendWhileTheRelayHoldsItsLockAnswers409AndChangesNothing() {
+        String before = parkedRows();
         try (HeldRelay relay = HeldRelay.hold(pool)) {
+            // the tests' readside.outputs.resend-waits-for-relay (application.properties)
             given().post("/admin/parked-outputs/resend").then().statusCode(409)
-                    .contentType("application/problem+json");
+                    .contentType("application/problem+json")
+                    .body("detail", containsString("kept its lock for 5000 ms"));
         }
+        assertEquals(before, parkedRows(), "nothing re-sent, nothing marked");
     }
 
     private void refuseLargerThan(int bytes) throws Exception {
@@ -223,6 +228,12 @@ class RefusedOutputsEndToEndTest {
     private long waiting(String keys) {
         return count("SELECT count(*) FROM parked_outputs WHERE resent_at IS NULL AND topic = 'processed-orders'"
                 + " AND convert_from(message_key, 'UTF8') LIKE '" + keys + "'");
+    }
+
+    private String parkedRows() {
+        return pool.preparedQuery("SELECT coalesce(string_agg(id || ':' || coalesce(resent_at::text, '-') || ':'"
+                + " || coalesce(superseded_at::text, '-'), ',' ORDER BY id), '') FROM parked_outputs")
+                .execute(Tuple.tuple()).await().atMost(WITHIN).iterator().next().getString(0);
     }
 
     private long count(String sql) {

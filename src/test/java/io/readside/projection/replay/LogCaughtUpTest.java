@@ -1,8 +1,11 @@
 package io.readside.projection.replay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -48,5 +51,18 @@ class LogCaughtUpTest {
                 "readside", USERS_2, 11));
         assertFalse(LogCaughtUp.caughtUpSince(measured(ASKED.plusMillis(1), "readside", 11, 1), ASKED, "readside",
                 USERS_2, 11));
+    }
+
+    @Test
+    void aRedriveWaitsAtLeastTwoLagMeasurementsWhateverIsConfiguredAndAWaitOutOfBoundsStopsTheStart() {
+        assertEquals(Duration.ofSeconds(15), LogCaughtUp.within(Duration.ofSeconds(15), Duration.ofSeconds(5)));
+        assertEquals(Duration.ofSeconds(10), LogCaughtUp.within(Duration.ofSeconds(1), Duration.ofSeconds(5)),
+                "a partition ending in a transaction marker needs a measurement taken after the request");
+        assertThrows(IllegalArgumentException.class,
+                () -> LogCaughtUp.within(Duration.ofMillis(99), Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class,
+                () -> LogCaughtUp.within(Duration.ofMinutes(10).plusMillis(1), Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class,
+                () -> LogCaughtUp.within(Duration.ofSeconds(-15), Duration.ofSeconds(1)));
     }
 }

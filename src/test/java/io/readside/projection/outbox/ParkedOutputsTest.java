@@ -1,0 +1,25 @@
+package io.readside.projection.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+/** The bounds of a re-send's wait for the relay's lock (pure logic): a wait out of them stops the start. */
+class ParkedOutputsTest {
+
+    @Test
+    void aReSendWaitsAtMostSoLongThatItsAnswerComesBeforeTheRequestGivesUp() {
+        assertEquals(Duration.ofSeconds(20), ParkedOutputs.checkedWait(Duration.ofSeconds(20)));
+        assertEquals(Duration.ofMillis(100), ParkedOutputs.checkedWait(Duration.ofMillis(100)));
+        assertEquals(Duration.ofSeconds(50), ParkedOutputs.checkedWait(Duration.ofSeconds(50)));
+        // with the writers' 5 s after it, anything longer would reach the endpoint's 60 s: a 500, not a 409
+        assertThrows(IllegalArgumentException.class,
+                () -> ParkedOutputs.checkedWait(Duration.ofSeconds(50).plusMillis(1)));
+        assertThrows(IllegalArgumentException.class, () -> ParkedOutputs.checkedWait(Duration.ofMillis(99)));
+        assertThrows(IllegalArgumentException.class, () -> ParkedOutputs.checkedWait(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> ParkedOutputs.checkedWait(Duration.ofSeconds(-20)));
+    }
+}
