@@ -107,10 +107,7 @@ public class ParkedOutputs {
     MeterRegistry registry;
     @ConfigProperty(name = "readside.outputs.topics")
     List<String> topics;
-    /**
-     * The longest wait for the relay's lock: with the writers' 5 s after it, the request's answer comes within the 60 s
-     * the endpoint waits for it (AdminResource), as a 409 and never a time-out.
-     */
+    /** The longest wait for the relay's lock the setting may ask for (the endpoint waits {@link #answerWithin()}). */
     static final Duration WAITS_AT_MOST = Duration.ofSeconds(50);
     /** {@code wait}, if within 100ms..{@link #WAITS_AT_MOST}: anything else stops the start. */
     static Duration checkedWait(Duration wait) {
@@ -221,7 +218,15 @@ public class ParkedOutputs {
                     }
                     return conn.preparedQuery(TAKE_WAITING).execute(Tuple.of(topic, RESEND_AT_MOST))
                             .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox));
-                })).invoke(done -> refresh());
+                })).onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
+                .transform(e -> new RelayBusy("a lock the re-send needs (on the parked records) was held longer than"
+                        + " 5000 ms; try again"))
+                .invoke(done -> refresh());
+    }
+
+    /** How long the endpoint waits for a re-send's answer: its waits for the locks, and time for the work. */
+    public Duration answerWithin() {
+        return waitsForRelay.plus(Duration.ofSeconds(35));
     }
 
     private Uni<Resent> requeue(io.vertx.mutiny.sqlclient.SqlConnection conn, String topic,

@@ -160,7 +160,7 @@ public class AdminResource {
         return parked.resend(topicName(topic))
                 .onFailure(ParkedOutputs.RelayBusy.class)
                 .transform(e -> new ProblemException(409, "Conflict", e.getMessage()))
-                .await().atMost(java.time.Duration.ofSeconds(60));
+                .await().atMost(parked.answerWithin());
     }
 
     /** A Kafka topic name (or null): at most 249 of {@code [a-zA-Z0-9._-]}. */

@@ -11,11 +11,10 @@ import org.junit.jupiter.api.Test;
 class ParkedOutputsTest {
 
     @Test
-    void aReSendWaitsAtMostSoLongThatItsAnswerComesBeforeTheRequestGivesUp() {
+    void aReSendsWaitForTheRelayLockOutsideItsBoundsStopsTheStart() {
         assertEquals(Duration.ofSeconds(20), ParkedOutputs.checkedWait(Duration.ofSeconds(20)));
         assertEquals(Duration.ofMillis(100), ParkedOutputs.checkedWait(Duration.ofMillis(100)));
         assertEquals(Duration.ofSeconds(50), ParkedOutputs.checkedWait(Duration.ofSeconds(50)));
-        // with the writers' 5 s after it, anything longer would reach the endpoint's 60 s: a 500, not a 409
         assertThrows(IllegalArgumentException.class,
                 () -> ParkedOutputs.checkedWait(Duration.ofSeconds(50).plusMillis(1)));
         assertThrows(IllegalArgumentException.class, () -> ParkedOutputs.checkedWait(Duration.ofMillis(99)));

@@ -197,14 +197,27 @@ class RefusedOutputsEndToEndTest {
 
     @Test
     void aReSendWhileTheRelayHoldsItsLockAnswers409AndChangesNothing() {
-        String before = parkedRows();
-        try (HeldRelay relay = HeldRelay.hold(pool)) {
-            // the tests' readside.outputs.resend-waits-for-relay (application.properties)
-            given().post("/admin/parked-outputs/resend").then().statusCode(409)
-                    .contentType("application/problem+json")
-                    .body("detail", containsString("kept its lock for 5000 ms"));
+        // a parked command waiting (a command has no entity: nothing supersedes it), which a re-send would take
+        long waiting = pool.preparedQuery("""
+                INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, payload, reason)
+                VALUES (-740, 0, 'payment-requests', '\\x6b'::bytea, '\\x7b7d'::bytea, 'held by the test')
+                RETURNING id""").execute(Tuple.tuple()).await().atMost(WITHIN).iterator().next().getLong(0);
+        try {
+            try (HeldRelay relay = HeldRelay.hold(pool)) {
+                String before = parkedRows() + "|" + count("SELECT count(*) FROM outbox");
+                // the tests' readside.outputs.resend-waits-for-relay (application.properties)
+                given().post("/admin/parked-outputs/resend").then().statusCode(409)
+                        .contentType("application/problem+json")
+                        .body("detail", containsString("kept its lock for 5000 ms"));
+                assertEquals(before, parkedRows() + "|" + count("SELECT count(*) FROM outbox"),
+                        "nothing re-sent, nothing marked, nothing added to the outbox");
+            }
+            assertEquals(1, count("SELECT count(*) FROM parked_outputs WHERE id = " + waiting
+                    + " AND resent_at IS NULL AND superseded_at IS NULL"), "the parked command still waits");
+        } finally { // the other tests count what a re-send takes
+            assertEquals(1, count("WITH d AS (DELETE FROM parked_outputs WHERE id = " + waiting
+                    + " RETURNING 1) SELECT count(*) FROM d"));
         }
-        assertEquals(before, parkedRows(), "nothing re-sent, nothing marked");
     }
 
     private void refuseLargerThan(int bytes) throws Exception {
