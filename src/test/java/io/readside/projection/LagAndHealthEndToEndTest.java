@@ -23,10 +23,12 @@ import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -154,6 +156,15 @@ class LagAndHealthEndToEndTest {
         } finally {
             // a member may be in the middle of a rebalance here; a plain close() waits up to 30 s for its requests
             members.forEach(member -> member.close(CloseOptions.timeout(Duration.ofSeconds(2))));
+            // the next test starts on a settled group without them (one that could not leave expires in 6 s)
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+                await("the idle members gone, the group settled").atMost(WITHIN).until(() -> {
+                    ConsumerGroupDescription group = admin.describeConsumerGroups(List.of("readside")).all().get()
+                            .get("readside");
+                    return group.groupState() == GroupState.STABLE && group.members().stream()
+                            .noneMatch(member -> member.clientId().startsWith("a-idle-test-member-"));
+                });
+            }
         }
     }
 
