@@ -83,8 +83,8 @@ abstract class FaultInjectionHarness {
     /**
      * The suites' processes run with the client compiler only: each lives seconds to a few minutes and two suites
      * share the cores; with C1 alone the processes of both suites used 198 CPU-s against 344 with the JVM's defaults
-     * (one passing run each, docs/testing.md). The promises under test are the same under either compiler; the benchmark and
-     * {@code ServiceIT} run the jar with the JVM's defaults.
+     * (one passing run each, docs/testing.md). The promises under test are the same under either compiler; the
+     * benchmark and {@code ServiceIT} run the jar with the JVM's defaults.
      */
     static final List<String> SHORT_LIVED = List.of("-XX:TieredStopAtLevel=1");
     static final String APPLIED = "readside_records_total{channel=\"orders\",outcome=\"applied\"}";
@@ -390,15 +390,19 @@ abstract class FaultInjectionHarness {
      * must be true. (Awaitility's {@code during} with an {@code atMost} just above it fails when the answers are slow,
      * and with a generous one lets a false answer through if the condition holds for a whole span later.)
      */
-    static void holdsThroughout(String what, Duration span, java.util.concurrent.Callable<Boolean> condition)
-            throws Exception {
-        long end = System.nanoTime() + span.toNanos();
-        int answers = 0;
-        do {
-            assertTrue(condition.call(), what + ": false at answer " + (answers + 1));
-            answers++;
-            Thread.sleep(100);
-        } while (System.nanoTime() - end < 0);
+    static void holdsThroughout(String what, Duration span, java.util.concurrent.Callable<Boolean> condition) {
+        long start = System.nanoTime();
+        java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicBoolean held = new AtomicBoolean(true);
+        await(what).atMost(span.plus(START)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100)).until(() -> {
+            answers.incrementAndGet();
+            if (!condition.call()) {
+                held.set(false);
+                return true; // the first false answer ends the wait, and fails below
+            }
+            return System.nanoTime() - start >= span.toNanos();
+        });
+        assertTrue(held.get(), what + ": false at answer " + answers.get());
     }
 
     void awaitEverythingApplied() {

@@ -199,7 +199,7 @@ public class ParkedOutputs {
                 .chain(() -> conn.query(BETWEEN_RELAY_BATCHES).execute())
                 .chain(() -> conn.query(WRITERS_LOCK_TIMEOUT).execute())
                 .chain(() -> conn.query(AFTER_OUTBOX_WRITES_IN_FLIGHT).execute())
-                .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
+                .onFailure(ParkedOutputs::lockTimeout)
                 .transform(e -> new RelayBusy("the outbox relay kept its lock for " + waitsForRelay.toMillis()
                         + " ms (publishing a batch, waiting for the broker), or a transaction writing to the outbox for"
                         + " 5000 ms; try again"))
@@ -218,10 +218,15 @@ public class ParkedOutputs {
                     }
                     return conn.preparedQuery(TAKE_WAITING).execute(Tuple.of(topic, RESEND_AT_MOST))
                             .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox));
-                })).onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState()))
+                })).onFailure(ParkedOutputs::lockTimeout)
                 .transform(e -> new RelayBusy("a lock the re-send needs (on the parked records) was held longer than"
                         + " 5000 ms; try again"))
                 .invoke(done -> refresh());
+    }
+
+    /** PostgreSQL's lock_not_available: a lock_timeout ran out. */
+    private static boolean lockTimeout(Throwable e) {
+        return e instanceof io.vertx.pgclient.PgException pg && "55P03".equals(pg.getSqlState());
     }
 
     /** How long the endpoint waits for a re-send's answer: its waits for the locks, and time for the work. */
