@@ -62,11 +62,17 @@ public class LogCaughtUp {
         return within(configured, lag.interval());
     }
 
-    /** {@code configured} (100ms..10m, anything else stops the start), or two lag measurements when longer. */
+    /**
+     * {@code configured} (100ms..10m, anything else stops the start), or two lag measurements when longer, never more
+     * than 10m whatever the lag interval.
+     */
     static Duration within(Duration configured, Duration lagInterval) {
         if (configured.compareTo(AT_LEAST) < 0 || configured.compareTo(AT_MOST) > 0) {
             throw new IllegalArgumentException("readside.dead-letters.redrive-waits-for-log=" + configured
                     + " is outside 100ms..10m");
+        }
+        if (lagInterval.compareTo(AT_MOST.dividedBy(2)) >= 0) {
+            return AT_MOST;
         }
         Duration twoMeasurements = lagInterval.multipliedBy(2);
         return configured.compareTo(twoMeasurements) < 0 ? twoMeasurements : configured;
@@ -121,7 +127,7 @@ public class LogCaughtUp {
             if (behind.isEmpty()) {
                 return;
             }
-            if (System.nanoTime() > deadline) {
+            if (System.nanoTime() - deadline > 0) {
                 throw new NotCaughtUpException(topic, behind, within);
             }
             try {

@@ -58,6 +58,10 @@ class LogCaughtUpTest {
         assertEquals(Duration.ofSeconds(15), LogCaughtUp.within(Duration.ofSeconds(15), Duration.ofSeconds(5)));
         assertEquals(Duration.ofSeconds(10), LogCaughtUp.within(Duration.ofSeconds(1), Duration.ofSeconds(5)),
                 "a partition ending in a transaction marker needs a measurement taken after the request");
+        assertEquals(Duration.ofMinutes(10), LogCaughtUp.within(Duration.ofSeconds(15), Duration.ofDays(1000)),
+                "a lag interval of days does not make a redrive hold its thread for days");
+        assertEquals(Duration.ofMinutes(10), LogCaughtUp.within(Duration.ofSeconds(15),
+                Duration.ofSeconds(Long.MAX_VALUE / 2)), "nor overflow");
         assertThrows(IllegalArgumentException.class,
                 () -> LogCaughtUp.within(Duration.ofMillis(99), Duration.ofSeconds(1)));
         assertThrows(IllegalArgumentException.class,
