@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,14 +19,16 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.platform.commons.annotation.Testable;
 import org.junit.platform.suite.api.IncludeClassNamePatterns;
 import org.junit.platform.suite.api.SelectPackages;
 import org.junit.platform.suite.api.Suite;
 
 /**
  * {@code ./mvnw test} runs the parts (the {@code *PartSuite} classes, pom.xml) side by side: together they must run
- * every test class surefire's default includes would, and none twice. The parts and the test classes are read from
- * the compiled test classes, the patterns from the parts' own annotations.
+ * every class that holds a JUnit test (failsafe's {@code *IT} aside), and none twice. The parts and the test classes
+ * are read from the compiled test classes, the patterns from the parts' own annotations; a class with tests whose
+ * name no part takes ({@code FooTests}, say) fails here instead of never running.
  */
 class EveryTestClassRunsInExactlyOnePartTest {
 
@@ -34,8 +38,13 @@ class EveryTestClassRunsInExactlyOnePartTest {
     void everyTestClassIsInExactlyOnePartAndNoPartIsEmpty() throws Exception {
         Map<String, Pattern> parts = parts();
         assertTrue(parts.size() >= 2, "parts found: " + parts.keySet());
-        Set<String> classes = classesNamed("Test");
-        assertTrue(classes.size() > 50, "test classes found: " + classes.size());
+        Set<String> classes = new TreeSet<>();
+        for (String name : classesNamed("")) {
+            if (!name.endsWith("IT") && holdsTests(Class.forName(name, false, getClass().getClassLoader()))) {
+                classes.add(name);
+            }
+        }
+        assertTrue(classes.size() > 50, "classes with tests found: " + classes.size());
         Map<String, Integer> perPart = new TreeMap<>();
         for (String name : classes) {
             assertTrue(name.startsWith("io.readside."), name + " is outside io.readside, where the parts look");
@@ -65,7 +74,31 @@ class EveryTestClassRunsInExactlyOnePartTest {
         return parts;
     }
 
-    /** the top-level classes whose names end so (surefire's default includes: *Test) */
+    /** a method (its own or inherited) annotated with a JUnit test annotation: @Test, @ParameterizedTest, ... */
+    private static boolean holdsTests(Class<?> type) {
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Method method : c.getDeclaredMethods()) {
+                for (Annotation annotation : method.getAnnotations()) {
+                    if (testable(annotation.annotationType(), 0)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** @Test carries @Testable; @ParameterizedTest carries @TestTemplate, which carries it */
+    private static boolean testable(Class<? extends Annotation> type, int depth) {
+        if (type.isAnnotationPresent(Testable.class)) {
+            return true;
+        }
+        return depth < 3 && Stream.of(type.getAnnotations()).map(Annotation::annotationType)
+                .filter(meta -> !meta.getName().startsWith("java.lang.annotation."))
+                .anyMatch(meta -> testable(meta, depth + 1));
+    }
+
+    /** the top-level classes whose names end so */
     private static Set<String> classesNamed(String suffix) throws IOException {
         try (Stream<Path> files = Files.walk(TEST_CLASSES)) {
             return files.map(file -> TEST_CLASSES.relativize(file).toString())

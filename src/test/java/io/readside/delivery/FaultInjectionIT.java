@@ -7,28 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.readside.projection.management.ManagementRoutes;
 import io.readside.testing.ServiceProcess;
 
 /**
  * Faults injected into the packaged service's processes, on a real broker and a real PostgreSQL: SIGKILL under load,
- * a clean restart, a second instance joining and the first leaving, poison records, a full rebuild, transactional
- * producers with a SIGKILL, the orders topic recreated under the service, three replicas scaled 1 -> 3 -> 1 with a
- * SIGKILL and two SIGTERMs. Every scenario ends with: read model == oracle (nothing lost, nothing counted twice) and
- * the service ready. The outages and the outputs are {@link OutagesFaultInjectionIT}, which failsafe runs beside it.
+ * a clean restart, a second instance joining and the first leaving, poison records, a full rebuild. Every scenario
+ * ends with: read model == oracle (nothing lost, nothing counted twice) and the service ready. Transactional
+ * producers, a recreated topic and three replicas are {@link LogsAndReplicasFaultInjectionIT}, the outages and the
+ * outputs {@link OutagesFaultInjectionIT}; failsafe runs the three side by side.
  */
 class FaultInjectionIT extends FaultInjectionHarness {
 
@@ -136,117 +131,5 @@ class FaultInjectionIT extends FaultInjectionHarness {
         figures.put("7 rebuild", status.get().get("replayed_records").asLong() + " records replayed ("
                 + status.get().get("invalid_records").asLong() + " invalid), writers held "
                 + status.get().get("switch_millis").asLong() + " ms; tables identical");
-    }
-
-    @Test
-    @Order(8)
-    void transactionalProducersCommittedAndAbortedWithASigkillApplyExactlyTheCommittedRecords() throws Exception {
-        int aborted = 0;
-        for (int round = 1; round <= 4; round++) {
-            traffic.produce(1_000);
-            aborted += traffic.produceTransactions(60, bootstrap());
-            if (round == 2) {
-                service.kill();
-                service = start("service-after-transactions-kill", 0);
-            }
-        }
-        // markers and aborted records take offsets that are never delivered: the oracle decides, not the offsets
-        await("read model == oracle over the committed records").atMost(DRAIN).pollInterval(Duration.ofSeconds(1))
-                .untilAsserted(this::assertReadModelEqualsOracle);
-        await("no lag: markers and aborted records are not applicable").atMost(START).until(() -> JSON
-                .readTree(service.managementGet(ManagementRoutes.LAG)).at("/totals/lag_records").asLong(-1) == 0);
-        assertReady(service);
-        figures.put("8 transactions", "240 transactions (" + aborted + " orders in aborted ones) mixed into 4,000 "
-                + "plain orders, one SIGKILL; exactly the committed records applied; lag 0 at the end");
-    }
-
-    @Test
-    @Order(9)
-    void aRecreatedTopicIsFencedUntilAcceptedAndThenItsNewLogIsApplied() throws Exception {
-        try (Admin admin = admin()) {
-            admin.deleteTopics(List.of("orders")).all().get();
-            await("orders recreated").atMost(START).ignoreExceptions().until(() -> {
-                try {
-                    admin.createTopics(List.of(new NewTopic("orders", PARTITIONS, (short) 1))).all().get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                        throw e;
-                    }
-                }
-                return admin.describeTopics(List.of("orders")).allTopicNames().get().get("orders")
-                        .partitions().size() == PARTITIONS;
-            });
-        }
-        Map<TopicPartition, Long> oldPositions = storedPositions("orders");
-        // accepting the new log starts the positions, with their stream times, anew: so does the oracle
-        traffic.fold.streamTime.clear();
-        traffic.produce(2_000); // offsets from 0 again: below the stored positions
-        await("fenced: readiness DOWN with the reason").atMost(START)
-                .until(() -> service.managementStatus("/q/health/ready") == 503
-                        && service.managementGet("/q/health/ready").contains("deleted and created again"));
-        assertEquals(oldPositions, storedPositions("orders"), "nothing of the new log counted as seen");
-
-        long fencedAt = System.nanoTime();
-        assertEquals(200, service.postAsAdmin("/admin/topics/orders/accept-new-log").statusCode());
-        traffic.produce(2_000);
-        awaitEverythingApplied();
-        long millis = (System.nanoTime() - fencedAt) / 1_000_000;
-
-        assertReadModelEqualsOracle();
-        assertReady(service);
-        figures.put("9 recreated topic", "orders deleted and created again under the running service: fenced "
-                + "(readiness DOWN with the reason, positions untouched) until accepted; then the new log's 4,000 "
-                + "records applied in " + millis + " ms");
-    }
-
-    @Test
-    @Order(10)
-    void threeReplicasScaledOneToThreeToOneWithASigkillAndTwoSigtermsEndEachTopicAtTheTables() throws Exception {
-        int perSecond = 800;
-        long producedBefore = traffic.produced();
-        long start = System.nanoTime();
-        AtomicBoolean flowing = new AtomicBoolean(true);
-        Thread producer = produceInBackground(flowing, perSecond); // a tenth are corrections, most to a new category
-        awaitAppliedMore(2_000);
-
-        // 1 -> 3: two replicas join while orders flow; each of the three gets partitions and applies
-        ServiceProcess first = service;
-        ServiceProcess second = start("replica-2", 1, Map.of());
-        ServiceProcess third = start("replica-3", 2, Map.of());
-        second.awaitReady(START);
-        third.awaitReady(START);
-        awaitEachApplies(List.of(first, second, third));
-        awaitAppliedMore(3_000);
-
-        // a crash with three replicas writing the same windows: the first (the relay's, most likely) is killed
-        // mid-publication and comes back, as a pod does
-        first.kill();
-        ServiceProcess restarted = start("replica-1-after-kill", 0);
-        awaitEachApplies(List.of(restarted, second, third));
-        awaitAppliedMore(3_000);
-
-        // 3 -> 1: two clean leaves at different times
-        Duration secondLeft = second.terminate(Duration.ofSeconds(40));
-        awaitAppliedMore(3_000);
-        Duration thirdLeft = third.terminate(Duration.ofSeconds(40));
-        service = restarted;
-        double appliedAlone = restarted.metric(APPLIED);
-        await("the last replica carries on alone").atMost(DRAIN)
-                .until(() -> restarted.metric(APPLIED) >= appliedAlone + 2_000);
-        flowing.set(false);
-        producer.join();
-        awaitEverythingApplied();
-        awaitOutboxPublished();
-        long seconds = (System.nanoTime() - start) / 1_000_000_000;
-
-        assertReadModelEqualsOracle();
-        assertProcessedOrdersEndAtEachOrdersLatestVersion();
-        String revenue = assertRevenueTopicEndsAtEachWindowsRow();
-        assertReady(service);
-        figures.put("10 three replicas", (traffic.produced() - producedBefore) + " orders at " + perSecond
-                + "/s with corrections; 1 -> 3 -> 1: SIGKILL of the first (restarted), SIGTERM of the second ("
-                + secondLeft.toMillis() + " ms to exit) and of the third (" + thirdLeft.toMillis() + " ms); drained "
-                + "and published in " + seconds + " s; tables == fold; processed-orders ends at each order's latest "
-                + "version; " + revenue);
     }
 }
