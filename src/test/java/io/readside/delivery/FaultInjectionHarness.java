@@ -67,7 +67,7 @@ import io.readside.testing.TopicReader;
  * packaged service as processes of its own ({@link ServiceProcess}), the traffic with 1% poison ({@link OrderTraffic})
  * and the oracle, the test's own fold of everything produced ({@link OrdersFold}). Each suite has its own broker,
  * database, ports and working directory ({@code target/fault-injection/<suite>}), so that failsafe runs the suites
- * side by side (two forks); each writes its figures to {@code figures.txt} there.
+ * side by side (three forks); each writes its figures to {@code figures.txt} there.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -81,9 +81,9 @@ abstract class FaultInjectionHarness {
     static final Duration START = Duration.ofSeconds(90);
     static final Duration DRAIN = Duration.ofMinutes(8);
     /**
-     * The suites' processes run with the client compiler only: each lives seconds to a few minutes and two suites
-     * share the cores; with C1 alone the processes of both suites used 198 CPU-s against 344 with the JVM's defaults
-     * (one passing run each, docs/testing.md). The promises under test are the same under either compiler; the
+     * The suites' processes run with the client compiler only: each lives seconds to a few minutes and the suites
+     * share the cores; with C1 alone the processes of the (then two) suites used 198 CPU-s against 344 with the JVM's
+     * defaults (one passing run each, docs/testing.md). The promises under test are the same under either compiler; the
      * benchmark and {@code ServiceIT} run the jar with the JVM's defaults.
      */
     static final List<String> SHORT_LIVED = List.of("-XX:TieredStopAtLevel=1");

@@ -28,7 +28,8 @@ import io.readside.testing.TopicReader;
  * Faults injected around the packaged service, on a real broker and a real PostgreSQL: the broker down for 40 s,
  * PostgreSQL down for 30 s, an output topic that refuses every record, the outbox relay halted between publishing
  * and marking. Every scenario ends with: read model == oracle (nothing lost, nothing counted twice) and the service
- * ready. The processes' faults are {@link FaultInjectionIT}, which failsafe runs beside it.
+ * ready. The processes' faults are {@link FaultInjectionIT}, the logs' and the replicas'
+ * {@link LogsAndReplicasFaultInjectionIT}; failsafe runs the three side by side.
  */
 class OutagesFaultInjectionIT extends FaultInjectionHarness {
 
