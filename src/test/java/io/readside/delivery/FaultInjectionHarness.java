@@ -417,6 +417,12 @@ abstract class FaultInjectionHarness {
                 .until(() -> appliedRecords() >= before + records);
     }
 
+    /** Waits until {@code last}, the only instance left, has applied {@code records} more by its own count. */
+    static void awaitCarriesOnAlone(ServiceProcess last, String name, long records) {
+        double before = last.metric(APPLIED);
+        await(name + " carries on alone").atMost(DRAIN).until(() -> last.metric(APPLIED) >= before + records);
+    }
+
     /** Waits until each of {@code replicas} has applied records since now: each holds partitions of orders. */
     static void awaitEachApplies(List<ServiceProcess> replicas) {
         Map<ServiceProcess, Double> before = new HashMap<>();

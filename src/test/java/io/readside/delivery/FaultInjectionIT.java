@@ -90,9 +90,7 @@ class FaultInjectionIT extends FaultInjectionHarness {
         double appliedByFirst = service.metric(APPLIED);
         Duration left = service.terminate(Duration.ofSeconds(40));
         service = second;
-        double appliedBySecondAtLeave = second.metric(APPLIED);
-        await("instance-b carries on alone").atMost(DRAIN)
-                .until(() -> second.metric(APPLIED) >= appliedBySecondAtLeave + 3_000);
+        awaitCarriesOnAlone(second, "instance-b", 3_000);
         flowing.set(false);
         producer.join();
         awaitEverythingApplied();

@@ -121,9 +121,7 @@ class LogsAndReplicasFaultInjectionIT extends FaultInjectionHarness {
         awaitAppliedMore(3_000);
         Duration thirdLeft = third.terminate(Duration.ofSeconds(40));
         service = restarted;
-        double appliedAlone = restarted.metric(APPLIED);
-        await("the last replica carries on alone").atMost(DRAIN)
-                .until(() -> restarted.metric(APPLIED) >= appliedAlone + 2_000);
+        awaitCarriesOnAlone(restarted, "the last replica", 2_000);
         flowing.set(false);
         producer.join();
         awaitEverythingApplied();
