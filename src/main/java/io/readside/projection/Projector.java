@@ -9,13 +9,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -74,15 +69,14 @@ public class Projector {
         ConsumerRecords<byte[], byte[]> polled = batch.getMetadata(IncomingKafkaRecordBatchMetadata.class)
                 .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
                 .getRecords();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        inFlight.put(log.topic(), done);
+        CompletableFuture<Void> done = inFlight.begin(log.topic());
         return commit(log, inOrder(polled))
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()))
                 .onTermination().invoke(() -> done.complete(null));
     }
 
-    /** Per topic of a batch channel: its poll being applied (complete when none is). */
-    private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+    /** Per topic of a batch channel: the polls being applied (one per consumer of the channel). */
+    private final PollsInFlight inFlight = new PollsInFlight();
 
     /**
      * Waits at most {@code bound} for the polls being applied from {@code topics} to commit (a rebalance revokes their
@@ -94,19 +88,7 @@ public class Projector {
      * @return false when the bound was reached first
      */
     public boolean awaitInFlight(Collection<String> topics, Duration bound) {
-        CompletableFuture<?>[] pending = topics.stream().map(inFlight::get).filter(Objects::nonNull)
-                .toArray(CompletableFuture[]::new);
-        try {
-            CompletableFuture.allOf(pending).get(bound.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return inFlight.await(topics, bound);
     }
 
     /** A single record: a batch of one; completes when it is committed, its outputs with it. */
