@@ -2,8 +2,8 @@ package io.readside.projection;
 
 import java.util.Collection;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.common.TopicPartition;
 
@@ -17,7 +17,8 @@ import io.readside.projection.PositionGaps.Owned;
  * <ul>
  * <li><b>unverified</b>: the stored positions could not be read when the partition was assigned, so the consumer
  * started at Kafka's committed offset. Kept through later assignments and revocations (a batch fetched then may
- * still be retrying), until a batch of the partition commits.</li>
+ * still be retrying), until a batch of the partition begun since commits (not one begun before: with several
+ * consumers in one instance, the previous owner's late commit).</li>
  * <li><b>expected</b>: the stored position is below where this instance placed the consumer or last committed (a
  * database restored while it runs, a position row gone). Forgotten when the partition is revoked: its next owner
  * moves it on.</li>
@@ -28,7 +29,9 @@ import io.readside.projection.PositionGaps.Owned;
  */
 final class GapTrust {
 
-    private final Set<Owned> unverified = ConcurrentHashMap.newKeySet();
+    /** per partition, the {@link #epoch} of its unverified assignment */
+    private final Map<Owned, Long> unverified = new ConcurrentHashMap<>();
+    private final AtomicLong epoch = new AtomicLong();
     /** per partition this instance owns, the stored position it placed the consumer at or last committed */
     private final Map<Owned, Long> expected = new ConcurrentHashMap<>();
     /** per partition, the end of the gap a fill began and has not read through */
@@ -36,8 +39,14 @@ final class GapTrust {
     /** per partition, the gap {next, first} last found to hold nothing left to apply */
     private final Map<Owned, long[]> checked = new ConcurrentHashMap<>();
 
+    /** Grows with each unverified assignment; a batch takes it when it begins. */
+    long epoch() {
+        return epoch.get();
+    }
+
     void unverified(String group, Collection<TopicPartition> partitions) {
-        partitions.forEach(partition -> unverified.add(new Owned(group, partition)));
+        long now = epoch.incrementAndGet();
+        partitions.forEach(partition -> unverified.put(new Owned(group, partition), now));
     }
 
     void placed(String group, Collection<TopicPartition> partitions, Map<TopicPartition, Long> stored) {
@@ -66,7 +75,7 @@ final class GapTrust {
         }
         Long placed = expected.get(gap.owned());
         Long filledUntil = owed.get(gap.owned());
-        return unverified.contains(gap.owned()) || placed != null && gap.next() < placed
+        return unverified.containsKey(gap.owned()) || placed != null && gap.next() < placed
                 || filledUntil != null && gap.next() < filledUntil;
     }
 
@@ -79,12 +88,20 @@ final class GapTrust {
         checked.put(gap.owned(), new long[] { gap.next(), gap.first() });
     }
 
-    /** A batch of these partitions committed ({@code ranges}: partition to {first, next}). */
-    void committed(String group, String topic, Map<Integer, long[]> ranges) {
+    /**
+     * A batch of these partitions committed ({@code ranges}: partition to {first, next}; {@code began}: the
+     * {@link #epoch()} when the batch began). A batch begun before its partition's unverified assignment (another
+     * consumer of this instance owned it then, and its poll committed late) vouches neither for that assignment nor
+     * for where it started: both stay as they are.
+     */
+    void committed(String group, String topic, Map<Integer, long[]> ranges, long began) {
         ranges.forEach((partition, range) -> {
             Owned owned = new Owned(group, new TopicPartition(topic, partition));
-            expected.put(owned, range[1]);
-            unverified.remove(owned);
+            Long unverifiedAt = unverified.get(owned);
+            if (unverifiedAt == null || unverifiedAt <= began) {
+                expected.put(owned, range[1]);
+                unverified.remove(owned, unverifiedAt);
+            }
         });
     }
 

@@ -100,6 +100,11 @@ public class PositionGaps {
         ProjectedChannels.of(config).forEach(consumed -> counters(consumed.topic()));
     }
 
+    /** Taken by a batch when it begins, for {@link #committed}: grows with each unverified assignment. */
+    long epoch() {
+        return trust.epoch();
+    }
+
     /** The stored positions of these partitions could not be read at assignment. */
     void unverified(String group, Collection<TopicPartition> partitions) {
         trust.unverified(group, partitions);
@@ -144,10 +149,10 @@ public class PositionGaps {
 
     /**
      * A live batch committed: its partitions' next offsets, and the gaps it passed after a stored position (a
-     * position of 0 is none: nothing applied), to be checked for deletions.
+     * position of 0 is none: nothing applied), to be checked for deletions; {@code began}: its {@link #epoch()}.
      */
-    void committed(String group, String topic, Map<Integer, long[]> ranges, Map<Integer, long[]> gaps) {
-        trust.committed(group, topic, ranges);
+    void committed(String group, String topic, Map<Integer, long[]> ranges, Map<Integer, long[]> gaps, long began) {
+        trust.committed(group, topic, ranges, began);
         long now = System.nanoTime();
         gaps.forEach((partition, gap) -> {
             Gap committed = new Gap(new Owned(group, new TopicPartition(topic, partition)), gap[0], gap[1]);

@@ -110,13 +110,11 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
         if (partitions.isEmpty()) {
             return;
         }
-        Set<String> topics = new java.util.TreeSet<>();
-        partitions.forEach(partition -> topics.add(partition.topic()));
         long start = System.nanoTime();
-        boolean finished = engine.awaitInFlight(topics, REVOKE_WITHIN);
+        boolean finished = engine.awaitInFlight(partitions, REVOKE_WITHIN);
         gaps.revoked(consumer.groupMetadata().groupId(), partitions);
-        LOG.infof("group %s: %s revoked; the poll in flight %s (%d ms)", consumer.groupMetadata().groupId(),
-                partitions, finished ? "is committed" : "did not commit within " + REVOKE_WITHIN.toSeconds()
+        LOG.infof("group %s: %s revoked; the polls in flight on them %s (%d ms)", consumer.groupMetadata().groupId(),
+                partitions, finished ? "are committed" : "did not commit within " + REVOKE_WITHIN.toSeconds()
                         + " s and is left to its transaction", (System.nanoTime() - start) / 1_000_000);
     }
 

@@ -69,31 +69,31 @@ public class Projector {
         ConsumerRecords<byte[], byte[]> polled = batch.getMetadata(IncomingKafkaRecordBatchMetadata.class)
                 .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
                 .getRecords();
-        CompletableFuture<Void> done = inFlight.begin(log.topic());
-        return commit(log, inOrder(polled))
+        CompletableFuture<Void> done = inFlight.begin(polled.partitions());
+        return commit(log, inOrder(polled), gaps.epoch())
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()))
                 .onTermination().invoke(() -> done.complete(null));
     }
 
-    /** Per topic of a batch channel: the polls being applied (one per consumer of the channel). */
+    /** Per partition of a batch channel: the poll being applied (one per consumer of the channel). */
     private final PollsInFlight inFlight = new PollsInFlight();
 
     /**
-     * Waits at most {@code bound} for the polls being applied from {@code topics} to commit (a rebalance revokes their
-     * partitions), so that the new owner finds their positions moved instead of waiting on their position locks; what
+     * Waits at most {@code bound} for the polls being applied from {@code partitions} to commit (a rebalance revokes
+     * them), so that the new owner finds their positions moved instead of waiting on their position locks; what
      * did not commit by then is left to its transaction (the new owner's position lock waits for it). The offsets of a
      * revoked partition are not committed by this wait (SmallRye's commit handler lets go of them first): the new owner
      * resumes at the stored position ({@link PositionSeeker}).
      *
      * @return false when the bound was reached first
      */
-    public boolean awaitInFlight(Collection<String> topics, Duration bound) {
-        return inFlight.await(topics, bound);
+    public boolean awaitInFlight(Collection<TopicPartition> partitions, Duration bound) {
+        return inFlight.await(partitions, bound);
     }
 
     /** A single record: a batch of one; completes when it is committed, its outputs with it. */
     public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecord<byte[], byte[]> record) {
-        return commit(log, List.of(record));
+        return commit(log, List.of(record), gaps.epoch());
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> inOrder(ConsumerRecords<byte[], byte[]> polled) {
@@ -104,8 +104,11 @@ public class Projector {
         return records;
     }
 
-    /** Commits the records (retried until it can; halved when the database refuses them). */
-    private <E> Uni<Void> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records) {
+    /**
+     * Commits the records (retried until it can; halved when the database refuses them); {@code began}: the gaps'
+     * epoch when the batch began ({@link PositionGaps#committed}).
+     */
+    private <E> Uni<Void> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records, long began) {
         if (records.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -114,7 +117,7 @@ public class Projector {
         if (byTopic.size() > 1) { // a channel on several topics: each topic's records are a batch of their own
             Uni<Void> all = Uni.createFrom().voidItem();
             for (List<ConsumerRecord<byte[], byte[]>> ofTopic : byTopic.values()) {
-                all = all.chain(() -> commit(log, ofTopic));
+                all = all.chain(() -> commit(log, ofTopic, began));
             }
             return all;
         }
@@ -122,28 +125,29 @@ public class Projector {
         Span span = spans.consumed(records.get(0).topic(), log.group(), records);
         // kept across retries and halves: a dead letter is sent once per delivery
         Map<String, DeadLetters.Letter> deadLettered = new HashMap<>();
-        return BatchSpans.ended(commitOrHalve(log, records, deadLettered, span), span);
+        return BatchSpans.ended(commitOrHalve(log, records, deadLettered, span, began), span);
     }
 
     private <E> Uni<Void> commitOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
-            Map<String, DeadLetters.Letter> deadLettered, Span span) {
+            Map<String, DeadLetters.Letter> deadLettered, Span span, long began) {
         Uni<Void> attempt = Uni.createFrom()
-                .deferred(() -> attempt(log, records, null, deadLettered, span, new boolean[1]))
+                .deferred(() -> attempt(log, records, null, deadLettered, span, new boolean[1], began))
                 .onFailure(Projector::refusedData).recoverWithUni(e -> {
                     if (records.size() == 1) { // this record is what the database refuses: it is set aside
                         InvalidRecordException refused = new InvalidRecordException(
                                 InvalidRecordException.REJECTED_BY_DATABASE, e.getMessage(), e);
                         return Uni.createFrom()
-                                .deferred(() -> attempt(log, records, refused, deadLettered, span, new boolean[1]));
+                                .deferred(() -> attempt(log, records, refused, deadLettered, span, new boolean[1],
+                                        began));
                     }
                     try (BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
                         LOG.warnf("%s: batch of %d refused by the database (%s); applying it in two halves",
                                 log.channel(), records.size(), e.getMessage());
                     }
                     int half = records.size() / 2;
-                    return commitOrHalve(log, records.subList(0, half), deadLettered, span)
+                    return commitOrHalve(log, records.subList(0, half), deadLettered, span, began)
                             .chain(() -> commitOrHalve(log, records.subList(half, records.size()), deadLettered,
-                                    span));
+                                    span, began));
                 });
         String what = records.size() == 1 ? ProjectionMetrics.where(records.get(0))
                 : "a batch of " + records.size() + " records";
@@ -161,7 +165,7 @@ public class Projector {
      */
     private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span,
-            boolean[] logConfirmed) {
+            boolean[] logConfirmed, long began) {
         String topic = records.get(0).topic(); // the positions are the records' (the same topic throughout)
         guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
         long start = System.nanoTime();
@@ -188,7 +192,7 @@ public class Projector {
                 }))))
                 .invoke(done -> {
                     Sorted<E> sorted = done.sorted();
-                    gaps.committed(log.group(), topic, sorted.ranges, sorted.gaps);
+                    gaps.committed(log.group(), topic, sorted.ranges, sorted.gaps, began);
                     metrics.counted(log.channel(), Outcome.APPLIED, sorted.validRecords(), start);
                     metrics.counted(log.channel(), Outcome.DUPLICATE, sorted.redeliveredRecords(), start);
                     sorted.invalid.forEach((record, e) -> metrics.rejected(log.channel(), record, e,
@@ -199,9 +203,10 @@ public class Projector {
                     BrokerFirst first = (BrokerFirst) e;
                     Uni<Void> asked = first.confirm ? confirmOnce(topic, null, logConfirmed) : Uni.createFrom().voidItem();
                     for (PositionGaps.Gap gap : first.fills) {
-                        asked = asked.chain(() -> gaps.fill(gap, chunk -> commit(log, chunk)));
+                        asked = asked.chain(() -> gaps.fill(gap, chunk -> commit(log, chunk, began)));
                     }
-                    return asked.chain(() -> attempt(log, records, refused, deadLettered, span, logConfirmed));
+                    return asked.chain(() -> attempt(log, records, refused, deadLettered, span, logConfirmed,
+                            began));
                 });
     }
 

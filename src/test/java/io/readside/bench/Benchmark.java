@@ -231,7 +231,7 @@ public final class Benchmark {
         List<String> jvm = jfr.isEmpty() ? List.of() : flightRecording(recording);
         long start = System.nanoTime();
         ServiceProcess service = ServiceProcess.start("readside-" + run, port, serviceProperties(group, "orders"),
-                WORK, jvm);
+                WORK, serviceJvm(jvm));
         while (service.managementStatus("/q/health/ready") != 200) {
             LockSupport.parkNanos(20_000_000);
             if (!service.alive()) {
@@ -306,7 +306,7 @@ public final class Benchmark {
             String name = "readside-ready-" + run + (migrated ? "-migrated" : "");
             long start = System.nanoTime();
             ServiceProcess service = ServiceProcess.start(name, LocalHost.freePort(),
-                    serviceProperties("bench-ready-" + run, topic), WORK);
+                    serviceProperties("bench-ready-" + run, topic), WORK, serviceJvm(List.of()));
             while (service.managementStatus("/q/health/ready") != 200) {
                 LockSupport.parkNanos(20_000_000);
                 if (!service.alive()) {
@@ -319,6 +319,18 @@ public final class Benchmark {
                     ready);
             log("readside run %d: ready in %.2f s%s", run, ready, migrated ? " on a migrated database" : "");
         }
+    }
+
+    /** {@code -Dbench.service-jvm="<options>"}: more JVM options for every Readside start (a collector to try). */
+    private static List<String> serviceJvm(List<String> more) {
+        List<String> options = new ArrayList<>();
+        for (String option : System.getProperty("bench.service-jvm", "").trim().split("\\s+")) {
+            if (!option.isEmpty()) {
+                options.add(option);
+            }
+        }
+        options.addAll(more);
+        return options;
     }
 
     /** A recording from the start, written when the process exits (the summary keeps the window it is given). */
@@ -396,7 +408,8 @@ public final class Benchmark {
             Map<String, String> properties = serviceProperties(group, "orders");
             properties.put("readside.query.replicas", "postgresql://localhost:" + replicaPort + "/postgres");
             int port = LocalHost.freePort();
-            ServiceProcess service = ServiceProcess.start("readside-replica-reads", port, properties, WORK);
+            ServiceProcess service = ServiceProcess.start("readside-replica-reads", port, properties, WORK,
+                    serviceJvm(List.of()));
             long bound = System.nanoTime() + Duration.ofMinutes(5).toNanos();
             while (service.managementStatus("/q/health/well") != 200) { // the replica in the rotation, among the rest
                 LockSupport.parkNanos(100_000_000);
@@ -600,7 +613,8 @@ public final class Benchmark {
         List<String> jvm = System.getProperty("bench.jfr") == null ? List.of()
                 : List.of("-XX:StartFlightRecording=filename=" + WORK.resolve(topic + ".jfr").toAbsolutePath()
                         + ",settings=profile");
-        ServiceProcess service = ServiceProcess.start(topic, port, serviceProperties(group, topic), WORK, jvm);
+        ServiceProcess service = ServiceProcess.start(topic, port, serviceProperties(group, topic), WORK,
+                serviceJvm(jvm));
         service.awaitReady(Duration.ofSeconds(60));
         Random random = new Random(run);
         long sent = 0;
