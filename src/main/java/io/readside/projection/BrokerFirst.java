@@ -16,13 +16,14 @@ final class BrokerFirst extends RuntimeException {
         this.fills = fills;
     }
 
-    static void ifNeeded(String group, String topic, Sorted<?> sorted, boolean logConfirmed, PositionGaps gaps) {
+    static void ifNeeded(String group, String topic, Sorted<?> sorted, boolean logConfirmed, PositionGaps gaps,
+            GapTrust.Began began) {
         boolean confirm = !logConfirmed && !sorted.redeliveredRecords.isEmpty();
         List<PositionGaps.Gap> fills = new ArrayList<>();
         sorted.gaps.forEach((partition, gap) -> {
             PositionGaps.Gap found = new PositionGaps.Gap(
                     new PositionGaps.Owned(group, new TopicPartition(topic, partition)), gap[0], gap[1]);
-            if (gaps.mustFill(found)) {
+            if (gaps.mustFill(found, began)) {
                 fills.add(found);
             }
         });

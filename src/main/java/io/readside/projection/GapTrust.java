@@ -2,6 +2,7 @@ package io.readside.projection;
 
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -39,9 +40,17 @@ final class GapTrust {
     /** per partition, the gap {next, first} last found to hold nothing left to apply */
     private final Map<Owned, long[]> checked = new ConcurrentHashMap<>();
 
-    /** Grows with each unverified assignment; a batch takes it when it begins. */
-    long epoch() {
-        return epoch.get();
+    /**
+     * What a batch takes when it begins: the epoch (which grows with each unverified assignment) and the partitions
+     * unverified then. The batch reads its gaps in those partitions first even if another consumer of this instance
+     * verifies them meanwhile (the batch may be retrying, from the unverified start).
+     */
+    record Began(long epoch, Set<Owned> unverified) {
+    }
+
+    Began began() {
+        long now = epoch.get();
+        return new Began(now, unverified.isEmpty() ? Set.of() : Set.copyOf(unverified.keySet()));
     }
 
     void unverified(String group, Collection<TopicPartition> partitions) {
@@ -69,9 +78,12 @@ final class GapTrust {
         }
     }
 
-    boolean mustFill(Gap gap) {
+    boolean mustFill(Gap gap, Began began) {
         if (isChecked(gap)) {
             return false;
+        }
+        if (began.unverified().contains(gap.owned())) {
+            return true;
         }
         Long placed = expected.get(gap.owned());
         Long filledUntil = owed.get(gap.owned());
@@ -89,16 +101,15 @@ final class GapTrust {
     }
 
     /**
-     * A batch of these partitions committed ({@code ranges}: partition to {first, next}; {@code began}: the
-     * {@link #epoch()} when the batch began). A batch begun before its partition's unverified assignment (another
-     * consumer of this instance owned it then, and its poll committed late) vouches neither for that assignment nor
-     * for where it started: both stay as they are.
+     * A batch of these partitions committed ({@code ranges}: partition to {first, next}). A batch begun before its
+     * partition's unverified assignment (another consumer of this instance owned it then, and its poll committed late)
+     * vouches neither for that assignment nor for where it started: both stay as they are.
      */
-    void committed(String group, String topic, Map<Integer, long[]> ranges, long began) {
+    void committed(String group, String topic, Map<Integer, long[]> ranges, Began began) {
         ranges.forEach((partition, range) -> {
             Owned owned = new Owned(group, new TopicPartition(topic, partition));
             Long unverifiedAt = unverified.get(owned);
-            if (unverifiedAt == null || unverifiedAt <= began) {
+            if (unverifiedAt == null || unverifiedAt <= began.epoch()) {
                 expected.put(owned, range[1]);
                 unverified.remove(owned, unverifiedAt);
             }

@@ -100,9 +100,9 @@ public class PositionGaps {
         ProjectedChannels.of(config).forEach(consumed -> counters(consumed.topic()));
     }
 
-    /** Taken by a batch when it begins, for {@link #committed}: grows with each unverified assignment. */
-    long epoch() {
-        return trust.epoch();
+    /** Taken by a batch when it begins, for {@link #mustFill} and {@link #committed} ({@link GapTrust.Began}). */
+    GapTrust.Began began() {
+        return trust.began();
     }
 
     /** The stored positions of these partitions could not be read at assignment. */
@@ -124,8 +124,13 @@ public class PositionGaps {
     }
 
     /** Whether the gap must be read from the broker and applied before the batch ({@link GapTrust}). */
+    boolean mustFill(Gap gap, GapTrust.Began began) {
+        return trust.mustFill(gap, began);
+    }
+
+    /** The same for a batch beginning now. */
     boolean mustFill(Gap gap) {
-        return trust.mustFill(gap);
+        return mustFill(gap, began());
     }
 
     /** The gap holds nothing left to apply (read from the broker, or what it held was deleted and counted). */
@@ -149,9 +154,10 @@ public class PositionGaps {
 
     /**
      * A live batch committed: its partitions' next offsets, and the gaps it passed after a stored position (a
-     * position of 0 is none: nothing applied), to be checked for deletions; {@code began}: its {@link #epoch()}.
+     * position of 0 is none: nothing applied), to be checked for deletions; {@code began}: what it took at its start.
      */
-    void committed(String group, String topic, Map<Integer, long[]> ranges, Map<Integer, long[]> gaps, long began) {
+    void committed(String group, String topic, Map<Integer, long[]> ranges, Map<Integer, long[]> gaps,
+            GapTrust.Began began) {
         trust.committed(group, topic, ranges, began);
         long now = System.nanoTime();
         gaps.forEach((partition, gap) -> {

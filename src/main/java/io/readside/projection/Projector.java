@@ -70,7 +70,7 @@ public class Projector {
                 .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
                 .getRecords();
         CompletableFuture<Void> done = inFlight.begin(polled.partitions());
-        return commit(log, inOrder(polled), gaps.epoch())
+        return Uni.createFrom().deferred(() -> commit(log, inOrder(polled), gaps.began())) // a throw ends it too
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()))
                 .onTermination().invoke(() -> done.complete(null));
     }
@@ -93,7 +93,7 @@ public class Projector {
 
     /** A single record: a batch of one; completes when it is committed, its outputs with it. */
     public <E> Uni<Void> apply(Changelog<E> log, ConsumerRecord<byte[], byte[]> record) {
-        return commit(log, List.of(record), gaps.epoch());
+        return commit(log, List.of(record), gaps.began());
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> inOrder(ConsumerRecords<byte[], byte[]> polled) {
@@ -105,10 +105,11 @@ public class Projector {
     }
 
     /**
-     * Commits the records (retried until it can; halved when the database refuses them); {@code began}: the gaps'
-     * epoch when the batch began ({@link PositionGaps#committed}).
+     * Commits the records (retried until it can; halved when the database refuses them); {@code began}: what the
+     * batch took from the gaps' bookkeeping when it began ({@link GapTrust.Began}).
      */
-    private <E> Uni<Void> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records, long began) {
+    private <E> Uni<Void> commit(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
+            GapTrust.Began began) {
         if (records.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -129,7 +130,7 @@ public class Projector {
     }
 
     private <E> Uni<Void> commitOrHalve(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
-            Map<String, DeadLetters.Letter> deadLettered, Span span, long began) {
+            Map<String, DeadLetters.Letter> deadLettered, Span span, GapTrust.Began began) {
         Uni<Void> attempt = Uni.createFrom()
                 .deferred(() -> attempt(log, records, null, deadLettered, span, new boolean[1], began))
                 .onFailure(Projector::refusedData).recoverWithUni(e -> {
@@ -165,7 +166,7 @@ public class Projector {
      */
     private <E> Uni<Void> attempt(Changelog<E> log, List<ConsumerRecord<byte[], byte[]>> records,
             InvalidRecordException refused, Map<String, DeadLetters.Letter> deadLettered, Span span,
-            boolean[] logConfirmed, long began) {
+            boolean[] logConfirmed, GapTrust.Began began) {
         String topic = records.get(0).topic(); // the positions are the records' (the same topic throughout)
         guard.check(topic); // a fenced log: nothing is applied, set aside or counted (retried until accepted)
         long start = System.nanoTime();
@@ -183,7 +184,7 @@ public class Projector {
                 .lock(conn, log.group(), topic, partitions(records))
                 .flatMap(stored -> {
                     Sorted<E> sorted = new Sorted<>(log, parsed, stored);
-                    BrokerFirst.ifNeeded(log.group(), topic, sorted, logConfirmed[0], gaps);
+                    BrokerFirst.ifNeeded(log.group(), topic, sorted, logConfirmed[0], gaps, began);
                     return deadLetters.sendOnce(log.channel(), sorted.invalid, deadLettered)
                             .chain(() -> write(conn, log, topic, sorted, true, TraceHeaders.of(span)))
                             .call(committed -> Outbox.addRecords(conn, committed.outputs(), TraceHeaders.of(span)))

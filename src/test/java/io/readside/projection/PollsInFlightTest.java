@@ -36,6 +36,18 @@ class PollsInFlightTest {
     }
 
     @Test
+    void twoPollsHoldingOnePartitionAreBothWaitedFor() {
+        PollsInFlight polls = new PollsInFlight();
+        CompletableFuture<Void> stale = polls.begin(List.of(ORDERS_0)); // the previous owner's, still retrying
+        CompletableFuture<Void> fresh = polls.begin(List.of(ORDERS_0));
+
+        fresh.complete(null);
+        assertFalse(polls.await(List.of(ORDERS_0), SHORT));
+        stale.complete(null);
+        assertTrue(polls.await(List.of(ORDERS_0), SHORT));
+    }
+
+    @Test
     void aRevocationDoesNotWaitForAPollOfPartitionsItLeaves() {
         PollsInFlight polls = new PollsInFlight();
         CompletableFuture<Void> other = polls.begin(List.of(ORDERS_2));

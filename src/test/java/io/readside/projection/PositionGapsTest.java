@@ -49,7 +49,7 @@ class PositionGapsTest {
 
     @Test
     void aRevokedPartitionIsNotJudgedByWhatThisInstanceOnceExpectedOfIt() {
-        gaps.committed("readside", "orders", Map.of(3, new long[] { 400, 500 }), Map.of(), gaps.epoch());
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 400, 500 }), Map.of(), gaps.began());
         assertTrue(gaps.mustFill(new Gap(OWNED, 450, 5_000)));
         gaps.revoked("readside", List.of(ORDERS_3));
         assertFalse(gaps.mustFill(new Gap(OWNED, 450, 5_000)), "another owner moved it on meanwhile");
@@ -65,7 +65,7 @@ class PositionGapsTest {
         gaps.checked(gap);
         assertFalse(gaps.mustFill(gap));
         assertTrue(gaps.mustFill(new Gap(OWNED, 100, 181)), "another gap is checked on its own");
-        gaps.committed("readside", "orders", Map.of(3, new long[] { 181, 190 }), Map.of(), gaps.epoch());
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 181, 190 }), Map.of(), gaps.began());
         assertFalse(gaps.mustFill(new Gap(OWNED, 190, 192)), "a batch of the partition committed: verified");
     }
 
@@ -77,20 +77,32 @@ class PositionGapsTest {
         assertTrue(gaps.mustFill(retried), "a batch fetched before the revocation may still be retrying");
         gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 100L));
         assertTrue(gaps.mustFill(retried), "the new placement does not vouch for a batch fetched before it");
-        gaps.committed("readside", "orders", Map.of(3, new long[] { 100, 180 }), Map.of(), gaps.epoch());
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 100, 180 }), Map.of(), gaps.began());
         assertFalse(gaps.mustFill(new Gap(OWNED, 180, 182)), "a batch of the partition committed: verified");
     }
 
     @Test
     void aLateCommitOfABatchBegunBeforeAnUnverifiedAssignmentLeavesThatAssignmentUnverified() {
-        long began = gaps.epoch(); // a poll of one consumer begins; the partition then moves to another consumer of
+        GapTrust.Began began = gaps.began(); // a poll of one consumer begins; the partition then moves to another consumer of
         gaps.revoked("readside", List.of(ORDERS_3)); // this instance (mp.messaging.incoming.orders.concurrency),
         gaps.unverified("readside", List.of(ORDERS_3)); // which could not read the stored positions
         gaps.committed("readside", "orders", Map.of(3, new long[] { 400, 500 }), Map.of(), began); // the first commits
         assertTrue(gaps.mustFill(new Gap(OWNED, 500, 5_000)),
                 "the new owner started at Kafka's committed offset: its first batch still reads the gap first");
-        gaps.committed("readside", "orders", Map.of(3, new long[] { 5_000, 5_100 }), Map.of(), gaps.epoch());
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 5_000, 5_100 }), Map.of(), gaps.began());
         assertFalse(gaps.mustFill(new Gap(OWNED, 5_100, 5_102)), "a batch begun since committed: verified");
+    }
+
+    @Test
+    void aBatchBegunOnAnUnverifiedStartStillReadsItsGapAfterAnotherConsumerVerifiedThePartition() {
+        gaps.unverified("readside", List.of(ORDERS_3)); // one consumer could not read the stored positions
+        GapTrust.Began retrying = gaps.began(); // its first batch begins, and retries (the database is down)
+        gaps.revoked("readside", List.of(ORDERS_3));
+        gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 100L)); // another consumer of this instance
+        gaps.committed("readside", "orders", Map.of(3, new long[] { 100, 150 }), Map.of(), gaps.began());
+        assertTrue(gaps.mustFill(new Gap(OWNED, 150, 180), retrying),
+                "the retrying batch began at the unverified start: the records before it are read first");
+        assertFalse(gaps.mustFill(new Gap(OWNED, 150, 180)), "for a batch begun now the partition is verified");
     }
 
     @Test
@@ -109,7 +121,7 @@ class PositionGapsTest {
         Throwable failed = assertThrows(IllegalStateException.class, () -> gaps.fill(gap, chunk -> {
             // the chunk commits as the projector commits it
             gaps.committed("readside", "orders", Map.of(3, new long[] { chunk.get(0).offset(),
-                    chunk.get(chunk.size() - 1).offset() + 1 }), Map.of(), gaps.epoch());
+                    chunk.get(chunk.size() - 1).offset() + 1 }), Map.of(), gaps.began());
             return Uni.createFrom().voidItem();
         }).await().atMost(Duration.ofSeconds(30)));
         assertEquals("the broker went away after the first chunk", failed.getMessage());
@@ -151,10 +163,10 @@ class PositionGapsTest {
             }
         };
         gaps.committed("readside", "orders", Map.of(3, new long[] { 40, 41 }), Map.of(3, new long[] { 0, 40 }),
-                gaps.epoch());
+                gaps.began());
         // a gap after a real position, committed next, is checked on the same thread after this one would have been
         gaps.committed("readside", "orders", Map.of(3, new long[] { 45, 46 }), Map.of(3, new long[] { 41, 45 }),
-                gaps.epoch());
+                gaps.began());
         await().atMost(Duration.ofSeconds(30)).until(() -> asked.get() > 0);
         // the broker-call thread runs one task after the other: once this one answers, the check that asked is done
         gaps.logStart(ORDERS_3).await().atMost(Duration.ofSeconds(30));
