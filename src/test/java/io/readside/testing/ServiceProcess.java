@@ -58,7 +58,10 @@ public final class ServiceProcess {
         return properties;
     }
 
-    /** Starts the jar with {@code -Xmx256m}, the given system properties, and its log in {@code logDir/name.log}. */
+    /**
+     * Starts the jar with {@code -Xmx256m} and the serial collector (as the container image runs it), the given system
+     * properties, and its log in {@code logDir/name.log}.
+     */
     public static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir) {
         return start(name, port, properties, logDir, List.of());
     }
@@ -67,7 +70,7 @@ public final class ServiceProcess {
     public static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir,
             List<String> jvmOptions) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx256m"));
+                .toString(), "-Xmx256m", "-XX:+UseSerialGC"));
         command.addAll(jvmOptions);
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         Tokens.trust().forEach((key, value) -> command.add("-D" + key + "=" + value));
