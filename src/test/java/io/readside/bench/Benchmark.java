@@ -321,10 +321,10 @@ public final class Benchmark {
         }
     }
 
-    /** {@code -Dbench.service-jvm="<options>"}: more JVM options for every Readside start (a collector to try). */
+    /** {@code -Dbench.service-jvm=<options>}: more JVM options (by spaces or commas) for every Readside start. */
     private static List<String> serviceJvm(List<String> more) {
         List<String> options = new ArrayList<>();
-        for (String option : System.getProperty("bench.service-jvm", "").trim().split("\\s+")) {
+        for (String option : System.getProperty("bench.service-jvm", "").trim().split("[\\s,]+")) {
             if (!option.isEmpty()) {
                 options.add(option);
             }

@@ -26,7 +26,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * The orders channel on two consumers in one instance ({@code mp.messaging.incoming.orders.concurrency=2}: SmallRye
- * copies the channel, each copy a consumer of the group with its partitions and its own event loop): every test of
+ * copies the channel, each copy a consumer of the group with its partitions and its own Vert.x context): every test of
  * {@link OrdersAndRevenueEndToEndTest} passes unchanged on it (the read models equal the fold to the cent, nothing is
  * published twice), the partitions are shared between the two, and a transaction of one that waits does not hold
  * the other.
