@@ -21,12 +21,14 @@ final class OrderTable {
 
     /**
      * Serialises the versions of one order across partitions (and instances): a transaction-scoped advisory lock per
-     * order id, taken in one order (the ids' hashes, sorted) so that two live batches cannot deadlock. Without it,
-     * two versions of a new order on two partitions (keys hash differently once partitions are added) would both see
-     * "no previous version" and both count the order. Whichever commits last is the order's version. The two-key form
-     * keeps these locks in a space of their own ({@link OrdersProjector#ORDER_LOCKS}), apart from the single-key locks
-     * of rebuilds and the outbox relay, so that no order id, however chosen, can collide with them. A rebuild's replay
-     * takes no such lock: the shadow tables have one writer.
+     * order id, taken in one order (the ids' hashes, sorted) within each write (a batch split around a cancel request
+     * takes each part's in turn: two such batches can deadlock, and the engine retries the one PostgreSQL ends; see
+     * docs/guarantees.md). Without it, two versions of a new order on two partitions (keys hash differently once
+     * partitions are added) would both see "no previous version" and both count the order. Whichever commits last is
+     * the order's version. The two-key form keeps these locks in a space of their own
+     * ({@link OrdersProjector#ORDER_LOCKS}), apart from the single-key locks of rebuilds and the outbox relay, so that
+     * no order id, however chosen, can collide with them. A rebuild's replay takes no such lock: the shadow tables have
+     * one writer.
      */
     static final String LOCK_ORDER_IDS = """
             SELECT pg_advisory_xact_lock($2, k)

@@ -128,11 +128,6 @@ public class PositionGaps {
         return trust.mustFill(gap, began);
     }
 
-    /** The same for a batch beginning now. */
-    boolean mustFill(Gap gap) {
-        return mustFill(gap, began());
-    }
-
     /** The gap holds nothing left to apply (read from the broker, or what it held was deleted and counted). */
     void checked(Gap gap) {
         trust.checked(gap);

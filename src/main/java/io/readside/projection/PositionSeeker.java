@@ -115,7 +115,7 @@ public class PositionSeeker implements KafkaConsumerRebalanceListener {
         gaps.revoked(consumer.groupMetadata().groupId(), partitions);
         LOG.infof("group %s: %s revoked; the polls in flight on them %s (%d ms)", consumer.groupMetadata().groupId(),
                 partitions, finished ? "are committed" : "did not commit within " + REVOKE_WITHIN.toSeconds()
-                        + " s and is left to its transaction", (System.nanoTime() - start) / 1_000_000);
+                        + " s and are left to their transactions", (System.nanoTime() - start) / 1_000_000);
     }
 
     /** Runs on the consumer's polling thread, which may block. */

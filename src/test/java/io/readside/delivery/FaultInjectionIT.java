@@ -103,8 +103,9 @@ class FaultInjectionIT extends FaultInjectionHarness {
         assertEquals(2, ordersConsumers.size(), "instance b's two consumers of orders: " + groupMembers());
         assertReadModelEqualsOracle();
         assertReady(service);
-        figures.put("3 join and leave", "orders at 1,000/s; instance b (two consumers of orders) joined and applied alongside a, a left ("
-                + left.toMillis() + " ms to exit), b applied " + (long) second.metric(APPLIED) + " in all");
+        figures.put("3 join and leave", "orders at 1,000/s; instance b (two consumers of orders) joined and applied "
+                + "alongside a, a left (" + left.toMillis() + " ms to exit), b applied "
+                + (long) second.metric(APPLIED) + " in all");
     }
 
     @Test

@@ -37,36 +37,41 @@ class PositionGapsTest {
         gaps.close();
     }
 
+    /** For a batch beginning now. */
+    private boolean mustFill(Gap gap) {
+        return gaps.mustFill(gap, gaps.began());
+    }
+
     @Test
     void aPositionBelowWhereTheConsumerWasPlacedIsFilledEvenBeforeThisInstanceCommittedAnything() {
         gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 5_000L));
-        assertTrue(gaps.mustFill(new Gap(OWNED, 4_200, 5_000)), "restored below the placement");
-        assertTrue(gaps.mustFill(new Gap(OWNED, 0, 5_000)), "the position row gone");
-        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_003)), "markers after the placement");
-        assertFalse(gaps.mustFill(new Gap(new Owned("other-group", ORDERS_3), 4_200, 5_000)),
+        assertTrue(mustFill(new Gap(OWNED, 4_200, 5_000)), "restored below the placement");
+        assertTrue(mustFill(new Gap(OWNED, 0, 5_000)), "the position row gone");
+        assertFalse(mustFill(new Gap(OWNED, 5_000, 5_003)), "markers after the placement");
+        assertFalse(mustFill(new Gap(new Owned("other-group", ORDERS_3), 4_200, 5_000)),
                 "another group's positions are its own");
     }
 
     @Test
     void aRevokedPartitionIsNotJudgedByWhatThisInstanceOnceExpectedOfIt() {
         gaps.committed("readside", "orders", Map.of(3, new long[] { 400, 500 }), Map.of(), gaps.began());
-        assertTrue(gaps.mustFill(new Gap(OWNED, 450, 5_000)));
+        assertTrue(mustFill(new Gap(OWNED, 450, 5_000)));
         gaps.revoked("readside", List.of(ORDERS_3));
-        assertFalse(gaps.mustFill(new Gap(OWNED, 450, 5_000)), "another owner moved it on meanwhile");
+        assertFalse(mustFill(new Gap(OWNED, 450, 5_000)), "another owner moved it on meanwhile");
         gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 5_000L));
-        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_001)));
+        assertFalse(mustFill(new Gap(OWNED, 5_000, 5_001)));
     }
 
     @Test
     void anUnverifiedStartIsFilledOnceItsGapIsCheckedNotAgain() {
         gaps.unverified("readside", List.of(ORDERS_3));
         Gap gap = new Gap(OWNED, 100, 180);
-        assertTrue(gaps.mustFill(gap));
+        assertTrue(mustFill(gap));
         gaps.checked(gap);
-        assertFalse(gaps.mustFill(gap));
-        assertTrue(gaps.mustFill(new Gap(OWNED, 100, 181)), "another gap is checked on its own");
+        assertFalse(mustFill(gap));
+        assertTrue(mustFill(new Gap(OWNED, 100, 181)), "another gap is checked on its own");
         gaps.committed("readside", "orders", Map.of(3, new long[] { 181, 190 }), Map.of(), gaps.began());
-        assertFalse(gaps.mustFill(new Gap(OWNED, 190, 192)), "a batch of the partition committed: verified");
+        assertFalse(mustFill(new Gap(OWNED, 190, 192)), "a batch of the partition committed: verified");
     }
 
     @Test
@@ -74,23 +79,25 @@ class PositionGapsTest {
         gaps.unverified("readside", List.of(ORDERS_3));
         gaps.revoked("readside", List.of(ORDERS_3));
         Gap retried = new Gap(OWNED, 100, 180); // the batch fetched from Kafka's committed offset, still retrying
-        assertTrue(gaps.mustFill(retried), "a batch fetched before the revocation may still be retrying");
+        assertTrue(mustFill(retried), "a batch fetched before the revocation may still be retrying");
         gaps.placed("readside", List.of(ORDERS_3), Map.of(ORDERS_3, 100L));
-        assertTrue(gaps.mustFill(retried), "the new placement does not vouch for a batch fetched before it");
+        assertTrue(mustFill(retried), "the new placement does not vouch for a batch fetched before it");
         gaps.committed("readside", "orders", Map.of(3, new long[] { 100, 180 }), Map.of(), gaps.began());
-        assertFalse(gaps.mustFill(new Gap(OWNED, 180, 182)), "a batch of the partition committed: verified");
+        assertFalse(mustFill(new Gap(OWNED, 180, 182)), "a batch of the partition committed: verified");
     }
 
     @Test
     void aLateCommitOfABatchBegunBeforeAnUnverifiedAssignmentLeavesThatAssignmentUnverified() {
-        GapTrust.Began began = gaps.began(); // a poll of one consumer begins; the partition then moves to another consumer of
-        gaps.revoked("readside", List.of(ORDERS_3)); // this instance (mp.messaging.incoming.orders.concurrency),
-        gaps.unverified("readside", List.of(ORDERS_3)); // which could not read the stored positions
+        // a poll of one consumer begins; the partition then moves to another consumer of this instance
+        // (mp.messaging.incoming.orders.concurrency), which could not read the stored positions
+        GapTrust.Began began = gaps.began();
+        gaps.revoked("readside", List.of(ORDERS_3));
+        gaps.unverified("readside", List.of(ORDERS_3));
         gaps.committed("readside", "orders", Map.of(3, new long[] { 400, 500 }), Map.of(), began); // the first commits
-        assertTrue(gaps.mustFill(new Gap(OWNED, 500, 5_000)),
+        assertTrue(mustFill(new Gap(OWNED, 500, 5_000)),
                 "the new owner started at Kafka's committed offset: its first batch still reads the gap first");
         gaps.committed("readside", "orders", Map.of(3, new long[] { 5_000, 5_100 }), Map.of(), gaps.began());
-        assertFalse(gaps.mustFill(new Gap(OWNED, 5_100, 5_102)), "a batch begun since committed: verified");
+        assertFalse(mustFill(new Gap(OWNED, 5_100, 5_102)), "a batch begun since committed: verified");
     }
 
     @Test
@@ -102,14 +109,14 @@ class PositionGapsTest {
         gaps.committed("readside", "orders", Map.of(3, new long[] { 100, 150 }), Map.of(), gaps.began());
         assertTrue(gaps.mustFill(new Gap(OWNED, 150, 180), retrying),
                 "the retrying batch began at the unverified start: the records before it are read first");
-        assertFalse(gaps.mustFill(new Gap(OWNED, 150, 180)), "for a batch begun now the partition is verified");
+        assertFalse(mustFill(new Gap(OWNED, 150, 180)), "for a batch begun now the partition is verified");
     }
 
     @Test
     void aFillThatCommittedAChunkAndFailedOnTheNextStillOwesTheRestOfItsGap() {
         gaps.unverified("readside", List.of(ORDERS_3));
         Gap gap = new Gap(OWNED, 100, 5_000);
-        assertTrue(gaps.mustFill(gap));
+        assertTrue(mustFill(gap));
         gaps.registry = new SimpleMeterRegistry();
         AtomicInteger reads = new AtomicInteger();
         gaps.broker = standIn(from -> {
@@ -125,13 +132,13 @@ class PositionGapsTest {
             return Uni.createFrom().voidItem();
         }).await().atMost(Duration.ofSeconds(30)));
         assertEquals("the broker went away after the first chunk", failed.getMessage());
-        assertTrue(gaps.mustFill(new Gap(OWNED, 102, 5_000)),
+        assertTrue(mustFill(new Gap(OWNED, 102, 5_000)),
                 "the batch's retry finds the stored position after the first chunk: the rest is still read first");
 
         gaps.broker = standIn(from -> List.of()); // markers only up to the batch
         gaps.fill(new Gap(OWNED, 102, 5_000), chunk -> Uni.createFrom().voidItem()).await()
                 .atMost(Duration.ofSeconds(30));
-        assertFalse(gaps.mustFill(new Gap(OWNED, 5_000, 5_002)), "read through: nothing owed past the gap");
+        assertFalse(mustFill(new Gap(OWNED, 5_000, 5_002)), "read through: nothing owed past the gap");
     }
 
     @Test
@@ -142,7 +149,7 @@ class PositionGapsTest {
         gaps.registry = registry;
         gaps.broker = standIn(40, from -> List.of());
         Gap fromNothing = new Gap(OWNED, 0, 40); // no stored position: the gap starts at 0
-        assertTrue(gaps.mustFill(fromNothing));
+        assertTrue(mustFill(fromNothing));
         gaps.fill(fromNothing, chunk -> Uni.createFrom().voidItem()).await().atMost(Duration.ofSeconds(30));
         assertEquals(40, deleted(registry), "offsets 0 to 39 were deleted before this database applied them");
     }
@@ -153,7 +160,7 @@ class PositionGapsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         gaps.registry = registry;
         gaps.placed("readside", List.of(ORDERS_3), Map.of());
-        assertFalse(gaps.mustFill(new Gap(OWNED, 0, 40)));
+        assertFalse(mustFill(new Gap(OWNED, 0, 40)));
         AtomicInteger asked = new AtomicInteger();
         gaps.broker = new GapBroker("unused:9092", Duration.ofSeconds(1), 2) {
             @Override

@@ -59,8 +59,9 @@ public final class ServiceProcess {
     }
 
     /**
-     * Starts the jar with {@code -Xmx256m} and the serial collector (as the container image runs it), the given system
-     * properties, and its log in {@code logDir/name.log}.
+     * Starts the jar with {@code -Xmx256m} and the serial collector (the container image's collector; the image sizes
+     * the heap from the container's memory instead), the given system properties, and its log in
+     * {@code logDir/name.log}. Another collector: {@code -XX:-UseSerialGC} first in the JVM options.
      */
     public static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir) {
         return start(name, port, properties, logDir, List.of());
