@@ -14,9 +14,8 @@ import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
 
 /**
- * The projected channels read from the configuration, and an operator's consumer count that would leave one of them
- * without a consumer (SmallRye would make no copy of it, and nothing would read the topic): refused at start. Pure
- * logic.
+ * The projected channels read from the configuration, and operator settings of their consumers refused at start: a
+ * count below one (SmallRye runs one anyway), a copy in another group or on another topic. Pure logic.
  */
 class ProjectedChannelsTest {
 
@@ -41,8 +40,21 @@ class ProjectedChannelsTest {
         for (String count : List.of("0", "-2")) {
             IllegalStateException refused = assertThrows(IllegalStateException.class,
                     () -> ProjectedChannels.of(config(Map.of("mp.messaging.incoming.orders.concurrency", count))));
-            assertEquals("mp.messaging.incoming.orders.concurrency=" + count + ": the projected channel orders needs "
-                    + "at least one consumer", refused.getMessage());
+            assertEquals("mp.messaging.incoming.orders.concurrency=" + count + ": a projected channel has at least one "
+                    + "consumer (SmallRye runs one for " + count + "); set 1 or more", refused.getMessage());
         }
+    }
+
+    @Test
+    void aConsumerInAnotherGroupOrOnAnotherTopicIsRefused() {
+        for (String key : List.of("group.id", "topic")) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> ProjectedChannels.of(config(Map.of("mp.messaging.incoming.orders.concurrency", "2",
+                            "mp.messaging.incoming.orders$2." + key, "elsewhere"))));
+            assertEquals("mp.messaging.incoming.orders$2." + key + " differs from mp.messaging.incoming.orders." + key
+                    + ": every consumer of a projected channel has its group and topic", refused.getMessage());
+        }
+        assertEquals(1, ProjectedChannels.of(config(Map.of("mp.messaging.incoming.orders.concurrency", "2",
+                "mp.messaging.incoming.orders$1.group.id", "readside"))).size(), "the same group, said again");
     }
 }
