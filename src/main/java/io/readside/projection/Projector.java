@@ -70,9 +70,17 @@ public class Projector {
                 .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
                 .getRecords();
         CompletableFuture<Void> done = inFlight.begin(polled.partitions());
-        return Uni.createFrom().deferred(() -> commit(log, inOrder(polled), gaps.began())) // a throw ends it too
+        return loops.onOwnLoop(() -> commit(log, inOrder(polled), gaps.began())) // a throw ends it too
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()))
                 .onTermination().invoke(() -> done.complete(null));
+    }
+
+    /** The event loops of the batch channels' consumers: one each while there are enough. */
+    private final ConsumerLoops loops = new ConsumerLoops();
+
+    /** How many event loops the batch channels' consumers have applied polls on. */
+    public int consumerLoops() {
+        return loops.loops();
     }
 
     /** Per partition of a batch channel: the poll being applied (one per consumer of the channel). */

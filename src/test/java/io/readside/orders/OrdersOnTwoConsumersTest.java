@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.projection.Projector;
 import io.readside.testing.OwnTopicsInfrastructure;
 import io.readside.testing.TestProducer;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
@@ -28,8 +29,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * The orders channel on two consumers in one instance ({@code mp.messaging.incoming.orders.concurrency=2}: SmallRye
  * copies the channel, each copy a consumer of the group with its partitions and its own Vert.x context): every test of
  * {@link OrdersAndRevenueEndToEndTest} passes unchanged on it (the read models equal the fold to the cent, nothing is
- * published twice), the partitions are shared between the two, and a transaction of one that waits does not hold
- * the other.
+ * published twice), the partitions are shared between the two, each applies on an event loop of its own, and a
+ * transaction of one that waits does not hold the other.
  */
 @QuarkusTest
 @TestProfile(OrdersOnTwoConsumersTest.TwoConsumers.class)
@@ -47,6 +48,8 @@ class OrdersOnTwoConsumersTest extends OrdersAndRevenueEndToEndTest {
 
     @Inject
     KafkaClientService clients;
+    @Inject
+    Projector engine;
 
     @Test
     void eachPartitionIsAppliedByExactlyOneOfTheTwoConsumers() {
@@ -87,6 +90,19 @@ class OrdersOnTwoConsumersTest extends OrdersAndRevenueEndToEndTest {
         holder.query("COMMIT").execute().await().atMost(Duration.ofSeconds(60));
         holder.close().await().atMost(Duration.ofSeconds(60));
         await().atMost(Duration.ofSeconds(60)).until(() -> applied("two-held"));
+    }
+
+    @Test
+    void theTwoConsumersApplyTheirPollsOnTwoEventLoops() throws Exception {
+        int first = await().atMost(Duration.ofSeconds(60)).until(() -> firstPartitionOf("orders$1"), p -> p >= 0);
+        int second = await().atMost(Duration.ofSeconds(60)).until(() -> firstPartitionOf("orders$2"), p -> p >= 0);
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send("orders", first, "loops-1", order("loops-1"));
+            producer.send("orders", second, "loops-2", order("loops-2"));
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> applied("loops-1") && applied("loops-2"));
+
+        assertEquals(2, engine.consumerLoops(), "event loops the two consumers applied their polls on");
     }
 
     private int firstPartitionOf(String copy) {
