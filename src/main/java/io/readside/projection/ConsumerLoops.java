@@ -6,6 +6,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
+import org.jboss.logging.Logger;
+
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.smallrye.mutiny.Uni;
@@ -23,6 +25,8 @@ import io.vertx.core.impl.VertxInternal;
  * and the database's replies come back to it. A consumer alone on its loop stays on its own context.
  */
 final class ConsumerLoops {
+
+    private static final Logger LOG = Logger.getLogger(ConsumerLoops.class);
 
     private final Map<ContextInternal, ContextInternal> own = new ConcurrentHashMap<>();
 
@@ -73,6 +77,8 @@ final class ConsumerLoops {
         VertxInternal vertx = consumer.owner();
         for (EventExecutor loop : vertx.getEventLoopGroup()) {
             if (loop instanceof EventLoop eventLoop && !taken.contains(eventLoop)) {
+                LOG.info("a consumer of a batch channel was given another consumer's event loop: its polls are"
+                        + " applied on a free one");
                 return vertx.createEventLoopContext(eventLoop, null, consumer.classLoader());
             }
         }

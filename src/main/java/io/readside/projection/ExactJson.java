@@ -33,7 +33,33 @@ public final class ExactJson {
      * @throws IllegalArgumentException if {@code object} is not one JSON object
      */
     public static byte[] withMembers(byte[] object, Map<String, String> added) {
-        List<long[]> kept = new ArrayList<>();
+        List<int[]> kept = scannedMembers(object, added);
+        if (kept == null) {
+            kept = parsedMembers(object, added);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(object.length + 64 * added.size());
+        out.write('{');
+        String separator = "";
+        for (int[] span : kept) {
+            out.writeBytes(separator.getBytes(StandardCharsets.US_ASCII));
+            out.write(object, span[0], span[1] - span[0]);
+            separator = ",";
+        }
+        for (Map.Entry<String, String> member : added.entrySet()) {
+            out.writeBytes((separator + quoted(member.getKey()) + ":" + member.getValue()).getBytes(
+                    StandardCharsets.UTF_8));
+            separator = ",";
+        }
+        out.write('}');
+        return out.toByteArray();
+    }
+
+    /**
+     * The spans (start, end) of the top-level members {@code added} does not name, by Jackson's parser: for any
+     * object, and the reference for {@link #scannedMembers}.
+     */
+    static List<int[]> parsedMembers(byte[] object, Map<String, String> added) {
+        List<int[]> kept = new ArrayList<>();
         try (JsonParser parser = FACTORY.createParser(object)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("not a JSON object");
@@ -49,27 +75,126 @@ public final class ExactJson {
                     throw new IllegalArgumentException("not a UTF-8 JSON object"); // a char-based parser: no offsets
                 }
                 if (!added.containsKey(name)) {
-                    kept.add(new long[] { start, end });
+                    kept.add(new int[] { (int) start, (int) end });
                 }
             }
         } catch (IOException e) {
             throw new IllegalArgumentException("not a JSON object", e);
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(object.length + 64 * added.size());
-        out.write('{');
-        String separator = "";
-        for (long[] span : kept) {
-            out.writeBytes(separator.getBytes(StandardCharsets.US_ASCII));
-            out.write(object, (int) span[0], (int) (span[1] - span[0]));
-            separator = ",";
+        return kept;
+    }
+
+    /**
+     * The same as {@link #parsedMembers} by one pass over the bytes, for an object already validated (a record's value
+     * is, before anything is copied from it): strings are skipped by their quotes and escapes, nested values by their
+     * brackets, and UTF-8's multi-byte sequences hold no ASCII byte. Null when it cannot say: not an object that ends
+     * where it should, or a member name with an escape (its name is then Jackson's to decode).
+     */
+    static List<int[]> scannedMembers(byte[] object, Map<String, String> added) {
+        try {
+            List<int[]> kept = new ArrayList<>();
+            int i = space(object, 0);
+            if (object[i] != '{') {
+                return null;
+            }
+            i = space(object, i + 1);
+            if (object[i] == '}') {
+                return kept;
+            }
+            while (true) {
+                if (object[i] != '"') {
+                    return null;
+                }
+                int start = i;
+                int nameEnd = stringEnd(object, i);
+                for (int k = start + 1; k < nameEnd - 1; k++) {
+                    if (object[k] == '\\') {
+                        return null;
+                    }
+                }
+                i = space(object, nameEnd);
+                if (object[i] != ':') {
+                    return null;
+                }
+                i = valueEnd(object, space(object, i + 1));
+                if (!named(object, start + 1, nameEnd - 1, added)) {
+                    kept.add(new int[] { start, i });
+                }
+                i = space(object, i);
+                if (object[i] == '}') {
+                    return kept;
+                }
+                if (object[i] != ',') {
+                    return null;
+                }
+                i = space(object, i + 1);
+            }
+        } catch (IndexOutOfBoundsException e) { // ran off the end: not a whole object
+            return null;
         }
-        for (Map.Entry<String, String> member : added.entrySet()) {
-            out.writeBytes((separator + quoted(member.getKey()) + ":" + member.getValue()).getBytes(
-                    StandardCharsets.UTF_8));
-            separator = ",";
+    }
+
+    private static int space(byte[] json, int i) {
+        while (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r') {
+            i++;
         }
-        out.write('}');
-        return out.toByteArray();
+        return i;
+    }
+
+    /** {@code i} at a string's opening quote: the index after its closing quote. */
+    private static int stringEnd(byte[] json, int i) {
+        int k = i + 1;
+        while (json[k] != '"') {
+            k += json[k] == '\\' ? 2 : 1;
+        }
+        return k + 1;
+    }
+
+    /** {@code i} at a value's first byte: the index after its last. */
+    private static int valueEnd(byte[] json, int i) {
+        byte first = json[i];
+        if (first == '"') {
+            return stringEnd(json, i);
+        }
+        if (first == '{' || first == '[') {
+            int depth = 0;
+            int k = i;
+            while (true) {
+                byte b = json[k];
+                if (b == '"') {
+                    k = stringEnd(json, k);
+                    continue;
+                }
+                if (b == '{' || b == '[') {
+                    depth++;
+                } else if ((b == '}' || b == ']') && --depth == 0) {
+                    return k + 1;
+                }
+                k++;
+            }
+        }
+        int k = i; // a number, true, false or null
+        while (k < json.length && json[k] != ',' && json[k] != '}' && json[k] != ']' && json[k] != ' '
+                && json[k] != '\t' && json[k] != '\n' && json[k] != '\r') {
+            k++;
+        }
+        return k;
+    }
+
+    /** Whether the name between {@code from} and {@code to} (raw, without escapes) is one {@code added} names. */
+    private static boolean named(byte[] json, int from, int to, Map<String, String> added) {
+        for (String name : added.keySet()) {
+            if (name.length() == to - from) {
+                boolean same = true;
+                for (int k = 0; k < name.length() && same; k++) {
+                    same = json[from + k] == name.charAt(k);
+                }
+                if (same) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** A member name of ours (plain ASCII letters and underscores) as a JSON string. */

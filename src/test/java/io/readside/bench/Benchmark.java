@@ -306,7 +306,7 @@ public final class Benchmark {
             String name = "readside-ready-" + run + (migrated ? "-migrated" : "");
             long start = System.nanoTime();
             ServiceProcess service = ServiceProcess.start(name, LocalHost.freePort(),
-                    serviceProperties("bench-ready-" + run, topic), WORK, serviceJvm(List.of()));
+                    serviceProperties("bench-ready-" + run, topic), WORK, serviceJvm(recorded(name)));
             while (service.managementStatus("/q/health/ready") != 200) {
                 LockSupport.parkNanos(20_000_000);
                 if (!service.alive()) {
@@ -319,6 +319,13 @@ public final class Benchmark {
                     ready);
             log("readside run %d: ready in %.2f s%s", run, ready, migrated ? " on a migrated database" : "");
         }
+    }
+
+    /** {@code -Dbench.jfr=1}: a latency or ready run's Readside flight-recorded into {@code <name>.jfr}. */
+    private static List<String> recorded(String name) {
+        return System.getProperty("bench.jfr") == null ? List.of()
+                : List.of("-XX:StartFlightRecording=filename=" + WORK.resolve(name + ".jfr").toAbsolutePath()
+                        + ",settings=profile");
     }
 
     /** {@code -Dbench.service-jvm=<options>}: more JVM options (by spaces or commas) for every Readside start. */
@@ -610,11 +617,8 @@ public final class Benchmark {
         }
         String group = "bench-" + topic;
         int port = LocalHost.freePort();
-        List<String> jvm = System.getProperty("bench.jfr") == null ? List.of()
-                : List.of("-XX:StartFlightRecording=filename=" + WORK.resolve(topic + ".jfr").toAbsolutePath()
-                        + ",settings=profile");
         ServiceProcess service = ServiceProcess.start(topic, port, serviceProperties(group, topic), WORK,
-                serviceJvm(jvm));
+                serviceJvm(recorded(topic)));
         service.awaitReady(Duration.ofSeconds(60));
         Random random = new Random(run);
         long sent = 0;

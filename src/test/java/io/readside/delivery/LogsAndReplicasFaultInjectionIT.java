@@ -20,7 +20,8 @@ import io.readside.testing.ServiceProcess;
 /**
  * Faults in the logs the packaged service reads and in how many replicas read them, on a real broker and a real
  * PostgreSQL: transactional producers with a SIGKILL, the orders topic recreated under the service, three replicas
- * scaled 1 -> 3 -> 1 with a SIGKILL and two SIGTERMs. Every scenario ends with: read model == oracle (nothing lost,
+ * scaled 1 -> 3 -> 1 with a SIGKILL and two SIGTERMs, an instance with two consumers of orders joining, SIGKILLed and
+ * carrying on alone. Every scenario ends with: read model == oracle (nothing lost,
  * nothing counted twice) and the service ready. Failsafe runs it beside {@link FaultInjectionIT} and
  * {@link OutagesFaultInjectionIT}, each suite with its own broker, database and service.
  */
@@ -137,5 +138,52 @@ class LogsAndReplicasFaultInjectionIT extends FaultInjectionHarness {
                 + secondLeft.toMillis() + " ms to exit) and of the third (" + thirdLeft.toMillis() + " ms); drained "
                 + "and published in " + seconds + " s; tables == fold; processed-orders ends at each order's latest "
                 + "version; " + revenue);
+    }
+
+    @Test
+    @Order(14)
+    void anInstanceWithTwoConsumersJoinsCrashesAndCarriesOnAloneApplyingEveryRecordOnce() throws Exception {
+        long producedBefore = traffic.produced();
+        AtomicBoolean flowing = new AtomicBoolean(true);
+        Thread producer = produceInBackground(flowing, 1_000);
+        awaitAppliedMore(2_000);
+
+        // an instance with two consumers of orders (mp.messaging.incoming.orders.concurrency) joins the one with one
+        Map<String, String> twoConsumers = Map.of("mp.messaging.incoming.orders.concurrency", "2");
+        ServiceProcess one = service;
+        ServiceProcess two = start("two-consumers", 1, twoConsumers).awaitReady(START);
+        awaitEachApplies(List.of(one, two));
+        await("three consumers of orders in the group").atMost(START)
+                .until(() -> ordersConsumers().size() == 3);
+        awaitAppliedMore(3_000);
+
+        // killed mid-stream with both consumers applying, it comes back with two
+        two.kill();
+        ServiceProcess back = start("two-consumers-after-kill", 1, twoConsumers).awaitReady(START);
+        awaitEachApplies(List.of(one, back));
+        awaitAppliedMore(3_000);
+
+        // the instance with one consumer leaves: the two carry on alone
+        Duration left = one.terminate(Duration.ofSeconds(40));
+        service = back;
+        awaitCarriesOnAlone(back, "the instance with two consumers", 2_000);
+        flowing.set(false);
+        producer.join();
+        awaitEverythingApplied();
+        awaitOutboxPublished();
+
+        assertEquals(2, ordersConsumers().size(), "its two consumers of orders: " + groupMembers());
+        assertReadModelEqualsOracle();
+        assertProcessedOrdersEndAtEachOrdersLatestVersion();
+        String revenue = assertRevenueTopicEndsAtEachWindowsRow();
+        assertReady(service);
+        figures.put("14 two consumers", (traffic.produced() - producedBefore) + " orders at 1,000/s; an instance "
+                + "with two consumers of orders joined one with one, was SIGKILLed and came back with two, the other "
+                + "left (" + left.toMillis() + " ms to exit); tables == fold; processed-orders ends at each order's "
+                + "latest version; " + revenue);
+    }
+
+    private List<String> ordersConsumers() throws Exception {
+        return groupMembers().stream().filter(id -> id.contains("orders")).toList();
     }
 }
