@@ -34,7 +34,7 @@ final class ConsumerLoops {
      * {@code work} subscribed on the calling consumer's own loop; called on anything but an event loop (a test, a
      * replay), it runs where it is.
      */
-    <T> Uni<T> onOwnLoop(Supplier<Uni<? extends T>> work) {
+    <T> Uni<T> onOwnLoop(String channel, Supplier<Uni<? extends T>> work) {
         Context current = Vertx.currentContext();
         if (!(current instanceof ContextInternal context) || !context.isEventLoopContext()) {
             return Uni.createFrom().deferred(work);
@@ -42,7 +42,7 @@ final class ConsumerLoops {
         ContextInternal consumer = context.unwrap();
         ContextInternal picked = own.get(consumer);
         if (picked == null) {
-            picked = ownOf(consumer);
+            picked = ownOf(channel, consumer);
         }
         if (picked == consumer) {
             return Uni.createFrom().deferred(work);
@@ -59,16 +59,16 @@ final class ConsumerLoops {
     }
 
     /** The consumer's own context if no other consumer is on its loop, else one on a loop none is on. */
-    private synchronized ContextInternal ownOf(ContextInternal consumer) {
+    private synchronized ContextInternal ownOf(String channel, ContextInternal consumer) {
         ContextInternal picked = own.get(consumer);
         if (picked == null) {
-            picked = pick(consumer);
+            picked = pick(channel, consumer);
             own.put(consumer, picked);
         }
         return picked;
     }
 
-    private ContextInternal pick(ContextInternal consumer) {
+    private ContextInternal pick(String channel, ContextInternal consumer) {
         Set<EventLoop> taken = new HashSet<>();
         own.values().forEach(context -> taken.add(context.nettyEventLoop()));
         if (!taken.contains(consumer.nettyEventLoop())) {
@@ -77,11 +77,13 @@ final class ConsumerLoops {
         VertxInternal vertx = consumer.owner();
         for (EventExecutor loop : vertx.getEventLoopGroup()) {
             if (loop instanceof EventLoop eventLoop && !taken.contains(eventLoop)) {
-                LOG.info("a consumer of a batch channel was given another consumer's event loop: its polls are"
-                        + " applied on a free one");
+                LOG.infof("a consumer of %s was given another consumer's event loop: its polls are applied on a free"
+                        + " one", channel);
                 return vertx.createEventLoopContext(eventLoop, null, consumer.classLoader());
             }
         }
-        return consumer; // more consumers than loops: it shares its own
+        LOG.infof("a consumer of %s shares its event loop with another consumer: there are more consumers than"
+                + " event loops (quarkus.vertx.event-loops-pool-size)", channel);
+        return consumer;
     }
 }

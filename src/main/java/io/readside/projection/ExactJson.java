@@ -30,7 +30,8 @@ public final class ExactJson {
      *
      * @param object a JSON object in UTF-8, already validated (e.g. by {@link EventJson#object})
      * @param added member name to the member's value as JSON text (e.g. {@code "\"processed\""})
-     * @throws IllegalArgumentException if {@code object} is not one JSON object
+     * @throws IllegalArgumentException if {@code object} is not one JSON object, as far as the copy can tell: input
+     *             that was not validated may also be copied as it is
      */
     public static byte[] withMembers(byte[] object, Map<String, String> added) {
         List<int[]> kept = scannedMembers(object, added);

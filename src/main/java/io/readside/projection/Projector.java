@@ -70,7 +70,8 @@ public class Projector {
                 .orElseThrow(() -> new IllegalStateException(log.channel() + " is not a Kafka batch channel"))
                 .getRecords();
         CompletableFuture<Void> done = inFlight.begin(polled.partitions());
-        return loops.onOwnLoop(() -> commit(log, inOrder(polled), gaps.began())) // a throw ends it too
+        GapTrust.Began began = gaps.began(); // as the poll is handed over, not once its loop gets to it
+        return loops.onOwnLoop(log.channel(), () -> commit(log, inOrder(polled), began)) // a throw ends it too
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()))
                 .onTermination().invoke(() -> done.complete(null));
     }

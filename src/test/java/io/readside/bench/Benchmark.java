@@ -302,11 +302,18 @@ public final class Benchmark {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get();
         }
+        List<String> archive = List.of();
+        if (Boolean.getBoolean("bench.trained-archive")) {
+            archive = trainedArchive(run, topic);
+            resetDatabase(false); // the training run migrated it
+        }
         for (boolean migrated : new boolean[] { false, true }) {
             String name = "readside-ready-" + run + (migrated ? "-migrated" : "");
+            List<String> jvm = new ArrayList<>(recorded(name));
+            jvm.addAll(archive);
             long start = System.nanoTime();
             ServiceProcess service = ServiceProcess.start(name, LocalHost.freePort(),
-                    serviceProperties("bench-ready-" + run, topic), WORK, serviceJvm(recorded(name)));
+                    serviceProperties("bench-ready-" + run, topic), WORK, serviceJvm(jvm));
             while (service.managementStatus("/q/health/ready") != 200) {
                 LockSupport.parkNanos(20_000_000);
                 if (!service.alive()) {
@@ -319,6 +326,26 @@ public final class Benchmark {
                     ready);
             log("readside run %d: ready in %.2f s%s", run, ready, migrated ? " on a migrated database" : "");
         }
+    }
+
+    /**
+     * {@code -Dbench.trained-archive=true}: a class archive made by a training run, a start up to readiness on this
+     * broker and database then a clean stop ({@code -XX:ArchiveClassesAtExit}), instead of the package step's, which
+     * holds the classes of Quarkus' static init only. The options that use it.
+     */
+    private List<String> trainedArchive(int run, String topic) throws Exception {
+        Path archive = WORK.resolve("trained-" + run + ".jsa").toAbsolutePath();
+        Files.deleteIfExists(archive);
+        ServiceProcess training = ServiceProcess.start("readside-training-" + run, LocalHost.freePort(),
+                serviceProperties("bench-training-" + run, topic), WORK,
+                serviceJvm(List.of("-XX:ArchiveClassesAtExit=" + archive)));
+        training.awaitReady(Duration.ofSeconds(60));
+        training.terminate(Duration.ofSeconds(120));
+        if (!Files.exists(archive)) {
+            throw new IllegalStateException("the training run wrote no archive; see " + WORK);
+        }
+        log("readside run %d: trained archive %d MiB", run, Files.size(archive) >> 20);
+        return List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto");
     }
 
     /** {@code -Dbench.jfr=1}: a latency or ready run's Readside flight-recorded into {@code <name>.jfr}. */

@@ -153,8 +153,8 @@ class LogsAndReplicasFaultInjectionIT extends FaultInjectionHarness {
         ServiceProcess one = service;
         ServiceProcess two = start("two-consumers", 1, twoConsumers).awaitReady(START);
         awaitEachApplies(List.of(one, two));
-        await("three consumers of orders in the group").atMost(START)
-                .until(() -> ordersConsumers().size() == 3);
+        await("three consumers of orders in the group").atMost(START).pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions().until(() -> ordersConsumers().size() == 3);
         awaitAppliedMore(3_000);
 
         // killed mid-stream with both consumers applying, it comes back with two

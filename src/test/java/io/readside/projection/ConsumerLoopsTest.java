@@ -75,7 +75,7 @@ class ConsumerLoopsTest {
 
     @Test
     void offAnEventLoopAPollRunsWhereItIs() {
-        String thread = loops.onOwnLoop(() -> Uni.createFrom().item(() -> Thread.currentThread().getName()))
+        String thread = loops.onOwnLoop("orders", () -> Uni.createFrom().item(() -> Thread.currentThread().getName()))
                 .await().atMost(java.time.Duration.ofSeconds(30));
 
         assertEquals(Thread.currentThread().getName(), thread);
@@ -104,7 +104,7 @@ class ConsumerLoopsTest {
 
     private <T> T applied(ContextInternal consumer, java.util.function.Supplier<T> seen) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
-        consumer.duplicate().runOnContext(ignored -> loops.onOwnLoop(() -> Uni.createFrom().item(seen))
+        consumer.duplicate().runOnContext(ignored -> loops.onOwnLoop("orders", () -> Uni.createFrom().item(seen))
                 .subscribe().with(result::complete, result::completeExceptionally));
         return result.get(30, TimeUnit.SECONDS);
     }

@@ -67,7 +67,7 @@ public final class ServiceProcess {
         return start(name, port, properties, logDir, List.of());
     }
 
-    /** As above, with more JVM options (a flight recording, say). */
+    /** As above, with more JVM options (a flight recording, say; a class archive of their own replaces the jar's). */
     public static ServiceProcess start(String name, int port, Map<String, String> properties, Path logDir,
             List<String> jvmOptions) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
@@ -80,7 +80,9 @@ public final class ServiceProcess {
         command.add("-Dquarkus.management.port=" + managementPort);
         // from the jar's own directory, as in the container image: an AppCDS archive (built by the package step with
         // quarkus.package.jar.appcds.enabled) names the jar as it was started when the archive was made
-        if (Files.exists(JAR.resolveSibling(APP_CDS))) {
+        boolean archiveChosen = jvmOptions.stream().anyMatch(option -> option.startsWith("-XX:SharedArchiveFile=")
+                || option.startsWith("-XX:ArchiveClassesAtExit="));
+        if (!archiveChosen && Files.exists(JAR.resolveSibling(APP_CDS))) {
             command.add("-XX:SharedArchiveFile=" + APP_CDS);
             command.add("-Xshare:auto"); // an archive of another JVM build is left unused, not fatal
         }

@@ -20,8 +20,10 @@ import java.util.function.BiFunction;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
@@ -99,7 +101,11 @@ public class LagMonitor {
         questions = new LogEndQuestions((topic, partition) -> broker.logEnd(topic, partition, QUESTION_TIMEOUT));
     }
 
-    void start(@Observes StartupEvent event) {
+    /**
+     * Before the channels are wired (SmallRye's start observer, {@code LIBRARY_BEFORE}): readiness waits for the first
+     * measurement, which asks the broker and the database, so it runs while the consumers and servers start.
+     */
+    void start(@Observes @Priority(Interceptor.Priority.LIBRARY_BEFORE - 100) StartupEvent event) {
         if (consumed().isEmpty()) {
             return; // no Kafka channel (the in-memory test tier)
         }
