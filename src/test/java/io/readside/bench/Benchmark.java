@@ -78,7 +78,10 @@ public final class Benchmark {
     private final int commandClients = Integer.getInteger("bench.clients", 8);
     private final int commandSeconds = Integer.getInteger("bench.command-seconds", 20);
     private final String classpath = System.getProperty("java.class.path");
-    /** Which parts run: drain (Readside, loop A, loop B), latency, query (wrk, pgbench), ready (start to readiness). */
+    /**
+     * Which parts run: drain (Readside, loop A, loop B), latency, query (wrk, pgbench), ready (start to readiness);
+     * readside (Readside's drains alone, without drain: to compare its settings).
+     */
     private final List<String> parts = List.of(System.getProperty("bench.parts", "drain,latency,query,ready,commands")
             .toLowerCase(Locale.ROOT).replace(" ", "").split(","));
     /** readside: flight recordings of Readside's drains; all: of loop B's too; absent: none. */
@@ -133,7 +136,7 @@ public final class Benchmark {
         boolean latency = parts.contains("latency");
         boolean ready = parts.contains("ready");
         log("parts: %s; %d orders, %d runs%s", parts, orders, runs, jfr.isEmpty() ? "" : "; flight recording: " + jfr);
-        if (drain || query || latency) {
+        if (drain || query || latency || parts.contains("readside")) {
             long start = System.nanoTime();
             produceBacklog();
             log("backlog: %d orders (%d distinct) and %d signups produced in %.0f s", produced, distinctOrders, USERS,
@@ -152,6 +155,10 @@ public final class Benchmark {
                 for (int pollSize : LOOP_B_POLL_SIZES) {
                     sameWorkDrain(i, pollSize);
                 }
+            }
+        } else if (parts.contains("readside")) { // Readside's drains alone, to compare its settings
+            for (int i = 1; i <= runs; i++) {
+                readsideDrain(i, false);
             }
         } else if (query || latency) { // one drain: it fills the table and gives the rate the latency runs are set at
             readsideDrain(1, query);

@@ -101,8 +101,9 @@ final class OutboxPublisher {
     }
 
     /**
-     * acks=all, idempotent, lz4. {@code batchSize} 64 KiB: a batch's records are sent together and 5 ms gathers them
-     * into one request per partition; 0: each record in a request of its own ({@link RelaySends}).
+     * acks=all, idempotent, lz4. {@code batchSize} 64 KiB: a relay batch's records are appended, then flushed, so
+     * that they go in one request per partition without waiting for {@code linger.ms}; 0: each record in a request
+     * of its own ({@link RelaySends}).
      */
     private static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, String clientId, int batchSize) {
         return new KafkaProducer<>(Map.of(
