@@ -103,7 +103,8 @@ public class LagMonitor {
 
     /**
      * Before the channels are wired (SmallRye's start observer, {@code LIBRARY_BEFORE}): readiness waits for the first
-     * measurement, which asks the broker and the database, so it runs while the consumers and servers start.
+     * measurement, which asks the broker and the database, so it runs while the channels are wired and the later
+     * start observers run (the HTTP servers open only after all of them).
      */
     void start(@Observes @Priority(Interceptor.Priority.LIBRARY_BEFORE - 100) StartupEvent event) {
         if (consumed().isEmpty()) {

@@ -101,9 +101,9 @@ final class OutboxPublisher {
     }
 
     /**
-     * acks=all, idempotent, lz4. {@code batchSize} 64 KiB: a relay batch's records are appended, then flushed, so
-     * that they go in one request per partition without waiting for {@code linger.ms}; 0: each record in a request
-     * of its own ({@link RelaySends}).
+     * acks=all, idempotent, lz4. {@code batchSize} 64 KiB: a relay batch's first sends are appended, then flushed,
+     * so that they go in batches of up to 64 KiB per partition without waiting for {@code linger.ms}; 0: each record
+     * in a request of its own (re-sends and careful topics, {@link RelaySends}).
      */
     private static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, String clientId, int batchSize) {
         return new KafkaProducer<>(Map.of(

@@ -52,7 +52,7 @@ public class OutboxRelay {
     // One relay at a time: a session-level advisory lock on the relay's own connection (not from the pool), taken
     // before a batch is read and released once it is marked, so no transaction stays open while the broker answers.
     // Chosen over a lease row: PostgreSQL releases it by itself when the holder's session ends (crash, SIGKILL, lost
-    // connection), so there is no expiry to tune against the broker's 30 s delivery time-out (too short: two relays
+    // connection), so there is no expiry to tune against the producer's 15 s delivery time-out (too short: two relays
     // publish at once; too long: a crashed relay stalls the outbox), and no migration. The mark runs on the session
     // that holds the lock: if that session is gone, the mark fails and the batch is published again (at least once).
     // The key is the one the transaction-scoped lock used before: session and transaction locks on one key exclude

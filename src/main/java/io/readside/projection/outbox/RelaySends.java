@@ -178,7 +178,10 @@ final class RelaySends {
         return again;
     }
 
-    /** Sends what {@code producer} holds now; returns once the broker answered each (as the caller waits anyway). */
+    /**
+     * Sends what {@code producer} holds now; returns once each record was answered or expired
+     * ({@code delivery.timeout.ms}), as the caller's wait on each would.
+     */
     private static void flush(Producer<byte[], byte[]> producer) throws InterruptedException {
         try {
             producer.flush();
