@@ -20,10 +20,8 @@ import java.util.function.BiFunction;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.interceptor.Interceptor;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
@@ -101,12 +99,7 @@ public class LagMonitor {
         questions = new LogEndQuestions((topic, partition) -> broker.logEnd(topic, partition, QUESTION_TIMEOUT));
     }
 
-    /**
-     * Before the channels are wired (SmallRye's start observer, {@code LIBRARY_BEFORE}): readiness waits for the first
-     * measurement, which asks the broker and the database, so it runs while the channels are wired and the later
-     * start observers run (the HTTP servers open only after all of them).
-     */
-    void start(@Observes @Priority(Interceptor.Priority.LIBRARY_BEFORE - 100) StartupEvent event) {
+    void start(@Observes StartupEvent event) {
         if (consumed().isEmpty()) {
             return; // no Kafka channel (the in-memory test tier)
         }

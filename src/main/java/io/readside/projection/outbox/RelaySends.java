@@ -84,17 +84,12 @@ final class RelaySends {
             List<CompletableFuture<RecordMetadata>> sends = new ArrayList<>(pending.size());
             long now = System.currentTimeMillis();
             Map<String, Exception> unknown = unknownTopics(records, pending, now);
-            boolean batched = false;
             for (int i : pending) {
                 ProducerRecord<byte[], byte[]> record = records.get(i);
                 boolean oneAtATime = attempt > 0 || careful.getOrDefault(record.topic(), 0L) > now;
-                batched |= !oneAtATime && !unknown.containsKey(record.topic());
                 sends.add(unknown.containsKey(record.topic())
                         ? CompletableFuture.failedFuture(unknown.get(record.topic()))
                         : send(oneAtATime ? oneByOne : batching, record));
-            }
-            if (batched) {
-                flush(batching); // the batch is all there: its last requests need not wait for linger.ms
             }
             Set<Integer> failed = new HashSet<>();
             Exception cause = null;
@@ -176,20 +171,6 @@ final class RelaySends {
             }
         }
         return again;
-    }
-
-    /**
-     * Sends what {@code producer} holds now; returns once each record was answered or expired
-     * ({@code delivery.timeout.ms}), as the caller's wait on each would.
-     */
-    private static void flush(Producer<byte[], byte[]> producer) throws InterruptedException {
-        try {
-            producer.flush();
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
-            InterruptedException interrupted = new InterruptedException("interrupted while the broker had records");
-            interrupted.initCause(e);
-            throw interrupted;
-        }
     }
 
     /**
