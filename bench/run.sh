@@ -5,7 +5,7 @@
 #   BENCH_ORDERS=100000 BENCH_RUNS=1 bench/run.sh    a quick look
 #   BENCH_PARTS=drain BENCH_ORDERS=300000 BENCH_RUNS=1 BENCH_JFR=1 bench/run.sh
 #                                      the drains only (Readside, loop A, loop B), Readside's flight-recorded
-# BENCH_PARTS: any of drain,latency,query,ready,commands (default all). BENCH_JFR=1 records Readside's drains (and its
+# BENCH_PARTS: any of drain,latency,query,ready,commands (default all); readside alone: Readside's drains only. BENCH_JFR=1 records Readside's drains (and its
 # reads under wrk) with Java Flight Recorder (settings=profile) and prints its hot methods; BENCH_JFR=all records
 # loops A and B too.
 # BENCH_OPTS: more -D options for the benchmark, e.g. -Dbench.service.<key>=<value> to start Readside with a setting.

@@ -53,9 +53,14 @@ final class ConsumerLoops {
 
     /** How many event loops the consumers seen so far are spread over. */
     int loops() {
+        return taken().size();
+    }
+
+    /** The event loops the consumers seen so far apply on. */
+    private Set<EventLoop> taken() {
         Set<EventLoop> loops = new HashSet<>();
         own.values().forEach(context -> loops.add(context.nettyEventLoop()));
-        return loops.size();
+        return loops;
     }
 
     /** The consumer's own context if no other consumer is on its loop, else one on a loop none is on. */
@@ -69,8 +74,7 @@ final class ConsumerLoops {
     }
 
     private ContextInternal pick(String channel, ContextInternal consumer) {
-        Set<EventLoop> taken = new HashSet<>();
-        own.values().forEach(context -> taken.add(context.nettyEventLoop()));
+        Set<EventLoop> taken = taken();
         if (!taken.contains(consumer.nettyEventLoop())) {
             return consumer;
         }

@@ -156,7 +156,7 @@ public final class Benchmark {
                     sameWorkDrain(i, pollSize);
                 }
             }
-        } else if (parts.contains("readside")) { // Readside's drains alone, to compare its settings
+        } else if (parts.contains("readside") && !query && !latency) { // Readside's drains alone, to compare settings
             for (int i = 1; i <= runs; i++) {
                 readsideDrain(i, false);
             }
@@ -168,7 +168,7 @@ public final class Benchmark {
                 throughAReplica("bench-readside-1");
             }
         }
-        if (ready) { // on an empty topic: a start that drains nothing, without the recorder
+        if (ready) { // on an empty topic: a start that drains nothing (recorded with -Dbench.jfr)
             for (int i = 1; i <= runs; i++) {
                 readyOnly(i);
             }
