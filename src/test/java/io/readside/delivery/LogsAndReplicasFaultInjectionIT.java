@@ -121,18 +121,10 @@ class LogsAndReplicasFaultInjectionIT extends FaultInjectionHarness {
         Duration secondLeft = second.terminate(Duration.ofSeconds(40));
         awaitAppliedMore(3_000);
         Duration thirdLeft = third.terminate(Duration.ofSeconds(40));
-        service = restarted;
-        awaitCarriesOnAlone(restarted, "the last replica", 2_000);
-        flowing.set(false);
-        producer.join();
-        awaitEverythingApplied();
-        awaitOutboxPublished();
+        carriesOnAloneThenDrains(restarted, "the last replica", flowing, producer);
         long seconds = (System.nanoTime() - start) / 1_000_000_000;
 
-        assertReadModelEqualsOracle();
-        assertProcessedOrdersEndAtEachOrdersLatestVersion();
-        String revenue = assertRevenueTopicEndsAtEachWindowsRow();
-        assertReady(service);
+        String revenue = assertTablesAndOutputsAndReady();
         figures.put("10 three replicas", (traffic.produced() - producedBefore) + " orders at " + perSecond
                 + "/s with corrections; 1 -> 3 -> 1: SIGKILL of the first (restarted), SIGTERM of the second ("
                 + secondLeft.toMillis() + " ms to exit) and of the third (" + thirdLeft.toMillis() + " ms); drained "
@@ -165,22 +157,38 @@ class LogsAndReplicasFaultInjectionIT extends FaultInjectionHarness {
 
         // the instance with one consumer leaves: the two carry on alone
         Duration left = one.terminate(Duration.ofSeconds(40));
-        service = back;
-        awaitCarriesOnAlone(back, "the instance with two consumers", 2_000);
-        flowing.set(false);
-        producer.join();
-        awaitEverythingApplied();
-        awaitOutboxPublished();
+        carriesOnAloneThenDrains(back, "the instance with two consumers", flowing, producer);
 
         assertEquals(2, ordersConsumers().size(), "its two consumers of orders: " + groupMembers());
-        assertReadModelEqualsOracle();
-        assertProcessedOrdersEndAtEachOrdersLatestVersion();
-        String revenue = assertRevenueTopicEndsAtEachWindowsRow();
-        assertReady(service);
+        String revenue = assertTablesAndOutputsAndReady();
         figures.put("14 two consumers", (traffic.produced() - producedBefore) + " orders at 1,000/s; an instance "
                 + "with two consumers of orders joined one with one, was SIGKILLed and came back with two, the other "
                 + "left (" + left.toMillis() + " ms to exit); tables == fold; processed-orders ends at each order's "
                 + "latest version; " + revenue);
+    }
+
+    /** {@code last}, the only instance left, applies 2,000 more; then the flow stops, all applied and published. */
+    private void carriesOnAloneThenDrains(ServiceProcess last, String name, AtomicBoolean flowing, Thread producer)
+            throws InterruptedException {
+        service = last;
+        awaitCarriesOnAlone(last, name, 2_000);
+        flowing.set(false);
+        producer.join();
+        awaitEverythingApplied();
+        awaitOutboxPublished();
+    }
+
+    /**
+     * The tables equal the fold, processed-orders and revenue-by-category end at the rows, the service is ready.
+     *
+     * @return what the revenue topic's check found, for the figures
+     */
+    private String assertTablesAndOutputsAndReady() throws Exception {
+        assertReadModelEqualsOracle();
+        assertProcessedOrdersEndAtEachOrdersLatestVersion();
+        String revenue = assertRevenueTopicEndsAtEachWindowsRow();
+        assertReady(service);
+        return revenue;
     }
 
     private List<String> ordersConsumers() throws Exception {
