@@ -168,6 +168,7 @@ class OrdersAndRevenueEndToEndTest {
         await().atMost(APPLIED).until(() -> ends.equals(positions(TOPIC)));
         // the profiles come from another channel: /users/{id} answers 404 until the signup is applied
         await().atMost(APPLIED).until(() -> positions("user-events").entrySet().containsAll(signupEnds.entrySet()));
+        awaitPublished();
     }
 
     @AfterAll
@@ -269,7 +270,7 @@ class OrdersAndRevenueEndToEndTest {
     @Test
     @Order(Integer.MAX_VALUE)
     void redeliveredBatchLeavesEveryAggregateUnchangedAndPublishesNothingAgain() throws Exception {
-        await().atMost(APPLIED).until(() -> count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0);
+        awaitPublished();
         Map<String, String> windowsBefore = databaseWindows(false);
         Map<String, String> totalsBefore = userTotals();
         long outboxRowsBefore = count("SELECT count(*) FROM outbox");
@@ -323,6 +324,7 @@ class OrdersAndRevenueEndToEndTest {
         assertEquals(Map.of("again-a|" + minute(at), "0.00|0", "again-b|" + minute(at + 70_000), "15.00|1"),
                 windowsOf("again-"));
         assertEquals("1|15.00", userTotals().get("5999"));
+        awaitPublished();
         assertEquals(2, TopicReader.readAll(bootstrapServers, OrdersProjector.PROCESSED_ORDERS).stream()
                 .filter(r -> r.key().equals("again-1")).count(), "the identical copy is not published");
     }
@@ -495,6 +497,14 @@ class OrdersAndRevenueEndToEndTest {
 
     private static Instant minute(long millis) {
         return Instant.ofEpochMilli(millis / 60_000 * 60_000);
+    }
+
+    /**
+     * Applied is not yet published: the outputs of a poll are committed with it in the outbox and the relay publishes
+     * them after (issue 21), later still when it is backing off after another test's refused output.
+     */
+    private void awaitPublished() {
+        await().atMost(APPLIED).until(() -> count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0);
     }
 
     private void awaitApplied(RecordMetadata sent) {
