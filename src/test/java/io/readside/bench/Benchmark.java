@@ -233,6 +233,7 @@ public final class Benchmark {
         resetDatabase(false);
         String group = "bench-readside-" + run;
         long[] before = outgoing();
+        long databaseBefore = databaseCpuTicks();
         int port = LocalHost.freePort();
         Path recording = WORK.resolve("readside-drain-" + run + ".jfr");
         List<String> jvm = jfr.isEmpty() ? List.of() : flightRecording(recording);
@@ -254,6 +255,7 @@ public final class Benchmark {
         double seconds = (System.nanoTime() - start) / 1e9;
         Instant drainedAt = Instant.now();
         long[] cpuAndPeak = cpuTicksAndPeakRss(service.pid());
+        long databaseTicks = databaseCpuTicks() - databaseBefore;
         long[] sent = minus(outgoing(), before);
         long unpublished = unpublishedOutbox();
         // the relay publishes the payment requests after their transactions: how long until it has them all
@@ -268,6 +270,7 @@ public final class Benchmark {
         add("readside records/s from readiness", produced / (seconds - ready));
         add("readside cpu-s per 1000", cpuAndPeak[0] / 100.0 / (produced / 1000.0));
         add("readside peak rss MiB", cpuAndPeak[1] / 1024.0);
+        add("readside database cpu-s per 1000", databaseTicks / 100.0 / (produced / 1000.0));
         // the counts once the relay has published every outbox row (at the drained moment it may still be at work)
         add("readside processed-orders published", sentWithRelay[0]);
         add("readside revenue-by-category published", sentWithRelay[1]);
@@ -609,9 +612,11 @@ public final class Benchmark {
                 postgres.jdbcUrl(), EmbeddedPostgresql.USER, EmbeddedPostgresql.USER, "orders",
                 "bench-loop-b-" + pollSize + "-" + run, Long.toString(produced), Integer.toString(pollSize)));
         Instant startedAt = Instant.now();
+        long databaseBefore = databaseCpuTicks();
         long start = System.nanoTime();
         String output = command(command, Map.of());
         double seconds = (System.nanoTime() - start) / 1e9;
+        long databaseTicks = databaseCpuTicks() - databaseBefore;
         Matcher m = Pattern.compile("SAMEWORK records=(\\d+) seconds=([0-9.]+) cpu_seconds=([0-9.]+)"
                 + " peak_rss_kb=(\\d+)").matcher(output);
         if (!m.find()) {
@@ -621,6 +626,7 @@ public final class Benchmark {
         add(name + " records/s", produced / seconds);
         add(name + " cpu-s per 1000", Double.parseDouble(m.group(3)) / (produced / 1000.0));
         add(name + " peak rss MiB", Long.parseLong(m.group(4)) / 1024.0);
+        add(name + " database cpu-s per 1000", databaseTicks / 100.0 / (produced / 1000.0));
         add(name + " processed-orders published", sent[0]);
         add(name + " revenue-by-category published", sent[1]);
         add(name + " payment-requests published", sent[2]);
@@ -769,7 +775,8 @@ public final class Benchmark {
         out.append("| figure | median [min - max] | ratio |\n|---|---|---|\n");
         for (Map.Entry<String, List<Double>> figure : figures.entrySet()) {
             String ratio = switch (figure.getKey()) {
-                case "readside records/s", "readside cpu-s per 1000", "readside peak rss MiB" -> {
+                case "readside records/s", "readside cpu-s per 1000", "readside peak rss MiB",
+                        "readside database cpu-s per 1000" -> {
                     String what = figure.getKey().substring("readside ".length());
                     yield String.join(", ", java.util.stream.Stream.of(
                             ratio(figure.getKey(), "loop A " + what, "loop A"),
@@ -868,6 +875,31 @@ public final class Benchmark {
             }
             return admin.listOffsets(latest).all().get().values().stream().mapToLong(info -> info.offset()).sum();
         }
+    }
+
+    /**
+     * PostgreSQL's CPU in clock ticks: the postmaster's own and its reaped children's (backends that exited), and every
+     * live child's (backends, checkpointer, WAL writer), from /proc; the work a drain makes the database do.
+     */
+    private static long databaseCpuTicks() throws IOException {
+        long postmaster = Long.parseLong(Files.readAllLines(PRIMARY_DATA.resolve("postmaster.pid")).get(0).trim());
+        long ticks = 0;
+        try (var processes = Files.list(Path.of("/proc"))) {
+            for (Path process : processes.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String stat = Files.readString(process.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long pid = Long.parseLong(process.getFileName().toString());
+                    if (pid == postmaster || Long.parseLong(fields[1]) == postmaster) {
+                        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]) + Long.parseLong(fields[13])
+                                + Long.parseLong(fields[14]);
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // a process that exited while the list was read: its ticks are its parent's now
+                }
+            }
+        }
+        return ticks;
     }
 
     /** utime + stime in clock ticks (1/100 s) and VmHWM in KiB, from /proc. */
