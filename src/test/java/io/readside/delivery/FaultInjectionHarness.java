@@ -226,8 +226,12 @@ abstract class FaultInjectionHarness {
                 + differ.subList(0, Math.min(20, differ.size())));
     }
 
-    /** processed-orders is at least once: each order's last record there is its latest version. */
+    /**
+     * processed-orders is at least once: each order's last record there is its latest version. Once the outbox is
+     * published (applied is committed with its outputs, the relay publishes them after).
+     */
     void assertProcessedOrdersEndAtEachOrdersLatestVersion() throws Exception {
+        awaitOutboxPublished();
         Map<String, JsonNode> last = new HashMap<>();
         for (ConsumerRecord<String, String> record : TopicReader.readAll(bootstrap(), "processed-orders")) {
             last.put(record.key(), JSON.readTree(record.value()));
@@ -253,11 +257,12 @@ abstract class FaultInjectionHarness {
      * revenue-by-category is at least once, in commit order per window: the last record of every window (key: the
      * category; the window by its window_start) is the window's row (revenue, order_count and revision). A re-send
      * after a relay's crash may repeat older states, so revisions may go down on the topic; but a revision names one
-     * state, and none is above the row's.
+     * state, and none is above the row's. Once the outbox is published.
      *
      * @return a figure: how many records and windows
      */
     String assertRevenueTopicEndsAtEachWindowsRow() throws Exception {
+        awaitOutboxPublished();
         Map<String, String> rows = new TreeMap<>(); // "category|window start millis" -> "revenue|count|revision"
         queryMap("""
                 SELECT category || '|' || (extract(epoch FROM window_start) * 1000)::bigint,

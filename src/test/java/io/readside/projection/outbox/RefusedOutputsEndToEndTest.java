@@ -106,6 +106,9 @@ class RefusedOutputsEndToEndTest {
         await("each parked record delivered once").atMost(WITHIN).until(
                 () -> published(OrdersProjector.PROCESSED_ORDERS, "park-1") == 1
                         && published(OrdersProjector.PROCESSED_ORDERS, "park-3") == 2);
+        // every record of the re-sent row is on the broker once the row is marked, a wrongly re-sent park-2 too
+        await("the re-sent row is marked").atMost(WITHIN)
+                .until(() -> count("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0);
         assertEquals(1, published(OrdersProjector.PROCESSED_ORDERS, "park-2"), "the superseded version is not sent");
         assertTrue(lastProcessed("park-3").contains("\"total\":3.50"), "park-3 ends at its latest version");
         await("nothing waits").atMost(WITHIN).untilAsserted(() -> {
@@ -128,6 +131,9 @@ class RefusedOutputsEndToEndTest {
         }
         await("the next outputs are published").atMost(WITHIN)
                 .until(() -> published(OrdersProjector.PROCESSED_ORDERS, "unread-1") == 1);
+        // on the broker before it is parked and marked (a batch is parked and marked once its sends are acknowledged)
+        await("the row is marked").atMost(WITHIN).until(() -> count("SELECT count(*) FROM outbox WHERE id = "
+                + garbage + " AND published_at IS NOT NULL") == 1);
         assertEquals(1, count("SELECT count(*) FROM parked_outputs WHERE outbox_id = " + garbage
                 + " AND record_index = -1 AND superseded_at IS NOT NULL AND reason LIKE 'undecodable outbox row%'"),
                 "the row is parked whole, not re-sendable");
