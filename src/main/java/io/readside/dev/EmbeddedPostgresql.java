@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
@@ -24,14 +25,20 @@ public final class EmbeddedPostgresql implements AutoCloseable {
 
     /** Starts PostgreSQL on {@code port} (0 = any free port) with its data in {@code dataDir}. */
     public static EmbeddedPostgresql start(Path dataDir, int port, boolean keepData) {
+        return start(dataDir, port, keepData, Map.of());
+    }
+
+    /** The same, with more server settings (e.g. a benchmark's preloaded statistics). */
+    public static EmbeddedPostgresql start(Path dataDir, int port, boolean keepData, Map<String, String> settings) {
         try {
             Files.createDirectories(dataDir.getParent());
-            return new EmbeddedPostgresql(EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setPort(port == 0 ? EmbeddedKafka.freePort() : port)
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(!keepData)
-                    .setServerConfig("max_connections", "100")
-                    .start());
+                    .setServerConfig("max_connections", "100");
+            settings.forEach(builder::setServerConfig);
+            return new EmbeddedPostgresql(builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException("the embedded PostgreSQL did not start in " + dataDir, e);
         }

@@ -109,7 +109,9 @@ public final class Benchmark {
     private void run() throws Exception {
         LocalHost.deleteRecursively(WORK);
         kafka = EmbeddedKafka.start(WORK.resolve("kafka"), 0, 0, PARTITIONS);
-        postgres = EmbeddedPostgresql.start(PRIMARY_DATA, 0, true); // kept at a stop: the replica is a copy of it
+        // kept at a stop: the replica is a copy of it
+        postgres = EmbeddedPostgresql.start(PRIMARY_DATA, 0, true, DatabaseStatements.serverConfig());
+        DatabaseStatements.install(postgres.jdbcUrl());
         try (Admin admin = admin()) {
             // the service's outgoing and other incoming topics too: auto-created by the first send of a measured
             // drain, they cost it metadata retries, and the relay's first batches NOT_LEADER_OR_FOLLOWER and
@@ -234,6 +236,7 @@ public final class Benchmark {
         String group = "bench-readside-" + run;
         long[] before = outgoing();
         long databaseBefore = databaseCpuTicks();
+        DatabaseStatements.reset(postgres.jdbcUrl());
         int port = LocalHost.freePort();
         Path recording = WORK.resolve("readside-drain-" + run + ".jfr");
         List<String> jvm = jfr.isEmpty() ? List.of() : flightRecording(recording);
@@ -256,6 +259,7 @@ public final class Benchmark {
         Instant drainedAt = Instant.now();
         long[] cpuAndPeak = cpuTicksAndPeakRss(service.pid());
         long databaseTicks = databaseCpuTicks() - databaseBefore;
+        statements("Readside drain, run " + run);
         long[] sent = minus(outgoing(), before);
         long unpublished = unpublishedOutbox();
         // the relay publishes the payment requests after their transactions: how long until it has them all
@@ -382,6 +386,16 @@ public final class Benchmark {
         // deep stacks (Mutiny, Vert.x): 64 frames, the default, would cut off the Readside methods they run for
         return List.of("-XX:FlightRecorderOptions:stackdepth=512",
                 "-XX:StartFlightRecording=filename=" + file.toAbsolutePath() + ",dumponexit=true,settings=profile");
+    }
+
+    /** With {@code -Dbench.statements=true}: the drain's statements, in the results as a profile of its own. */
+    private void statements(String drain) throws Exception {
+        String summary = DatabaseStatements.summary(postgres.jdbcUrl(), produced, 15);
+        if (!summary.isEmpty()) {
+            String title = "PostgreSQL statements, " + drain;
+            profiles.put(title, summary);
+            log("%s:%n%s", title, summary);
+        }
     }
 
     private void profile(String title, Path recording, Instant from, Instant to) throws IOException {
@@ -613,10 +627,12 @@ public final class Benchmark {
                 "bench-loop-b-" + pollSize + "-" + run, Long.toString(produced), Integer.toString(pollSize)));
         Instant startedAt = Instant.now();
         long databaseBefore = databaseCpuTicks();
+        DatabaseStatements.reset(postgres.jdbcUrl());
         long start = System.nanoTime();
         String output = command(command, Map.of());
         double seconds = (System.nanoTime() - start) / 1e9;
         long databaseTicks = databaseCpuTicks() - databaseBefore;
+        statements(name + " drain, run " + run);
         Matcher m = Pattern.compile("SAMEWORK records=(\\d+) seconds=([0-9.]+) cpu_seconds=([0-9.]+)"
                 + " peak_rss_kb=(\\d+)").matcher(output);
         if (!m.find()) {
@@ -802,7 +818,8 @@ public final class Benchmark {
             if (!profile.getKey().endsWith(", run " + runs)) {
                 continue; // the last run's only; each run's is in target/bench/*.md
             }
-            out.append("\n### Flight recording: ").append(profile.getKey()).append("\n\n").append(profile.getValue());
+            out.append(profile.getKey().startsWith("PostgreSQL") ? "\n### " : "\n### Flight recording: ")
+                    .append(profile.getKey()).append("\n\n").append(profile.getValue());
         }
         System.out.println();
         System.out.println(out);
