@@ -40,16 +40,20 @@ public final class ExactJson {
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(object.length + 64 * added.size());
         out.write('{');
-        String separator = "";
+        boolean first = true;
         for (int[] span : kept) {
-            out.writeBytes(separator.getBytes(StandardCharsets.US_ASCII));
+            if (!first) {
+                out.write(',');
+            }
             out.write(object, span[0], span[1] - span[0]);
-            separator = ",";
+            first = false;
         }
         for (Map.Entry<String, String> member : added.entrySet()) {
-            out.writeBytes((separator + quoted(member.getKey()) + ":" + member.getValue()).getBytes(
-                    StandardCharsets.UTF_8));
-            separator = ",";
+            if (!first) {
+                out.write(',');
+            }
+            out.writeBytes((quoted(member.getKey()) + ":" + member.getValue()).getBytes(StandardCharsets.UTF_8));
+            first = false;
         }
         out.write('}');
         return out.toByteArray();

@@ -926,8 +926,7 @@ public final class Benchmark {
         try (var processes = Files.list(Path.of("/proc"))) {
             for (Path process : processes.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
                 try {
-                    String stat = Files.readString(process.resolve("stat"));
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    String[] fields = stat(process);
                     long pid = Long.parseLong(process.getFileName().toString());
                     if (pid == postmaster || Long.parseLong(fields[1]) == postmaster) {
                         ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]) + Long.parseLong(fields[13])
@@ -941,10 +940,15 @@ public final class Benchmark {
         return ticks;
     }
 
+    /** A process's /proc stat fields after its name: [1] its parent, [11..14] utime, stime, cutime, cstime. */
+    private static String[] stat(Path process) throws IOException {
+        String stat = Files.readString(process.resolve("stat"));
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
     /** utime + stime in clock ticks (1/100 s) and VmHWM in KiB, from /proc. */
     private static long[] cpuTicksAndPeakRss(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] fields = stat(Path.of("/proc", Long.toString(pid)));
         long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
         long peak = Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
                 .filter(line -> line.startsWith("VmHWM:")).mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))

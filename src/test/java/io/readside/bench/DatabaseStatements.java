@@ -45,8 +45,8 @@ final class DatabaseStatements {
         if (!ENABLED) {
             return "";
         }
-        StringBuilder out = new StringBuilder("| ms per 1,000 orders (execution + planning) | calls per 1,000 | rows per"
-                + " call | statement |\n|---|---|---|---|\n");
+        StringBuilder out = new StringBuilder("| ms per 1,000 orders (execution + planning) | calls per 1,000"
+                + " | rows per call | statement |\n|---|---|---|---|\n");
         try (Connection db = connect(jdbcUrl); Statement statement = db.createStatement();
                 ResultSet rows = statement.executeQuery("""
                         SELECT total_exec_time + total_plan_time, calls, rows, regexp_replace(query, '\\s+', ' ', 'g')

@@ -186,8 +186,8 @@ class PaymentSagaEndToEndTest {
         awaitStatus(order, "REFUND_REQUESTED");
         await("the second copy applied").atMost(STEP).until(() -> pool.preparedQuery("""
                 SELECT count(*) FROM projection_positions WHERE consumer_group = 'readside' AND topic = 'orders'
-                   AND kafka_partition = $1 AND next_offset > $2""").execute(Tuple.of(second.partition(), second.offset()))
-                .await().indefinitely().iterator().next().getLong(0) == 1);
+                   AND kafka_partition = $1 AND next_offset > $2""")
+                .execute(Tuple.of(second.partition(), second.offset())).await().indefinitely().iterator().next().getLong(0) == 1);
         await().atMost(STEP).until(() -> commands("refund-requests", order, "refund.requested").size() == 1);
         // the topic may not have a second request yet: the outbox, committed with both copies, has every one there is
         assertEquals(1, inOutbox("refund-requests", order, "refund.requested"), "one refund request");

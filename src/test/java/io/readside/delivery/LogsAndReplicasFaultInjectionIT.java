@@ -21,9 +21,9 @@ import io.readside.testing.ServiceProcess;
  * Faults in the logs the packaged service reads and in how many replicas read them, on a real broker and a real
  * PostgreSQL: transactional producers with a SIGKILL, the orders topic recreated under the service, three replicas
  * scaled 1 -> 3 -> 1 with a SIGKILL and two SIGTERMs, an instance with two consumers of orders joining, SIGKILLed and
- * back with two, then carrying on alone once the one-consumer instance left. Every scenario ends with: read model == oracle (nothing lost,
- * nothing counted twice) and the service ready. Failsafe runs it beside {@link FaultInjectionIT} and
- * {@link OutagesFaultInjectionIT}, each suite with its own broker, database and service.
+ * back with two, then carrying on alone once the one-consumer instance left. Every scenario ends with: read model ==
+ * oracle (nothing lost, nothing counted twice) and the service ready. Failsafe runs it beside
+ * {@link FaultInjectionIT} and {@link OutagesFaultInjectionIT}, each suite with its own broker, database and service.
  */
 class LogsAndReplicasFaultInjectionIT extends FaultInjectionHarness {
 
