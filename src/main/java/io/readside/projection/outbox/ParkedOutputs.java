@@ -59,20 +59,34 @@ public class ParkedOutputs {
     static final String AFTER_OUTBOX_WRITES_IN_FLIGHT = "LOCK TABLE outbox IN SHARE ROW EXCLUSIVE MODE";
     /** While the re-send waits for that lock, new outbox writers queue behind it: a short wait, then 409. */
     static final String WRITERS_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '5s', true)";
-    /** Rows not yet published (a re-send waits for the relay to catch up; it reads their entities). */
+    /**
+     * Rows not yet published (a re-send waits for the relay to catch up; it reads their entities): their ids first, a
+     * row's records (up to 4 MiB) one row at a time.
+     */
     static final String PENDING = """
-            SELECT topic, records FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
-               AND ($1::text IS NULL OR topic = $1) ORDER BY id LIMIT $2"""; 
+            SELECT id FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
+               AND ($1::text IS NULL OR topic = $1) ORDER BY id LIMIT $2""";
+    static final String PENDING_ROW = "SELECT topic, records FROM outbox WHERE id = $1";
     static final String LIST = """
             SELECT id, outbox_id, topic, message_key, octet_length(payload) AS value_bytes, reason, parked_at,
                    superseded_at, resent_at
               FROM parked_outputs WHERE $1::text IS NULL OR topic = $1 ORDER BY id DESC LIMIT $2""";
+    /** In id order, while the bytes taken before a record are below $3 (at least one record), at most $2. */
     static final String TAKE_WAITING = """
             SELECT id, topic, message_key, entity, payload, superseded_at IS NOT NULL AS superseded
-              FROM parked_outputs WHERE resent_at IS NULL AND ($1::text IS NULL OR topic = $1)
-             ORDER BY id LIMIT $2 FOR UPDATE""";
+              FROM parked_outputs
+             WHERE id IN (SELECT id FROM (
+                     SELECT id, sum(coalesce(octet_length(payload), 0) + coalesce(octet_length(message_key), 0))
+                                OVER (ORDER BY id) - coalesce(octet_length(payload), 0)
+                                - coalesce(octet_length(message_key), 0) AS before
+                       FROM parked_outputs WHERE resent_at IS NULL AND ($1::text IS NULL OR topic = $1)
+                      ORDER BY id LIMIT $2) w WHERE w.before < $3)
+               AND resent_at IS NULL
+             ORDER BY id FOR UPDATE""";
     /** A re-send takes at most this many parked records (the answer says how many remain). */
     static final int RESEND_AT_MOST = 10_000;
+    /** ... and the records' bytes it holds at once (as the relay's batch-bytes), at least one record. */
+    static final long RESEND_AT_MOST_BYTES = 8L << 20;
     /** A re-send waits while the relay has more unpublished rows of the topic than this. */
     static final int PENDING_AT_MOST = 50;
     static final String MARK_RESENT = "UPDATE parked_outputs SET resent_at = now() WHERE id = ANY($1)";
@@ -185,11 +199,11 @@ public class ParkedOutputs {
     }
 
     /**
-     * Re-sends the waiting records (of {@code topic}, or all when null; at most {@value #RESEND_AT_MOST}) through the
-     * outbox in one transaction, between two relay batches and after the outbox writes in flight: those whose entity
-     * had a later record published since, or has one waiting in the outbox, are not sent (superseded: they would move
-     * it backwards); the others go back in their original order, after everything the outbox holds; every one taken
-     * is marked re-sent.
+     * Re-sends the waiting records (of {@code topic}, or all when null; at most {@value #RESEND_AT_MOST}, and 8 MiB
+     * past the first) through the outbox in one transaction, between two relay batches and after the outbox writes in
+     * flight: those whose entity had a later record published since, or has one waiting in the outbox, are not sent
+     * (superseded: they would move it backwards); the others go back in their original order, after everything the
+     * outbox holds; every one taken is marked re-sent.
      *
      * @throws RelayBusy (as the item's failure) when the relay has a backlog of the topic or holds its lock too long
      */
@@ -210,18 +224,25 @@ public class ParkedOutputs {
                                 + (topic == null ? "" : " of " + topic) + "; re-send once it has caught up");
                     }
                     java.util.Set<String> waitingInOutbox = new java.util.HashSet<>();
-                    for (Row row : pending) {
-                        for (OutboxRecords.KeyValue record : OutboxRecords.decode(bytes(row, "records"))) {
-                            waitingInOutbox.add(entity(row.getString("topic"),
-                                    record.entity() != null ? record.entity() : record.key()));
-                        }
-                    }
-                    return conn.preparedQuery(TAKE_WAITING).execute(Tuple.of(topic, RESEND_AT_MOST))
+                    return io.smallrye.mutiny.Multi.createFrom().iterable(pending)
+                            .onItem().transformToUniAndConcatenate(id -> conn.preparedQuery(PENDING_ROW)
+                                    .execute(Tuple.of(id.getLong("id"))).invoke(rows -> rows.forEach(row ->
+                                            waitingIn(row, waitingInOutbox))))
+                            .collect().last()
+                            .chain(() -> conn.preparedQuery(TAKE_WAITING)
+                                    .execute(Tuple.of(topic, RESEND_AT_MOST, RESEND_AT_MOST_BYTES)))
                             .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox));
                 })).onFailure(ParkedOutputs::lockTimeout)
                 .transform(e -> new RelayBusy("a lock the re-send needs (on the parked records) was held longer than"
                         + " 5000 ms; try again"))
                 .invoke(done -> refresh());
+    }
+
+    /** The entities an unpublished row's records carry, into {@code waiting}. */
+    private static void waitingIn(Row row, java.util.Set<String> waiting) {
+        for (OutboxRecords.KeyValue record : OutboxRecords.decode(bytes(row, "records"))) {
+            waiting.add(entity(row.getString("topic"), record.entity() != null ? record.entity() : record.key()));
+        }
     }
 
     /** PostgreSQL's lock_not_available: a lock_timeout ran out. */

@@ -39,6 +39,7 @@ import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TestProducer;
 import io.readside.testing.TopicReader;
 import io.restassured.response.Response;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Transaction;
@@ -224,6 +225,42 @@ class RefusedOutputsEndToEndTest {
             assertEquals(1, count("WITH d AS (DELETE FROM parked_outputs WHERE id = " + waiting
                     + " RETURNING 1) SELECT count(*) FROM d"));
         }
+    }
+
+    /**
+     * A re-send holds what it takes in memory at once: parked records of up to a MiB each (refused for their size)
+     * are taken by bytes as well as by count, the rest stay waiting for the next re-send, and each is delivered once.
+     */
+    @Test
+    void aReSendTakesParkedRecordsUpToItsBytesAndTheNextOneTheRest() {
+        int records = 40;
+        String pad = "x".repeat(256 * 1024);
+        for (int i = 0; i < records; i++) {
+            pool.preparedQuery("""
+                    INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, payload, reason)
+                    VALUES (-741, $1, 'refund-requests', $2, $3, 'parked by the test')""")
+                    .execute(Tuple.of(i, Buffer.buffer(bytes("budget-" + i)),
+                            Buffer.buffer(bytes("{\"order_id\":\"budget-" + i + "\",\"pad\":\"" + pad + "\"}"))))
+                    .await().atMost(WITHIN);
+        }
+        // in id order, while the bytes taken before a record are below the budget
+        long taken = 0;
+        long before = 0;
+        for (int i = 0; i < records && before < ParkedOutputs.RESEND_AT_MOST_BYTES; i++) {
+            before += bytes("budget-" + i).length + bytes("{\"order_id\":\"budget-" + i + "\",\"pad\":\"" + pad
+                    + "\"}").length;
+            taken++;
+        }
+        assertTrue(taken > 1 && taken < records, "the test's records exceed one re-send's bytes: " + taken);
+
+        given().post("/admin/parked-outputs/resend?topic=refund-requests").then().statusCode(200)
+                .body("resent", equalTo((int) taken)).body("remaining", equalTo((int) (records - taken)));
+        given().post("/admin/parked-outputs/resend?topic=refund-requests").then().statusCode(200)
+                .body("resent", equalTo((int) (records - taken))).body("remaining", equalTo(0));
+        await("each delivered once").atMost(WITHIN).until(() -> TopicReader.readAll(bootstrapServers,
+                "refund-requests").stream().filter(r -> r.key().startsWith("budget-")).count() == records);
+        assertEquals(records, TopicReader.readAll(bootstrapServers, "refund-requests").stream()
+                .filter(r -> r.key().startsWith("budget-")).map(ConsumerRecord::key).distinct().count());
     }
 
     private void refuseLargerThan(int bytes) throws Exception {
