@@ -73,14 +73,12 @@ public class ParkedOutputs {
               FROM parked_outputs WHERE $1::text IS NULL OR topic = $1 ORDER BY id DESC LIMIT $2""";
     /** In id order, while the bytes taken before a record are below $3 (at least one record), at most $2. */
     static final String TAKE_WAITING = """
-            SELECT id, topic, message_key, entity, payload, superseded_at IS NOT NULL AS superseded
+            SELECT id, outbox_id, topic, message_key, entity, payload, superseded_at IS NOT NULL AS superseded
               FROM parked_outputs
-             WHERE id IN (SELECT id FROM (
-                     SELECT id, sum(coalesce(octet_length(payload), 0) + coalesce(octet_length(message_key), 0))
-                                OVER (ORDER BY id) - coalesce(octet_length(payload), 0)
-                                - coalesce(octet_length(message_key), 0) AS before
+             WHERE id IN (SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY id) - size AS before FROM (
+                     SELECT id, coalesce(octet_length(payload), 0) + coalesce(octet_length(message_key), 0) AS size
                        FROM parked_outputs WHERE resent_at IS NULL AND ($1::text IS NULL OR topic = $1)
-                      ORDER BY id LIMIT $2) w WHERE w.before < $3)
+                      ORDER BY id LIMIT $2) p) w WHERE w.before < $3)
                AND resent_at IS NULL
              ORDER BY id FOR UPDATE""";
     /** A re-send takes at most this many parked records (the answer says how many remain). */
@@ -102,7 +100,7 @@ public class ParkedOutputs {
             Instant parkedAt, Instant supersededAt, Instant resentAt) {
     }
 
-    /** What a re-send did; {@code remaining}: parked records still waiting (a re-send takes at most 10,000). */
+    /** What a re-send did; {@code remaining}: parked records still waiting (a re-send takes 10,000 and 8 MiB). */
     public record Resent(long resent, long superseded, long remaining) {
     }
 
@@ -153,7 +151,6 @@ public class ParkedOutputs {
         vertx.setPeriodic(REFRESH_EVERY.toMillis(), id -> refresh());
     }
 
-    /** As last measured (at most a few seconds old). */
     /** Seconds since the oldest unpublished outbox row was written (0: none), as last measured. */
     public double oldestUnpublishedSeconds() {
         return oldestUnpublished.get();
@@ -224,14 +221,16 @@ public class ParkedOutputs {
                                 + (topic == null ? "" : " of " + topic) + "; re-send once it has caught up");
                     }
                     java.util.Set<String> waitingInOutbox = new java.util.HashSet<>();
-                    return io.smallrye.mutiny.Multi.createFrom().iterable(pending)
+                    java.util.Set<Long> unpublished = new java.util.HashSet<>();
+                    pending.forEach(row -> unpublished.add(row.getLong("id")));
+                    return io.smallrye.mutiny.Multi.createFrom().iterable(unpublished)
                             .onItem().transformToUniAndConcatenate(id -> conn.preparedQuery(PENDING_ROW)
-                                    .execute(Tuple.of(id.getLong("id"))).invoke(rows -> rows.forEach(row ->
+                                    .execute(Tuple.of(id)).invoke(rows -> rows.forEach(row ->
                                             waitingIn(row, waitingInOutbox))))
                             .collect().last()
                             .chain(() -> conn.preparedQuery(TAKE_WAITING)
                                     .execute(Tuple.of(topic, RESEND_AT_MOST, RESEND_AT_MOST_BYTES)))
-                            .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox));
+                            .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox, unpublished));
                 })).onFailure(ParkedOutputs::lockTimeout)
                 .transform(e -> new RelayBusy("a lock the re-send needs (on the parked records) was held longer than"
                         + " 5000 ms; try again"))
@@ -256,11 +255,15 @@ public class ParkedOutputs {
     }
 
     private Uni<Resent> requeue(io.vertx.mutiny.sqlclient.SqlConnection conn, String topic,
-            io.vertx.mutiny.sqlclient.RowSet<Row> rows, java.util.Set<String> waitingInOutbox) {
+            io.vertx.mutiny.sqlclient.RowSet<Row> rows, java.util.Set<String> waitingInOutbox,
+            java.util.Set<Long> unpublished) {
         List<Long> ids = new ArrayList<>();
         List<Output> again = new ArrayList<>();
         long superseded = 0;
         for (Row row : rows) {
+            if (unpublished.contains(row.getLong("outbox_id"))) {
+                continue; // parked by a relay that lost its session before the mark: the row goes again, it waits
+            }
             ids.add(row.getLong("id"));
             byte[] key = bytes(row, "message_key");
             byte[] entity = bytes(row, "entity");
@@ -271,12 +274,11 @@ public class ParkedOutputs {
                 again.add(new Output(row.getString("topic"), key, bytes(row, "payload"), entity));
             }
         }
-        long resent = again.size();
         long skipped = superseded;
         return Outbox.addRecords(conn, again, null, Outbox.RESENT)
                 .chain(() -> conn.preparedQuery(MARK_RESENT).execute(Tuple.of(ids.toArray(new Long[0]))))
                 .chain(() -> conn.preparedQuery(REMAINING).execute(Tuple.of(topic)))
-                .map(left -> new Resent(resent, skipped, left.iterator().next().getLong(0)))
+                .map(left -> new Resent(again.size(), skipped, left.iterator().next().getLong(0)))
                 .invoke(done -> LOG.infof("parked outputs%s: %d re-sent through the outbox, %d superseded (not sent), "
                         + "%d still waiting", topic == null ? "" : " of " + topic, done.resent(), done.superseded(),
                         done.remaining()));

@@ -236,6 +236,43 @@ class HostileRelayPassTest {
                 + (allocated >> 20) + " MiB allocated");
     }
 
+    /**
+     * The relay parked a refused record, then lost its session before it marked the record's row published; an
+     * operator re-sends while the topic still refuses it. The row itself is still in the outbox: the record must not
+     * count as superseded by itself, and once the relay publishes the row again (refused again) it still waits.
+     */
+    @Test
+    void aParkedRecordWhoseOwnRowIsStillUnpublishedIsNotSupersededByItselfAndStillWaits() throws Exception {
+        String topic = "hostile-self";
+        createTopic(topic, "200");
+        byte[] key = utf8("self-1");
+        // over the topic's 200 bytes, compressed too
+        byte[] value = utf8("{\"pad\":\"" + HexFormat.of().formatHex(bytes(3000, new Random(11))) + "\"}");
+        CompletableFuture<Response> resend;
+        long row;
+        try (HeldRelay relay = HeldRelay.hold(pool)) {
+            // what a relay leaves when its session ends between parking a batch's refusals and marking the batch
+            row = pool.preparedQuery("""
+                    INSERT INTO outbox (topic, event_type, records) VALUES ($1, 'records', $2) RETURNING id""")
+                    .execute(Tuple.of(topic, Buffer.buffer(OutboxRecords.encode(List.of(new Output(topic, key,
+                            value)))))).await().atMost(WITHIN).iterator().next().getLong(0);
+            pool.preparedQuery("""
+                    INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, entity, payload, reason)
+                    VALUES ($1, 0, $2, $3, $3, $4, 'refused by the test topic')""")
+                    .execute(Tuple.of(row, topic, Buffer.buffer(key), Buffer.buffer(value))).await().atMost(WITHIN);
+            resend = CompletableFuture.supplyAsync(() -> given().post("/admin/parked-outputs/resend"));
+            await("the re-send waits for the relay's lock").atMost(WITHIN).until(() -> count("""
+                    SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                       AND query LIKE 'SELECT pg_advisory_xact_lock%'""") == 1);
+        } // the relay's lock goes to the waiting re-send, then back to the relay
+        assertEquals(200, resend.get(WITHIN.toSeconds(), TimeUnit.SECONDS).statusCode());
+        await("the row published again, its record refused again").atMost(WITHIN)
+                .until(() -> count("SELECT count(*) FROM outbox WHERE id = " + row + " AND published_at IS NULL") == 0);
+        assertEquals(1, count("SELECT count(*) FROM parked_outputs WHERE outbox_id = " + row
+                + " AND resent_at IS NULL AND superseded_at IS NULL"), "the refused record still waits");
+        pool.query("DELETE FROM parked_outputs WHERE topic = '" + topic + "'").execute().await().atMost(WITHIN);
+    }
+
     /** Per live thread but the relay's and the producers' own: bytes allocated so far. */
     private static Map<Long, Long> allocations(com.sun.management.ThreadMXBean threads, long[] ids) {
         long[] bytes = threads.getThreadAllocatedBytes(ids);
