@@ -1,6 +1,7 @@
 package io.readside.projection.outbox;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +11,8 @@ import io.readside.projection.tracing.TraceHeaders;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -34,7 +37,8 @@ public final class Outbox {
             INSERT INTO outbox (topic, event_type, records, trace_context)
             SELECT r.topic, $3, r.records, $4
               FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS r(topic, records, n)
-             ORDER BY r.n""";
+             ORDER BY r.n
+            RETURNING id, created_at, topic, octet_length(records) AS bytes""";
 
     /** A row of records: a projection's outputs. */
     static final String RECORDS = "records";
@@ -64,14 +68,38 @@ public final class Outbox {
         outputs.forEach(output -> byTopic.computeIfAbsent(output.topic(), t -> new ArrayList<>()).add(output));
         List<String> topics = new ArrayList<>();
         List<Buffer> rows = new ArrayList<>();
+        List<List<Output>> ofRows = new ArrayList<>();
         byTopic.forEach((topic, ofTopic) -> {
             for (List<Output> row : OutboxRecords.rows(ofTopic, MAX_ROW_BYTES)) {
                 topics.add(topic);
                 rows.add(Buffer.buffer(OutboxRecords.encode(row)));
+                ofRows.add(row);
             }
         });
         return conn.preparedQuery(ADD_RECORDS).execute(Tuple.of(topics.toArray(new String[0]),
-                rows.toArray(new Buffer[0]), type, json(trace))).replaceWithVoid();
+                rows.toArray(new Buffer[0]), type, json(trace)))
+                .invoke(written -> hand(written, topics, rows, ofRows)).replaceWithVoid();
+    }
+
+    /**
+     * The rows just written, handed to this process's relay ({@link HandedRows}): in id order they are the rows in
+     * the order written (the sequence gives ids in the insert's order), each checked by its topic and size.
+     */
+    private static void hand(RowSet<Row> written, List<String> topics, List<Buffer> rows, List<List<Output>> ofRows) {
+        List<Row> byId = new ArrayList<>(written.size());
+        written.forEach(byId::add);
+        byId.sort(Comparator.comparingLong(row -> row.getLong("id")));
+        for (int i = 0; i < byId.size() && byId.size() == rows.size(); i++) {
+            Row row = byId.get(i);
+            int bytes = row.getInteger("bytes");
+            if (!topics.get(i).equals(row.getString("topic")) || bytes != rows.get(i).length()) {
+                return;
+            }
+            List<OutboxRecords.KeyValue> records = ofRows.get(i).stream()
+                    .map(output -> new OutboxRecords.KeyValue(output.key(), output.value(), output.entity())).toList();
+            HandedRows.WRITTEN.add(row.getLong("id"),
+                    new HandedRows.Handed(row.getOffsetDateTime("created_at").toInstant(), bytes, records));
+        }
     }
 
     /**

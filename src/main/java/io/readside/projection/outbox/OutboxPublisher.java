@@ -1,6 +1,5 @@
 package io.readside.projection.outbox;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -27,15 +25,14 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Scope;
 import io.readside.projection.tracing.BatchSpans;
-import io.readside.projection.tracing.TraceHeaders;
 import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * One outbox batch to the broker and back: reads the unpublished rows in id order (at most {@code batchSize} rows and,
- * past the first, {@code batchRecords} records), sends each row's record (a message: with its outbox id in the
+ * One outbox batch to the broker and back: reads the unpublished rows in id order (at most {@code batchSize} rows
+ * and, past the first, {@code batchBytes} bytes; {@link RelayRows}), sends each row's record (a message: with its outbox id in the
  * {@code readside-outbox-id} header) or records (a projection's batch for one topic) with the trace context the row
  * was written in, until each is acknowledged (acks=all, idempotent, lz4) or refused for good ({@link RelaySends}),
  * parks the refused ones ({@link RelayParking}), and marks the rows published (a message's row with the partition
@@ -157,14 +154,13 @@ final class OutboxPublisher {
      * batch is published again).
      */
     int publishHoldingTheLock(PgConnection conn) throws InterruptedException {
-        RowSet<Row> rows = OutboxRelay.sql(conn.preparedQuery(OutboxRelay.UNPUBLISHED)
-                .execute(Tuple.of(batchSize, batchBytes)));
-        if (rows.size() == 0) {
+        RelayRows pass = RelayRows.next(conn, batchSize, batchBytes, HandedRows.WRITTEN);
+        if (pass.rows().size() == 0) {
             return 0;
         }
-        Span span = publishSpan(rows);
+        Span span = publishSpan(pass.rows());
         try (Scope current = span.makeCurrent(); BatchSpans.LogIds logIds = BatchSpans.logIds(span)) {
-            return publish(conn, rows);
+            return publish(conn, pass);
         } catch (RuntimeException | InterruptedException e) {
             span.recordException(e);
             span.setStatus(StatusCode.ERROR);
@@ -187,8 +183,8 @@ final class OutboxPublisher {
         return spans.published(oneTopic ? topic : null, traceparents);
     }
 
-    private int publish(PgConnection conn, RowSet<Row> rows) throws InterruptedException {
-        int n = rows.size();
+    private int publish(PgConnection conn, RelayRows pass) throws InterruptedException {
+        int n = pass.rows().size();
         Long[] ids = new Long[n];
         List<Instant> created = new ArrayList<>(n);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -196,15 +192,16 @@ final class OutboxPublisher {
         List<RelayParking.Unreadable> unreadable = new ArrayList<>();
         int[] messageRecord = new int[n]; // per row: the index of its record when it is one message, else -1
         int r = 0;
-        for (Row row : rows) {
+        for (Row row : pass.rows()) {
             ids[r] = row.getLong("id");
             created.add(row.getOffsetDateTime("created_at").toInstant());
-            messageRecord[r] = row.getValue("records") == null ? records.size() : -1;
+            messageRecord[r] = RelayRows.batch(row) ? -1 : records.size();
             try {
-                records(row, records, origins);
+                pass.records(row, records, origins);
             } catch (IllegalArgumentException e) {
+                byte[] stored = pass.stored(row);
                 unreadable.add(new RelayParking.Unreadable(ids[r], row.getString("topic"),
-                        row.getBuffer("records").getBytes(), "undecodable outbox row: " + e.getMessage()));
+                        stored == null ? new byte[0] : stored, "undecodable outbox row: " + e.getMessage()));
             }
             r++;
         }
@@ -250,50 +247,5 @@ final class OutboxPublisher {
                     + "batch", e.toString());
             return false;
         }
-    }
-
-    /**
-     * The row's records with the trace context it was written in: its message (topic, key and payload as UTF-8, its
-     * outbox id in a header) or its batch of records for one topic (key and value as written), added to
-     * {@code records}, and where each came from to {@code origins}.
-     *
-     * @throws IllegalArgumentException when the row's records cannot be read (nothing is added then)
-     */
-    private static void records(Row row, List<ProducerRecord<byte[], byte[]>> all,
-            List<RelayParking.Origin> origins) {
-        String topic = row.getString("topic");
-        long id = row.getLong("id");
-        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        if (row.getValue("records") != null) {
-            boolean supersedes = !Outbox.RESENT.equals(row.getString("event_type"));
-            List<OutboxRecords.KeyValue> decoded = OutboxRecords.decode(row.getBuffer("records").getBytes());
-            for (int i = 0; i < decoded.size(); i++) {
-                OutboxRecords.KeyValue record = decoded.get(i);
-                records.add(new ProducerRecord<>(topic, record.key(), record.value()));
-                origins.add(new RelayParking.Origin(id, i, record.entity() != null ? record.entity() : record.key(),
-                        supersedes));
-            }
-        } else {
-            String key = row.getString("message_key");
-            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
-                    key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                    row.getString("payload").getBytes(StandardCharsets.UTF_8));
-            record.headers().add("readside-outbox-id",
-                    Long.toString(row.getLong("id")).getBytes(StandardCharsets.UTF_8));
-            records.add(record);
-            origins.add(new RelayParking.Origin(id, 0, null, false)); // a command or event: no entity's state
-        }
-        // the trace context of what wrote the row, so that its consumer continues that trace
-        String traceparent = row.getString("traceparent");
-        if (traceparent != null) {
-            String tracestate = row.getString("tracestate");
-            for (ProducerRecord<byte[], byte[]> record : records) {
-                record.headers().add(TraceHeaders.TRACEPARENT, traceparent.getBytes(StandardCharsets.US_ASCII));
-                if (tracestate != null) {
-                    record.headers().add(TraceHeaders.TRACESTATE, tracestate.getBytes(StandardCharsets.US_ASCII));
-                }
-            }
-        }
-        all.addAll(records);
     }
 }

@@ -59,21 +59,6 @@ public class OutboxRelay {
     // each other, so relays of the previous version, during a rolling upgrade, still take turns with these.
     static final String ONE_RELAY_AT_A_TIME = "SELECT pg_try_advisory_lock(hashtext('readside-outbox-relay'))";
     static final String NEXT_RELAY = "SELECT pg_advisory_unlock(hashtext('readside-outbox-relay'))";
-    /**
-     * At most $1 rows and, past the first, $2 bytes (a projection's row holds up to Outbox.MAX_ROW_BYTES of records;
-     * octet_length reads a stored value's size without reading the value).
-     */
-    static final String UNPUBLISHED = """
-            SELECT id, topic, message_key, payload, records, event_type, created_at, traceparent, tracestate
-              FROM (SELECT id, topic, message_key, payload, records, event_type, created_at,
-                           trace_context ->> 'traceparent' AS traceparent,
-                           trace_context ->> 'tracestate' AS tracestate,
-                           sum(coalesce(octet_length(records), octet_length(payload), 0)) OVER (ORDER BY id)
-                               - coalesce(octet_length(records), octet_length(payload), 0) AS preceding
-                      FROM outbox
-                     WHERE published_at IS NULL ORDER BY id LIMIT $1) o
-             WHERE preceding < $2
-             ORDER BY id""";
     static final String MARK_PUBLISHED = """
             UPDATE outbox o SET published_at = now(), kafka_partition = r.kafka_partition, kafka_offset = r.kafka_offset
               FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS r(id, kafka_partition, kafka_offset)

@@ -1,0 +1,73 @@
+package io.readside.projection.outbox;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * The records rows this process wrote, handed to the relay with their records so that it reads back only their ids,
+ * sizes and times, not the records themselves (PostgreSQL decompressing and sending what this process still holds;
+ * docs/benchmarks.md, issue 24). Only a short cut: the relay takes a row's records from here when its id, its
+ * {@code created_at} and its size in bytes are the outbox's, and reads them from the outbox otherwise (a row another
+ * instance wrote, one not kept here, or an id the sequence gave again after a restore). A row is kept from its
+ * insert (before its commit: a row rolled back is never read) until the relay has read past its id; at most
+ * {@code maxRows} rows and {@code maxBytes} bytes of records, and a row that does not fit is not kept.
+ */
+final class HandedRows {
+
+    /** A row's records as its transaction wrote them, with what identifies the row in the outbox. */
+    record Handed(Instant createdAt, int bytes, List<OutboxRecords.KeyValue> records) {
+    }
+
+    /** This process's rows: at most 1,000 rows and 16 MiB (a row holds up to Outbox.MAX_ROW_BYTES). */
+    static final HandedRows WRITTEN = new HandedRows(1_000, 16L << 20);
+
+    private final NavigableMap<Long, Handed> rows = new TreeMap<>();
+    private final int maxRows;
+    private final long maxBytes;
+    private long bytes;
+
+    HandedRows(int maxRows, long maxBytes) {
+        this.maxRows = maxRows;
+        this.maxBytes = maxBytes;
+    }
+
+    /** Keeps the row {@code id} when it fits; the relay reads it from the outbox otherwise. */
+    synchronized void add(long id, Handed row) {
+        if (rows.size() >= maxRows || bytes + row.bytes() > maxBytes || rows.containsKey(id)) {
+            return;
+        }
+        rows.put(id, row);
+        bytes += row.bytes();
+    }
+
+    /** The ids of the rows kept, for the relay's read (whose records it then need not read). */
+    synchronized Long[] ids() {
+        return rows.keySet().toArray(new Long[0]);
+    }
+
+    /**
+     * The records of row {@code id} when it is kept and is the outbox's row (the same {@code created_at} and size in
+     * bytes); null when the relay must read them.
+     */
+    synchronized List<OutboxRecords.KeyValue> records(long id, Instant createdAt, int size) {
+        Handed row = rows.get(id);
+        return row != null && row.createdAt().equals(createdAt) && row.bytes() == size ? row.records() : null;
+    }
+
+    /**
+     * The relay has read the rows up to {@code id}: those kept up to it go (published, or to be read from the outbox
+     * if a later commit gave a lower id; a rolled-back row is never read).
+     */
+    synchronized void readThrough(long id) {
+        Map<Long, Handed> done = rows.headMap(id, true);
+        done.values().forEach(row -> bytes -= row.bytes());
+        done.clear();
+    }
+
+    synchronized int size() {
+        return rows.size();
+    }
+}

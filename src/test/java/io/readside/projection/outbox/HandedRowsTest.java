@@ -1,0 +1,59 @@
+package io.readside.projection.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** What this process hands its relay: bounded, and only ever a row's own records. */
+class HandedRowsTest {
+
+    private static final Instant AT = Instant.parse("2026-12-07T21:00:00.123456Z");
+
+    private static HandedRows.Handed row(int bytes, String value) {
+        return new HandedRows.Handed(AT, bytes, List.of(new OutboxRecords.KeyValue(null, value.getBytes(), null)));
+    }
+
+    @Test
+    void aRowIsTakenOnlyWithTheOutboxsCreationTimeAndSize() {
+        HandedRows handed = new HandedRows(10, 1000);
+        handed.add(7, row(100, "v"));
+        assertArrayEquals("v".getBytes(), handed.records(7, AT, 100).get(0).value());
+        assertNull(handed.records(7, AT.plusNanos(1000), 100), "another row with the same id (a restored sequence)");
+        assertNull(handed.records(7, AT, 101), "another size");
+        assertNull(handed.records(8, AT, 100), "not handed");
+    }
+
+    @Test
+    void whatDoesNotFitIsNotKeptAndReadingPastRowsMakesRoom() {
+        HandedRows handed = new HandedRows(2, 250);
+        handed.add(1, row(100, "a"));
+        handed.add(2, row(100, "b"));
+        handed.add(3, row(10, "c"));
+        assertNull(handed.records(3, AT, 10), "a third row: over the rows");
+        handed.readThrough(1);
+        handed.add(4, row(200, "d"));
+        assertNull(handed.records(4, AT, 200), "over the bytes (100 + 200 > 250)");
+        handed.add(5, row(150, "e"));
+        assertEquals(List.of(2L, 5L), List.of(handed.ids()));
+        handed.readThrough(5);
+        assertEquals(0, handed.size(), "read past every row");
+        handed.add(6, row(250, "f"));
+        assertArrayEquals("f".getBytes(), handed.records(6, AT, 250).get(0).value(), "its bytes are free again");
+    }
+
+    @Test
+    void anIdHandedTwiceKeepsTheFirstRow() {
+        HandedRows handed = new HandedRows(10, 1000);
+        handed.add(1, row(100, "first"));
+        handed.add(1, row(100, "second"));
+        assertArrayEquals("first".getBytes(), handed.records(1, AT, 100).get(0).value());
+        handed.readThrough(1);
+        handed.add(2, row(1000, "all"));
+        assertArrayEquals("all".getBytes(), handed.records(2, AT, 1000).get(0).value(), "the repeat took no bytes");
+    }
+}
