@@ -39,6 +39,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
+import io.readside.projection.Output;
+import io.readside.projection.outbox.OutboxRecords;
+
 /**
  * Loop B, the hand-written loop that does <b>the same work</b> as Readside's orders channel and outbox relay
  * (issue 16), so that the distance to it is the cost of the framework and not of work the orders-only limit
@@ -48,11 +51,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
  * <li>one JDBC transaction: claim the partitions' positions (fenced like Readside's: only if nothing at or past the
  * poll's first offset was applied meanwhile, returning the stream time before the poll), the order-id advisory locks
  * (same lock class and order), the previous versions {@code FOR UPDATE}, the fold (Readside's own, through
- * {@link ReadsideFold}), the order upserts, a payment request per new order into {@code outbox} (same columns and
- * payload as PaymentSaga.requestPayments), the users' totals, the revenue windows ({@code RETURNING} each changed
+ * {@link ReadsideFold}), the order upserts, a payment request per new order into {@code outbox} (one row of records,
+ * the payloads of PaymentSaga.requestPayments), the users' totals, the revenue windows ({@code RETURNING} each changed
  * window's state), the stream times; commit;</li>
  * <li>after the commit: every change to {@code processed-orders} (the order's bytes + processed_at + status), every
- * changed window to {@code revenue-by-category}, the outbox rows to {@code payment-requests} (with the
+ * changed window to {@code revenue-by-category}, the outbox row's requests to {@code payment-requests} (with the
  * {@code readside-outbox-id} header, as the relay sends them): async sends, one flush per poll, acks=all,
  * idempotence, lz4; then the outbox rows are marked published with where they landed (the relay's statement);</li>
  * <li>the consumer offsets are committed.</li>
@@ -115,13 +118,9 @@ public final class SameWorkPipeline {
                     item_count = EXCLUDED.item_count, created_at = EXCLUDED.created_at,
                     processed_at = EXCLUDED.processed_at, source_partition = EXCLUDED.source_partition,
                     source_offset = EXCLUDED.source_offset""";
-    /** Outbox.ADD_ALL, returning the ids (the relay reads them back instead; this loop publishes them itself). */
+    /** Outbox.addAll's row of records (a poll's requests are well under its 4 MiB), returning its id. */
     private static final String OUTBOX_ADD_ALL = """
-            INSERT INTO outbox (topic, message_key, event_type, payload, trace_context)
-            SELECT ?, r.message_key, ?, r.payload, NULL FROM unnest(?::text[], ?::text[]) WITH ORDINALITY
-                AS r(message_key, payload, n)
-             ORDER BY r.n
-            RETURNING id, message_key""";
+            INSERT INTO outbox (topic, event_type, records, trace_context) VALUES (?, ?, ?, NULL) RETURNING id""";
     /** UserOrderTotalsProjector.ADD_TO_MANY_TOTALS. */
     private static final String ADD_TO_TOTALS = """
             INSERT INTO user_order_totals AS t (user_id, order_count, total_spent)
@@ -332,26 +331,23 @@ public final class SameWorkPipeline {
         if (created.isEmpty()) {
             return List.of();
         }
-        String[] keys = new String[created.size()];
-        String[] payloads = new String[created.size()];
-        for (int i = 0; i < keys.length; i++) {
-            ReadsideFold.Created order = created.get(i);
-            keys[i] = order.orderId();
-            payloads[i] = paymentRequested(order, at);
+        List<Output> requests = new ArrayList<>(created.size());
+        for (ReadsideFold.Created order : created) {
+            requests.add(new Output(PAYMENT_REQUESTS, order.orderId().getBytes(StandardCharsets.UTF_8),
+                    paymentRequested(order, at).getBytes(StandardCharsets.UTF_8)));
         }
         PreparedStatement add = statement(OUTBOX_ADD_ALL);
         add.setString(1, PAYMENT_REQUESTS);
         add.setString(2, "payment.requested");
-        add.setArray(3, db.createArrayOf("text", keys));
-        add.setArray(4, db.createArrayOf("text", payloads));
-        List<Outgoing> rows = new ArrayList<>(keys.length);
+        add.setBytes(3, OutboxRecords.encode(requests));
+        long id;
         try (ResultSet inserted = add.executeQuery()) {
-            for (int i = 0; inserted.next(); i++) {
-                if (!inserted.getString(2).equals(keys[i])) { // RETURNING in insertion order, which is list order
-                    throw new IllegalStateException("outbox rows returned out of order");
-                }
-                rows.add(new Outgoing(inserted.getLong(1), keys[i], payloads[i].getBytes(StandardCharsets.UTF_8)));
-            }
+            inserted.next();
+            id = inserted.getLong(1);
+        }
+        List<Outgoing> rows = new ArrayList<>(requests.size());
+        for (Output request : requests) {
+            rows.add(new Outgoing(id, new String(request.key(), StandardCharsets.UTF_8), request.value()));
         }
         return rows;
     }
@@ -434,9 +430,11 @@ public final class SameWorkPipeline {
             sent.add(producer.send(new ProducerRecord<>(REVENUE_BY_CATEGORY, window.key(), window.value())));
         }
         List<Future<RecordMetadata>> relayed = new ArrayList<>(outbox.size());
-        for (Outgoing row : outbox) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>(PAYMENT_REQUESTS, row.key(), row.value());
-            record.headers().add("readside-outbox-id", Long.toString(row.id()).getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < outbox.size(); i++) { // one row: its id and each request's place in it, as the relay
+            Outgoing request = outbox.get(i);
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(PAYMENT_REQUESTS, request.key(),
+                    request.value());
+            record.headers().add("readside-outbox-id", (request.id() + ":" + i).getBytes(StandardCharsets.US_ASCII));
             relayed.add(producer.send(record));
         }
         producer.flush();
@@ -448,22 +446,19 @@ public final class SameWorkPipeline {
         if (outbox.isEmpty()) {
             return;
         }
-        Long[] ids = new Long[outbox.size()];
-        Integer[] partitions = new Integer[ids.length];
-        Long[] offsets = new Long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            RecordMetadata at = acknowledged(relayed.get(i));
-            ids[i] = outbox.get(i).id();
-            partitions[i] = at.partition();
-            offsets[i] = at.offset();
+        for (Future<RecordMetadata> send : relayed) {
+            acknowledged(send);
         }
+        Long[] ids = { outbox.get(0).id() }; // a row of records: where each landed is not kept
+        Integer[] partitions = { null };
+        Long[] offsets = { null };
         PreparedStatement mark = statement(MARK_PUBLISHED);
         mark.setArray(1, db.createArrayOf("int8", ids));
         mark.setArray(2, db.createArrayOf("int4", partitions));
         mark.setArray(3, db.createArrayOf("int8", offsets));
         mark.executeUpdate();
         db.commit();
-        paymentRequests += ids.length;
+        paymentRequests += outbox.size();
     }
 
     private static RecordMetadata acknowledged(Future<RecordMetadata> send) throws InterruptedException {

@@ -59,6 +59,7 @@ import io.readside.dev.EmbeddedKafka;
 import io.readside.dev.EmbeddedPostgresql;
 import io.readside.orders.OrdersFold;
 import io.readside.testing.LocalHost;
+import io.readside.testing.OutboxMessages;
 import io.readside.testing.ServiceProcess;
 import io.readside.testing.TopicReader;
 
@@ -585,6 +586,23 @@ abstract class FaultInjectionHarness {
             return admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP).members().stream()
                     .map(member -> member.consumerId()).toList();
         }
+    }
+
+    /** The messages of a topic and type in the outbox, per key ({@link OutboxMessages}). */
+    Map<String, Long> outboxMessages(String topic, String type) {
+        OutboxMessages messages = new OutboxMessages();
+        try (Connection connection = DriverManager.getConnection(
+                "jdbc:postgresql://localhost:" + postgresPort + "/postgres", EmbeddedPostgresql.USER,
+                EmbeddedPostgresql.USER);
+                Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery(OutboxMessages.rowsOf(topic, type))) {
+            while (result.next()) {
+                messages.add(result.getString("message_key"), result.getBytes("records"));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(topic, e);
+        }
+        return messages.byKey();
     }
 
     Map<String, String> queryMap(String sql) {

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.readside.testing.OutboxMessages;
 import io.readside.testing.OwnTopicsInfrastructure;
 import io.readside.testing.TestProducer;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -85,7 +86,7 @@ class AddedPartitionsTest {
         await().atMost(APPLIED).until(() -> pool.query("SELECT order_count || '|' || total_spent FROM "
                 + "user_order_totals WHERE user_id = 6202").execute().await().atMost(APPLIED).iterator().next()
                 .getString(0).equals("1|" + total));
-        assertEquals(1, count("SELECT count(*) FROM outbox WHERE topic = 'payment-requests' AND message_key = 'ap-x'"),
+        assertEquals(1L, OutboxMessages.byKey(pool, "payment-requests", "payment.requested").get("ap-x"),
                 "one payment request");
     }
 

@@ -1,5 +1,6 @@
 package io.readside.projection.outbox;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -27,12 +28,6 @@ public final class Outbox {
             INSERT INTO outbox (topic, message_key, event_type, payload, trace_context) VALUES ($1, $2, $3, $4, $5)
             RETURNING id""";
 
-    static final String ADD_ALL = """
-            INSERT INTO outbox (topic, message_key, event_type, payload, trace_context)
-            SELECT $1, r.message_key, $2, r.payload, $5 FROM unnest($3::text[], $4::text[]) WITH ORDINALITY
-                AS r(message_key, payload, n)
-             ORDER BY r.n""";
-
     static final String ADD_RECORDS = """
             INSERT INTO outbox (topic, event_type, records, trace_context)
             SELECT r.topic, $3, r.records, $4
@@ -40,10 +35,11 @@ public final class Outbox {
              ORDER BY r.n
             RETURNING id, created_at, topic, octet_length(records) AS bytes""";
 
-    /** A row of records: a projection's outputs. */
+    /** A row of records: a projection's outputs (each the state of an entity: a later one supersedes it). */
     static final String RECORDS = "records";
     /** A row of records re-sent by an operator (parked before): they supersede no parked record. */
     static final String RESENT = "resent";
+    // a row of records of another type is messages of that type (addAll): commands, which carry no entity's state
     /** A row of records holds at most this many bytes (past its first record): the relay reads rows whole. */
     static final int MAX_ROW_BYTES = 4 << 20;
 
@@ -112,14 +108,20 @@ public final class Outbox {
                 .map(rows -> rows.iterator().next().getLong(0));
     }
 
-    /** Messages of one type, in list order, written in one trace context ({@code trace}, null for none). */
+    /**
+     * Messages of one type (a command per key: a payment request per new order), in list order, written in one trace
+     * context ({@code trace}, null for none): one row of records per {@value #MAX_ROW_BYTES} bytes, not a row per
+     * message (the relay sends each with its row's id and its place in the row, {@code readside-outbox-id:
+     * <id>:<index>}; a command carries no entity's state, so nothing supersedes it when it is parked).
+     */
     public static Uni<Void> addAll(SqlConnection conn, String topic, String type, List<String> keys,
             List<String> payloads, TraceHeaders trace) {
-        if (keys.isEmpty()) {
-            return Uni.createFrom().voidItem();
+        List<Output> messages = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            messages.add(new Output(topic, keys.get(i) == null ? null : keys.get(i).getBytes(StandardCharsets.UTF_8),
+                    payloads.get(i).getBytes(StandardCharsets.UTF_8)));
         }
-        return conn.preparedQuery(ADD_ALL).execute(Tuple.of(topic, type, keys.toArray(new String[0]),
-                payloads.toArray(new String[0]), json(trace))).replaceWithVoid();
+        return addRecords(conn, messages, trace, type);
     }
 
     /** Column trace_context: {"traceparent": ..., "tracestate": ...} (tracestate only when there is one). */

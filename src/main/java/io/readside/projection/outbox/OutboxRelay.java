@@ -65,7 +65,8 @@ public class OutboxRelay {
              WHERE o.id = r.id""";
     /** A projection's rows (records) serve no token: kept only readside.outbox.outputs-retention (they are large). */
     static final String DELETE_PUBLISHED_OUTPUTS = """
-            DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1) AND records IS NOT NULL""";
+            DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)
+               AND event_type IN ('records', 'resent')""";
     static final String DELETE_PUBLISHED = """
             DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)""";
     static final String DELETE_IDEMPOTENCY_KEYS = """

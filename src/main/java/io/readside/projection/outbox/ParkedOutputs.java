@@ -64,7 +64,7 @@ public class ParkedOutputs {
      * row's records (up to 4 MiB) one row at a time.
      */
     static final String PENDING = """
-            SELECT id FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
+            SELECT id FROM outbox WHERE published_at IS NULL AND event_type IN ('records', 'resent')
                AND ($1::text IS NULL OR topic = $1) ORDER BY id LIMIT $2""";
     static final String PENDING_ROW = "SELECT topic, records FROM outbox WHERE id = $1";
     static final String LIST = """

@@ -39,6 +39,11 @@ final class RelayRows {
                      WHERE published_at IS NULL ORDER BY id LIMIT $1) o
              WHERE preceding < $2
              ORDER BY id""";
+    /**
+     * The header that says where a message came from: its outbox row's id, and in a row of several its place in it
+     * ({@code <id>:<index>}); the same on every copy the relay sends.
+     */
+    static final String OUTBOX_ID = "readside-outbox-id";
     /** The records of rows whose handed records were not theirs after all. */
     static final String RECORDS_OF = "SELECT id, records FROM outbox WHERE id = ANY($1)";
 
@@ -94,7 +99,8 @@ final class RelayRows {
 
     /**
      * The row's records with the trace context it was written in: its message (topic, key and payload as UTF-8, its
-     * outbox id in a header) or its batch of records for one topic (key and value as written), added to
+     * outbox id in a header) or its batch of records for one topic (key and value as written; messages of a type with
+     * their place in the row in the header too), added to
      * {@code records}, and where each came from to {@code origins}.
      *
      * @throws IllegalArgumentException when the row's records cannot be read (nothing is added then)
@@ -104,7 +110,9 @@ final class RelayRows {
         long id = row.getLong("id");
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         if (batch(row)) {
-            boolean supersedes = !Outbox.RESENT.equals(row.getString("event_type"));
+            String type = row.getString("event_type");
+            boolean supersedes = Outbox.RECORDS.equals(type);
+            boolean messages = !supersedes && !Outbox.RESENT.equals(type); // commands: no entity's state
             byte[] stored = stored(row);
             List<OutboxRecords.KeyValue> decoded = stored != null ? OutboxRecords.decode(stored) : taken.get(id);
             if (decoded == null) { // deleted by hand between the pass's two reads
@@ -112,16 +120,20 @@ final class RelayRows {
             }
             for (int i = 0; i < decoded.size(); i++) {
                 OutboxRecords.KeyValue record = decoded.get(i);
-                records.add(new ProducerRecord<>(topic, record.key(), record.value()));
-                origins.add(new RelayParking.Origin(id, i, record.entity() != null ? record.entity() : record.key(),
-                        supersedes));
+                ProducerRecord<byte[], byte[]> sent = new ProducerRecord<>(topic, record.key(), record.value());
+                if (messages) {
+                    sent.headers().add(OUTBOX_ID, (id + ":" + i).getBytes(StandardCharsets.US_ASCII));
+                }
+                records.add(sent);
+                origins.add(new RelayParking.Origin(id, i, messages ? null
+                        : record.entity() != null ? record.entity() : record.key(), supersedes));
             }
         } else {
             String key = row.getString("message_key");
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
                     key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                     row.getString("payload").getBytes(StandardCharsets.UTF_8));
-            record.headers().add("readside-outbox-id", Long.toString(id).getBytes(StandardCharsets.UTF_8));
+            record.headers().add(OUTBOX_ID, Long.toString(id).getBytes(StandardCharsets.US_ASCII));
             records.add(record);
             origins.add(new RelayParking.Origin(id, 0, null, false)); // a command or event: no entity's state
         }

@@ -43,6 +43,7 @@ import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
 import io.readside.testing.TopicReader;
 import io.restassured.response.Response;
+import io.smallrye.mutiny.Multi;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -96,8 +97,10 @@ class HostileRelayPassTest {
         String refusedMessage = "{\"big\":\"" + HexFormat.of().formatHex(bytes(3000, random)) + "\"}"; // lz4 can't
 
         long before = maxId();
-        pool.withTransaction(conn -> Outbox.addAll(conn, MESSAGES, "hostile.test", msgKeys.subList(0, 2000),
-                msgPayloads.subList(0, 2000), null)
+        pool.withTransaction(conn -> Multi.createFrom().range(0, 2000) // a row each, as a command's
+                .onItem().transformToUniAndConcatenate(i -> Outbox.add(conn, MESSAGES, msgKeys.get(i), "hostile.test",
+                        msgPayloads.get(i), null))
+                .collect().last()
                 .chain(() -> Outbox.addRecords(conn, rec1, null))
                 .chain(() -> Outbox.addRecords(conn, refusing, null))
                 .chain(() -> Outbox.addAll(conn, REFUSING, "hostile.test", List.of("refused-message"),
@@ -110,32 +113,38 @@ class HostileRelayPassTest {
                 .chain(() -> Outbox.addRecords(conn, rec3, null)))
                 .await().atMost(WITHIN);
         long after = maxId();
-        assertEquals(4990 + 1 + 1 + 1 + 1 + 1, after - before, "rows written");
+        assertEquals(2000 + 1 + 1 + 1 + 1 + 1 + 1 + 1, after - before, "rows written (addAll: a row of messages)");
 
         await("every row marked published").atMost(WITHIN).pollInterval(Duration.ofMillis(200)).until(() -> count(
                 "SELECT count(*) FROM outbox WHERE id > " + before + " AND id <= " + after
                         + " AND published_at IS NULL") == 0);
 
-        // the messages: every one exactly once, its bytes intact, in outbox order per key
-        Map<Long, Integer> index = new HashMap<>();
-        List<Row> rows = new ArrayList<>();
-        pool.query("SELECT id, message_key, payload FROM outbox WHERE topic = '" + MESSAGES + "' AND id > " + before
-                + " AND id <= " + after + " ORDER BY id").execute().await().atMost(WITHIN).forEach(rows::add);
-        assertEquals(4990, rows.size());
-        for (int i = 0; i < rows.size(); i++) {
-            assertEquals(msgKeys.get(i), rows.get(i).getString("message_key"), "the key as written, row " + i);
-            assertEquals(msgPayloads.get(i), rows.get(i).getString("payload"), "the payload as written, row " + i);
-            index.put(rows.get(i).getLong("id"), i);
+        // the messages: every one exactly once, its bytes intact, in outbox order per key; a message is told by its
+        // outbox id, and in a row of several by its place in it too (<id>:<index>)
+        Map<String, Integer> index = new HashMap<>();
+        for (Row row : pool.query("SELECT id, message_key, payload, records FROM outbox WHERE topic = '" + MESSAGES
+                + "' AND id > " + before + " AND id <= " + after + " ORDER BY id").execute().await().atMost(WITHIN)) {
+            List<OutboxRecords.KeyValue> messages = row.getBuffer("records") == null
+                    ? List.of(new OutboxRecords.KeyValue(utf8(row.getString("message_key")),
+                            utf8(row.getString("payload")), null))
+                    : OutboxRecords.decode(row.getBuffer("records").getBytes());
+            for (int i = 0; i < messages.size(); i++) {
+                int n = index.size();
+                assertArrayEquals(utf8(msgKeys.get(n)), messages.get(i).key(), "the key as written, message " + n);
+                assertArrayEquals(utf8(msgPayloads.get(n)), messages.get(i).value(), "the payload, message " + n);
+                index.put(row.getLong("id") + (row.getBuffer("records") == null ? "" : ":" + i), n);
+            }
         }
+        assertEquals(4990, index.size());
         List<ConsumerRecord<byte[], byte[]>> published = TopicReader.readAllRaw(bootstrapServers, MESSAGES);
-        Map<Long, Integer> copies = new HashMap<>();
-        Map<String, Long> lastPerKey = new HashMap<>();
+        Map<String, Integer> copies = new HashMap<>();
+        Map<String, Integer> lastPerKey = new HashMap<>();
         List<String> disorder = new ArrayList<>();
         published.sort((a, b) -> a.partition() != b.partition() ? Integer.compare(a.partition(), b.partition())
                 : Long.compare(a.offset(), b.offset()));
         for (ConsumerRecord<byte[], byte[]> record : published) {
             Header id = record.headers().lastHeader("readside-outbox-id");
-            long outboxId = Long.parseLong(new String(id.value(), StandardCharsets.US_ASCII));
+            String outboxId = new String(id.value(), StandardCharsets.US_ASCII);
             Integer i = index.get(outboxId);
             if (i == null) {
                 continue;
@@ -144,9 +153,9 @@ class HostileRelayPassTest {
             assertArrayEquals(utf8(msgKeys.get(i)), record.key(), "key bytes of message " + i);
             assertArrayEquals(utf8(msgPayloads.get(i)), record.value(), "payload bytes of message " + i);
             String k = record.partition() + "/" + HexFormat.of().formatHex(record.key());
-            Long last = lastPerKey.put(k, outboxId);
-            if (last != null && last >= outboxId) {
-                disorder.add(last + " before " + outboxId);
+            Integer last = lastPerKey.put(k, i);
+            if (last != null && last >= i) {
+                disorder.add("message " + last + " before " + i);
             }
         }
         assertEquals(4990, copies.size(), "every message on the broker");

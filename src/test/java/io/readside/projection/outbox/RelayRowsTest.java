@@ -31,13 +31,14 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * The relay takes the records of the rows this process wrote from what their transactions handed it, and reads back
- * only the others' (a row another instance wrote, or one whose id the handed row does not match): every record keeps
- * its bytes either way.
+ * The relay's pass: it takes the records of the rows this process wrote from what their transactions handed it, and
+ * reads back only the others' (a row another instance wrote, or one whose id the handed row does not match), every
+ * record keeping its bytes either way; messages of one type written together are one row, each sent with its row's
+ * id and its place in it, and none carries an entity's state.
  */
 @QuarkusTest
 @TestProfile(RealInfrastructure.class)
-class RelayHandedRowsTest {
+class RelayRowsTest {
 
     private static final Duration WITHIN = Duration.ofMinutes(2);
     private static final String TOPIC = "handed-rows";
@@ -93,6 +94,46 @@ class RelayHandedRowsTest {
         List<String> published = TopicReader.readAllRaw(bootstrapServers, TOPIC).stream()
                 .map(record -> hex(record.key()) + "=" + hex(record.value())).sorted().toList();
         assertEquals(all, published, "every record once, its bytes as written (each key once: no order to keep)");
+    }
+
+    @Test
+    void messagesWrittenTogetherAreOneRowAndEachIsSentWithItsRowAndPlaceAndNoEntity() {
+        String topic = "handed-messages";
+        List<String> keys = List.of("o-1", "o-2", "o-1");
+        List<String> payloads = List.of("{\"n\":1}", "{\"n\":2,\"\u00e9\":\"\u2603\"}", "{\"n\":3}");
+        long id;
+        try (HeldRelay relay = HeldRelay.hold(pool)) {
+            pool.withTransaction(conn -> Outbox.addAll(conn, topic, "test.requested", keys, payloads, null))
+                    .await().atMost(WITHIN);
+            assertEquals(1, count("SELECT count(*) FROM outbox WHERE topic = '" + topic + "'"), "one row");
+            id = count("SELECT max(id) FROM outbox WHERE topic = '" + topic + "'");
+            SqlConnection conn = pool.getConnection().await().atMost(WITHIN);
+            try {
+                List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+                List<RelayParking.Origin> origins = new ArrayList<>();
+                RelayRows pass = RelayRows.next(conn, 5000, PASS_BYTES, HandedRows.WRITTEN);
+                pass.records(row(pass, id), records, origins);
+                assertEquals(List.of("null false", "null false", "null false"), origins.stream()
+                        .map(origin -> origin.entity() + " " + origin.supersedes()).toList(),
+                        "a command: no entity's state, parked it waits for an operator, it supersedes nothing");
+            } finally {
+                conn.close().await().atMost(WITHIN);
+            }
+        }
+        await("published").atMost(WITHIN).until(() -> count("SELECT count(*) FROM outbox WHERE id = " + id
+                + " AND published_at IS NOT NULL") == 1);
+        List<String> sent = TopicReader.readAllRaw(bootstrapServers, topic).stream()
+                .filter(record -> "o-1".equals(new String(record.key(), StandardCharsets.UTF_8)))
+                .map(record -> new String(record.headers().lastHeader(RelayRows.OUTBOX_ID).value(),
+                        StandardCharsets.US_ASCII) + " " + new String(record.value(), StandardCharsets.UTF_8))
+                .toList();
+        assertEquals(List.of(id + ":0 " + payloads.get(0), id + ":2 " + payloads.get(2)), sent,
+                "o-1's two, in order, each with its row and place");
+        assertEquals(1, TopicReader.readAllRaw(bootstrapServers, topic).stream()
+                .filter(record -> new String(record.value(), StandardCharsets.UTF_8).equals(payloads.get(1))
+                        && new String(record.headers().lastHeader(RelayRows.OUTBOX_ID).value(),
+                                StandardCharsets.US_ASCII).equals(id + ":1"))
+                .count(), "o-2's, its bytes as written");
     }
 
     /** Keys and values with bytes that no text keeps: NUL, 0xFF, a lone surrogate's encoding; a null key. */
