@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 
 /**
  * The records rows this process wrote, handed to the relay with their records so that it reads back only their ids,
@@ -13,7 +14,9 @@ import java.util.TreeMap;
  * {@code created_at} and its size in bytes are the outbox's, and reads them from the outbox otherwise (a row another
  * instance wrote, one not kept here, or an id the sequence gave again after a restore). A row is kept from its
  * insert (before its commit: a row rolled back is never read) until the relay has read past its id; at most
- * {@code maxRows} rows and {@code maxBytes} bytes of records, and a row that does not fit is not kept.
+ * {@code maxRows} rows and {@code maxBytes} bytes of records, and a row that does not fit is not kept. Only while this
+ * process's relay reads the outbox (a pass in the last 10 s): on another instance, or with the relay off, nothing is
+ * kept.
  */
 final class HandedRows {
 
@@ -22,20 +25,30 @@ final class HandedRows {
     }
 
     /** This process's rows: at most 1,000 rows and 16 MiB (a row holds up to Outbox.MAX_ROW_BYTES). */
-    static final HandedRows WRITTEN = new HandedRows(1_000, 16L << 20);
+    static final HandedRows WRITTEN = new HandedRows(1_000, 16L << 20, System::nanoTime);
+    /** The relay of this process reads the outbox when it has made a pass within this. */
+    static final long RELAYING_NANOS = 10_000_000_000L;
 
     private final NavigableMap<Long, Handed> rows = new TreeMap<>();
     private final int maxRows;
     private final long maxBytes;
+    private final LongSupplier nanoTime;
     private long bytes;
+    private boolean passed;
+    private long lastPass;
 
-    HandedRows(int maxRows, long maxBytes) {
+    HandedRows(int maxRows, long maxBytes, LongSupplier nanoTime) {
         this.maxRows = maxRows;
         this.maxBytes = maxBytes;
+        this.nanoTime = nanoTime;
     }
 
-    /** Keeps the row {@code id} when it fits; the relay reads it from the outbox otherwise. */
+    /** Keeps the row {@code id} when this process's relay reads the outbox and it fits; else it is read there. */
     synchronized void add(long id, Handed row) {
+        if (!passed || nanoTime.getAsLong() - lastPass > RELAYING_NANOS) {
+            drop(rows);
+            return;
+        }
         if (rows.size() >= maxRows || bytes + row.bytes() > maxBytes || rows.containsKey(id)) {
             return;
         }
@@ -58,11 +71,18 @@ final class HandedRows {
     }
 
     /**
-     * The relay has read the rows up to {@code id}: those kept up to it go (published, or to be read from the outbox
-     * if a later commit gave a lower id; a rolled-back row is never read).
+     * The relay has made a pass and read the rows up to {@code id} (null: none): those kept up to it go (published, or
+     * to be read from the outbox if a later commit gave a lower id; a rolled-back row is never read).
      */
-    synchronized void readThrough(long id) {
-        Map<Long, Handed> done = rows.headMap(id, true);
+    synchronized void readThrough(Long id) {
+        passed = true;
+        lastPass = nanoTime.getAsLong();
+        if (id != null) {
+            drop(rows.headMap(id, true));
+        }
+    }
+
+    private void drop(Map<Long, Handed> done) {
         done.values().forEach(row -> bytes -= row.bytes());
         done.clear();
     }

@@ -32,11 +32,11 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * One outbox batch to the broker and back: reads the unpublished rows in id order (at most {@code batchSize} rows
- * and, past the first, {@code batchBytes} bytes; {@link RelayRows}), sends each row's record (a message: with its outbox id in the
- * {@code readside-outbox-id} header) or records (a projection's batch for one topic) with the trace context the row
- * was written in, until each is acknowledged (acks=all, idempotent, lz4) or refused for good ({@link RelaySends}),
- * parks the refused ones ({@link RelayParking}), and marks the rows published (a message's row with the partition
- * and offset it landed at). The batch is one span ({@link BatchSpans#published}). Meters:
+ * and, past the first, {@code batchBytes} bytes; {@link RelayRows}), sends each row's record (one message) or records
+ * (a projection's outputs for one topic, or messages of one type) with the trace context the row was written in (a
+ * message with its {@code readside-outbox-id} header), until each is acknowledged (acks=all, idempotent, lz4) or
+ * refused for good ({@link RelaySends}), parks the refused ones ({@link RelayParking}), and marks the rows published
+ * (a row of one message with the partition and offset it landed at). The batch is one span ({@link BatchSpans#published}). Meters:
  * {@code readside.outbox.published} (rows), {@code readside.outbox.delay} (commit to acknowledgement),
  * {@code readside.outbox.oldest.unpublished.seconds}, {@code readside.outputs.parked} (records, per topic). Runs on
  * the relay's thread, with the connection that holds the relay's lock; created at start and closed by

@@ -59,14 +59,12 @@ public class ParkedOutputs {
     static final String AFTER_OUTBOX_WRITES_IN_FLIGHT = "LOCK TABLE outbox IN SHARE ROW EXCLUSIVE MODE";
     /** While the re-send waits for that lock, new outbox writers queue behind it: a short wait, then 409. */
     static final String WRITERS_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '5s', true)";
-    /**
-     * Rows not yet published (a re-send waits for the relay to catch up; it reads their entities): their ids first, a
-     * row's records (up to 4 MiB) one row at a time.
-     */
+    /** Rows not yet published (a re-send waits for the relay), ids first; an outputs' row's entities one at a time. */
     static final String PENDING = """
-            SELECT id FROM outbox WHERE published_at IS NULL AND event_type IN ('records', 'resent')
+            SELECT id FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
                AND ($1::text IS NULL OR topic = $1) ORDER BY id LIMIT $2""";
-    static final String PENDING_ROW = "SELECT topic, records FROM outbox WHERE id = $1";
+    static final String PENDING_ROW = """
+            SELECT topic, records FROM outbox WHERE id = $1 AND event_type IN ('records', 'resent')""";
     static final String LIST = """
             SELECT id, outbox_id, topic, message_key, octet_length(payload) AS value_bytes, reason, parked_at,
                    superseded_at, resent_at

@@ -77,9 +77,7 @@ final class RelayRows {
             OutboxRelay.sql(conn.preparedQuery(RECORDS_OF).execute(Tuple.of(unread.toArray(new Long[0]))))
                     .forEach(row -> pass.read.put(row.getLong("id"), row.getBuffer("records").getBytes()));
         }
-        if (last != null) {
-            handed.readThrough(last);
-        }
+        handed.readThrough(last);
         return pass;
     }
 
@@ -115,8 +113,8 @@ final class RelayRows {
             boolean messages = !supersedes && !Outbox.RESENT.equals(type); // commands: no entity's state
             byte[] stored = stored(row);
             List<OutboxRecords.KeyValue> decoded = stored != null ? OutboxRecords.decode(stored) : taken.get(id);
-            if (decoded == null) { // deleted by hand between the pass's two reads
-                throw new IllegalArgumentException("its records were deleted while the relay read them");
+            if (decoded == null) { // deleted by hand between the pass's two reads: nothing to send
+                return;
             }
             for (int i = 0; i < decoded.size(); i++) {
                 OutboxRecords.KeyValue record = decoded.get(i);
@@ -125,7 +123,9 @@ final class RelayRows {
                     sent.headers().add(OUTBOX_ID, (id + ":" + i).getBytes(StandardCharsets.US_ASCII));
                 }
                 records.add(sent);
-                origins.add(new RelayParking.Origin(id, i, messages ? null
+                // whose state it carries: an output's entity (null: its key's), a re-sent record's as parked (none
+                // for a command), none for a message
+                origins.add(new RelayParking.Origin(id, i, messages ? null : !supersedes ? record.entity()
                         : record.entity() != null ? record.entity() : record.key(), supersedes));
             }
         } else {

@@ -252,7 +252,15 @@ class HostileRelayPassTest {
      */
     @Test
     void aParkedRecordWhoseOwnRowIsStillUnpublishedIsNotSupersededByItselfAndStillWaits() throws Exception {
-        String topic = "hostile-self";
+        parkedWithItsRowUnpublished("hostile-self", "records");
+    }
+
+    @Test
+    void aParkedMessageOfARowOfMessagesWhoseRowIsStillUnpublishedStillWaits() throws Exception {
+        parkedWithItsRowUnpublished("hostile-self-messages", "payment.requested"); // a command: no entity
+    }
+
+    private void parkedWithItsRowUnpublished(String topic, String type) throws Exception {
         createTopic(topic, "200");
         byte[] key = utf8("self-1");
         // over the topic's 200 bytes, compressed too
@@ -262,13 +270,14 @@ class HostileRelayPassTest {
         try (HeldRelay relay = HeldRelay.hold(pool)) {
             // what a relay leaves when its session ends between parking a batch's refusals and marking the batch
             row = pool.preparedQuery("""
-                    INSERT INTO outbox (topic, event_type, records) VALUES ($1, 'records', $2) RETURNING id""")
-                    .execute(Tuple.of(topic, Buffer.buffer(OutboxRecords.encode(List.of(new Output(topic, key,
+                    INSERT INTO outbox (topic, event_type, records) VALUES ($1, $2, $3) RETURNING id""")
+                    .execute(Tuple.of(topic, type, Buffer.buffer(OutboxRecords.encode(List.of(new Output(topic, key,
                             value)))))).await().atMost(WITHIN).iterator().next().getLong(0);
             pool.preparedQuery("""
                     INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, entity, payload, reason)
-                    VALUES ($1, 0, $2, $3, $3, $4, 'refused by the test topic')""")
-                    .execute(Tuple.of(row, topic, Buffer.buffer(key), Buffer.buffer(value))).await().atMost(WITHIN);
+                    VALUES ($1, 0, $2, $3, $5, $4, 'refused by the test topic')""")
+                    .execute(Tuple.of(row, topic, Buffer.buffer(key), Buffer.buffer(value),
+                            "records".equals(type) ? Buffer.buffer(key) : null)).await().atMost(WITHIN);
             resend = CompletableFuture.supplyAsync(() -> given().post("/admin/parked-outputs/resend"));
             await("the re-send waits for the relay's lock").atMost(WITHIN).until(() -> count("""
                     SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'

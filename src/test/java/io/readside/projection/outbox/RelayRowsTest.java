@@ -71,8 +71,9 @@ class RelayRowsTest {
                 List<OutboxRecords.KeyValue> notMine = OutboxRecords.decode(OutboxRecords.encode(another));
                 for (HandedRows.Handed wrong : List.of(new HandedRows.Handed(createdAt.minusSeconds(60), bytes,
                         notMine), new HandedRows.Handed(createdAt, bytes + 1, notMine))) {
-                    HandedRows stale = new HandedRows(10, 1 << 20); // as if a restored sequence gave the id again
-                    stale.add(mineId, wrong);
+                    HandedRows stale = new HandedRows(10, 1 << 20, System::nanoTime);
+                    stale.readThrough(null);
+                    stale.add(mineId, wrong); // as if a restored sequence gave the id again
                     RelayRows pass = RelayRows.next(conn, 5000, PASS_BYTES, stale);
                     assertEquals(records(mine), records(pass, mineId), "read from the outbox, not " + wrong);
                 }
