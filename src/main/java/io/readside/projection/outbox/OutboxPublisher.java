@@ -36,11 +36,11 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * (a projection's outputs for one topic, or messages of one type) with the trace context the row was written in (a
  * message with its {@code readside-outbox-id} header), until each is acknowledged (acks=all, idempotent, lz4) or
  * refused for good ({@link RelaySends}), parks the refused ones ({@link RelayParking}), and marks the rows published
- * (a row of one message with the partition and offset it landed at). The batch is one span ({@link BatchSpans#published}). Meters:
- * {@code readside.outbox.published} (rows), {@code readside.outbox.delay} (commit to acknowledgement),
- * {@code readside.outbox.oldest.unpublished.seconds}, {@code readside.outputs.parked} (records, per topic). Runs on
- * the relay's thread, with the connection that holds the relay's lock; created at start and closed by
- * {@link OutboxRelay}, and logs under its category.
+ * (a row of one message with the partition and offset it landed at). The batch is one span
+ * ({@link BatchSpans#published}). Meters: {@code readside.outbox.published} (rows), {@code readside.outbox.delay}
+ * (commit to acknowledgement), {@code readside.outbox.oldest.unpublished.seconds}, {@code readside.outputs.parked}
+ * (records, per topic). Runs on the relay's thread, with the connection that holds the relay's lock; created at start
+ * and closed by {@link OutboxRelay}, and logs under its category.
  */
 final class OutboxPublisher {
 
