@@ -13,10 +13,10 @@ import java.util.function.LongSupplier;
  * docs/benchmarks.md, issue 24). Only a short cut: the relay takes a row's records from here when its id, its
  * {@code created_at} and its size in bytes are the outbox's, and reads them from the outbox otherwise (a row another
  * instance wrote, one not kept here, or an id the sequence gave again after a restore). A row is kept from its
- * insert (before its commit: a row rolled back is never read) until the relay has read past its id; at most
- * {@code maxRows} rows and {@code maxBytes} bytes of records, and a row that does not fit is not kept. Only while this
- * process's relay reads the outbox (a pass in the last 10 s): on another instance, or with the relay off, nothing is
- * kept.
+ * insert (before its commit: a row rolled back is never read) until this process's relay has read past its id, or
+ * for {@link #KEPT_NANOS} (another instance's relay published it, or this one is behind and reads it); at most
+ * {@code maxRows} rows and {@code maxBytes} bytes of records, and a row that does not fit is not kept. Nothing is kept
+ * while this process's relay makes no pass (the relay off, or held by another instance's for a while).
  */
 final class HandedRows {
 
@@ -24,12 +24,15 @@ final class HandedRows {
     record Handed(Instant createdAt, int bytes, List<OutboxRecords.KeyValue> records) {
     }
 
+    private record Kept(Handed row, long since) {
+    }
+
     /** This process's rows: at most 1,000 rows and 16 MiB (a row holds up to Outbox.MAX_ROW_BYTES). */
     static final HandedRows WRITTEN = new HandedRows(1_000, 16L << 20, System::nanoTime);
-    /** The relay of this process reads the outbox when it has made a pass within this. */
-    static final long RELAYING_NANOS = 10_000_000_000L;
+    /** A row is kept at most this long (a relay that keeps up reads it within milliseconds of its commit). */
+    static final long KEPT_NANOS = 5_000_000_000L;
 
-    private final NavigableMap<Long, Handed> rows = new TreeMap<>();
+    private final NavigableMap<Long, Kept> rows = new TreeMap<>();
     private final int maxRows;
     private final long maxBytes;
     private final LongSupplier nanoTime;
@@ -45,14 +48,13 @@ final class HandedRows {
 
     /** Keeps the row {@code id} when this process's relay reads the outbox and it fits; else it is read there. */
     synchronized void add(long id, Handed row) {
-        if (!passed || nanoTime.getAsLong() - lastPass > RELAYING_NANOS) {
-            drop(rows);
+        long now = nanoTime.getAsLong();
+        dropKeptSince(now - KEPT_NANOS);
+        if (!passed || now - lastPass > KEPT_NANOS || rows.size() >= maxRows || bytes + row.bytes() > maxBytes
+                || rows.containsKey(id)) {
             return;
         }
-        if (rows.size() >= maxRows || bytes + row.bytes() > maxBytes || rows.containsKey(id)) {
-            return;
-        }
-        rows.put(id, row);
+        rows.put(id, new Kept(row, now));
         bytes += row.bytes();
     }
 
@@ -66,13 +68,15 @@ final class HandedRows {
      * bytes); null when the relay must read them.
      */
     synchronized List<OutboxRecords.KeyValue> records(long id, Instant createdAt, int size) {
-        Handed row = rows.get(id);
+        Kept kept = rows.get(id);
+        Handed row = kept == null ? null : kept.row();
         return row != null && row.createdAt().equals(createdAt) && row.bytes() == size ? row.records() : null;
     }
 
     /**
-     * The relay has made a pass and read the rows up to {@code id} (null: none): those kept up to it go (published, or
-     * to be read from the outbox if a later commit gave a lower id; a rolled-back row is never read).
+     * This process's relay has made a pass and read the rows up to {@code id} (null: none): those kept up to it go
+     * (published, or to be read from the outbox if a later commit gave a lower id; a rolled-back row is never read),
+     * and so do those kept too long.
      */
     synchronized void readThrough(Long id) {
         passed = true;
@@ -80,10 +84,19 @@ final class HandedRows {
         if (id != null) {
             drop(rows.headMap(id, true));
         }
+        dropKeptSince(lastPass - KEPT_NANOS);
     }
 
-    private void drop(Map<Long, Handed> done) {
-        done.values().forEach(row -> bytes -= row.bytes());
+    private void dropKeptSince(long before) {
+        rows.values().removeIf(kept -> {
+            boolean old = kept.since() - before < 0;
+            bytes -= old ? kept.row().bytes() : 0;
+            return old;
+        });
+    }
+
+    private void drop(Map<Long, Kept> done) {
+        done.values().forEach(kept -> bytes -= kept.row().bytes());
         done.clear();
     }
 

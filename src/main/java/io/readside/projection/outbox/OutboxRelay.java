@@ -25,11 +25,11 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
- * Publishes the outbox: the unpublished rows in id order (a command's or the saga's message, or a projection's
- * outputs of one poll for one topic), each to its topic with its key (acks=all, idempotent producer, lz4), then marks
- * them published (a message with the partition and offset it landed at); a record the broker refuses for good is
- * parked ({@link ParkedOutputs}) and the relay goes on. A batch is read in one
- * short statement, published and acknowledged with no transaction open, and marked in a second short statement. One
+ * Publishes the outbox: the unpublished rows in id order (a command's or the saga's message, a poll's payment
+ * requests, or a projection's outputs of one poll for one topic), each record to its topic with its key (acks=all,
+ * idempotent producer, lz4), then marks them published (a row of one message with the partition and offset it landed
+ * at); a record the broker refuses for good is parked ({@link ParkedOutputs}) and the relay goes on. A batch is read in
+ * short statements, published and acknowledged with no transaction open, and marked in one more short statement. One
  * relay publishes at a time across instances (a session-level advisory lock held from the read to the mark), which
  * keeps each key's rows in order. A crash after the broker has a batch and before the mark publishes that batch
  * again: at least once; the consumers' exactly-once effect absorbs the copies (an identical order version changes

@@ -64,14 +64,16 @@ public class ParkedOutputs {
             SELECT id FROM outbox WHERE published_at IS NULL AND records IS NOT NULL
                AND ($1::text IS NULL OR topic = $1) ORDER BY id LIMIT $2""";
     static final String PENDING_ROW = """
-            SELECT topic, records FROM outbox WHERE id = $1 AND event_type IN ('records', 'resent')""";
+            SELECT topic, records, event_type = 'resent' AS resent FROM outbox
+             WHERE id = $1 AND event_type IN ('records', 'resent')""";
     static final String LIST = """
             SELECT id, outbox_id, topic, message_key, octet_length(payload) AS value_bytes, reason, parked_at,
                    superseded_at, resent_at
               FROM parked_outputs WHERE $1::text IS NULL OR topic = $1 ORDER BY id DESC LIMIT $2""";
     /** In id order, while the bytes taken before a record are below $3 (at least one record), at most $2. */
     static final String TAKE_WAITING = """
-            SELECT id, outbox_id, topic, message_key, entity, payload, superseded_at IS NOT NULL AS superseded
+            SELECT id, outbox_id, topic, message_key, entity, payload, superseded_at IS NOT NULL AS superseded,
+                   EXISTS (SELECT 1 FROM outbox o WHERE o.id = outbox_id AND o.published_at IS NULL) AS own_row_waits
               FROM parked_outputs
              WHERE id IN (SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY id) - size AS before FROM (
                      SELECT id, coalesce(octet_length(payload), 0) + coalesce(octet_length(message_key), 0) AS size
@@ -219,26 +221,27 @@ public class ParkedOutputs {
                                 + (topic == null ? "" : " of " + topic) + "; re-send once it has caught up");
                     }
                     java.util.Set<String> waitingInOutbox = new java.util.HashSet<>();
-                    java.util.Set<Long> unpublished = new java.util.HashSet<>();
-                    pending.forEach(row -> unpublished.add(row.getLong("id")));
-                    return io.smallrye.mutiny.Multi.createFrom().iterable(unpublished)
+                    return io.smallrye.mutiny.Multi.createFrom().iterable(pending)
                             .onItem().transformToUniAndConcatenate(id -> conn.preparedQuery(PENDING_ROW)
-                                    .execute(Tuple.of(id)).invoke(rows -> rows.forEach(row ->
+                                    .execute(Tuple.of(id.getLong("id"))).invoke(rows -> rows.forEach(row ->
                                             waitingIn(row, waitingInOutbox))))
                             .collect().last()
                             .chain(() -> conn.preparedQuery(TAKE_WAITING)
                                     .execute(Tuple.of(topic, RESEND_AT_MOST, RESEND_AT_MOST_BYTES)))
-                            .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox, unpublished));
+                            .flatMap(rows -> requeue(conn, topic, rows, waitingInOutbox));
                 })).onFailure(ParkedOutputs::lockTimeout)
                 .transform(e -> new RelayBusy("a lock the re-send needs (on the parked records) was held longer than"
                         + " 5000 ms; try again"))
                 .invoke(done -> refresh());
     }
 
-    /** The entities an unpublished row's records carry, into {@code waiting}. */
+    /** The entities an unpublished row's records carry (re-sent: as parked, a command none), as the relay's. */
     private static void waitingIn(Row row, java.util.Set<String> waiting) {
         for (OutboxRecords.KeyValue record : OutboxRecords.decode(bytes(row, "records"))) {
-            waiting.add(entity(row.getString("topic"), record.entity() != null ? record.entity() : record.key()));
+            byte[] entity = row.getBoolean("resent") || record.entity() != null ? record.entity() : record.key();
+            if (entity != null) {
+                waiting.add(entity(row.getString("topic"), entity));
+            }
         }
     }
 
@@ -253,13 +256,12 @@ public class ParkedOutputs {
     }
 
     private Uni<Resent> requeue(io.vertx.mutiny.sqlclient.SqlConnection conn, String topic,
-            io.vertx.mutiny.sqlclient.RowSet<Row> rows, java.util.Set<String> waitingInOutbox,
-            java.util.Set<Long> unpublished) {
+            io.vertx.mutiny.sqlclient.RowSet<Row> rows, java.util.Set<String> waitingInOutbox) {
         List<Long> ids = new ArrayList<>();
         List<Output> again = new ArrayList<>();
         long superseded = 0;
         for (Row row : rows) {
-            if (unpublished.contains(row.getLong("outbox_id"))) {
+            if (row.getBoolean("own_row_waits")) {
                 continue; // parked by a relay that lost its session before the mark: the row goes again, it waits
             }
             ids.add(row.getLong("id"));

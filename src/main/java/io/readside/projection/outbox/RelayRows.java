@@ -40,8 +40,8 @@ final class RelayRows {
              WHERE preceding < $2
              ORDER BY id""";
     /**
-     * The header that says where a message came from: its outbox row's id, and in a row of several its place in it
-     * ({@code <id>:<index>}); the same on every copy the relay sends.
+     * The header that says where a message came from: its outbox row's id, and in a row of records (messages of one
+     * type, even one) its place in it ({@code <id>:<index>}); the same on every copy the relay sends.
      */
     static final String OUTBOX_ID = "readside-outbox-id";
     /** The records of rows whose handed records were not theirs after all. */
@@ -85,7 +85,7 @@ final class RelayRows {
         return rows;
     }
 
-    /** Whether the row holds a batch of records (a projection's outputs), else one message. */
+    /** Whether the row holds records (a projection's outputs, re-sent records, or messages of a type), else one. */
     static boolean batch(Row row) {
         return row.getBoolean("batch");
     }

@@ -57,21 +57,30 @@ class HandedRowsTest {
     }
 
     @Test
-    void nothingIsKeptWhileThisProcesssRelayDoesNotReadTheOutbox() {
+    void nothingIsKeptWhileThisProcesssRelayMakesNoPass() {
         HandedRows handed = new HandedRows(10, 1000, now::get);
-        handed.add(1, row(100, "another instance is the relay"));
-        assertEquals(0, handed.size(), "no pass yet");
+        handed.add(1, row(100, "no pass yet (the relay off, or another instance's)"));
+        assertEquals(0, handed.size());
         handed.readThrough(null);
         handed.add(2, row(100, "kept"));
-        now.addAndGet(HandedRows.RELAYING_NANOS);
-        handed.add(3, row(100, "kept: a pass 10 s ago"));
-        assertEquals(List.of(2L, 3L), List.of(handed.ids()));
-        now.incrementAndGet();
-        handed.add(4, row(100, "the relay stopped reading (another instance took over, or it is off)"));
-        assertEquals(0, handed.size(), "what it kept is dropped too");
+        assertEquals(List.of(2L), List.of(handed.ids()));
+        now.addAndGet(HandedRows.KEPT_NANOS + 1);
+        handed.add(3, row(100, "no pass for 5 s: another instance's relay holds the lock"));
+        assertEquals(0, handed.size(), "and what was kept before is dropped");
+    }
+
+    @Test
+    void aRowIsKeptAtMostFiveSecondsWhenThisProcesssRelayDoesNotReadIt() {
+        HandedRows handed = relaying(10, 1000);
+        handed.add(1, row(400, "published by another instance's relay"));
+        now.addAndGet(3_000_000_000L);
+        handed.readThrough(null); // this process's relay passes, and finds nothing (another instance published 1)
+        handed.add(2, row(400, "later"));
+        now.addAndGet(3_000_000_000L);
         handed.readThrough(null);
-        handed.add(5, row(1000, "all"));
-        assertArrayEquals("all".getBytes(), handed.records(5, AT, 1000).get(0).value(), "their bytes are free");
+        assertEquals(List.of(2L), List.of(handed.ids()), "1 kept 6 s: dropped; 2 kept 3 s");
+        handed.add(3, row(600, "its bytes are free again"));
+        assertArrayEquals("its bytes are free again".getBytes(), handed.records(3, AT, 600).get(0).value());
     }
 
     @Test

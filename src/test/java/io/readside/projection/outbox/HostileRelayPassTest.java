@@ -260,6 +260,11 @@ class HostileRelayPassTest {
         parkedWithItsRowUnpublished("hostile-self-messages", "payment.requested"); // a command: no entity
     }
 
+    @Test
+    void aParkedMessageWhoseOwnRowIsStillUnpublishedStillWaits() throws Exception {
+        parkedWithItsRowUnpublished("hostile-self-message", null); // a row of one message (a refund request)
+    }
+
     private void parkedWithItsRowUnpublished(String topic, String type) throws Exception {
         createTopic(topic, "200");
         byte[] key = utf8("self-1");
@@ -269,10 +274,15 @@ class HostileRelayPassTest {
         long row;
         try (HeldRelay relay = HeldRelay.hold(pool)) {
             // what a relay leaves when its session ends between parking a batch's refusals and marking the batch
-            row = pool.preparedQuery("""
-                    INSERT INTO outbox (topic, event_type, records) VALUES ($1, $2, $3) RETURNING id""")
-                    .execute(Tuple.of(topic, type, Buffer.buffer(OutboxRecords.encode(List.of(new Output(topic, key,
-                            value)))))).await().atMost(WITHIN).iterator().next().getLong(0);
+            row = (type == null ? pool.preparedQuery("""
+                    INSERT INTO outbox (topic, message_key, event_type, payload)
+                    VALUES ($1, 'self-1', 'refund.requested', convert_from($2, 'UTF8')) RETURNING id""")
+                    .execute(Tuple.of(topic, Buffer.buffer(value)))
+                    : pool.preparedQuery("""
+                            INSERT INTO outbox (topic, event_type, records) VALUES ($1, $2, $3) RETURNING id""")
+                            .execute(Tuple.of(topic, type, Buffer.buffer(OutboxRecords.encode(List.of(
+                                    new Output(topic, key, value)))))))
+                    .await().atMost(WITHIN).iterator().next().getLong(0);
             pool.preparedQuery("""
                     INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, entity, payload, reason)
                     VALUES ($1, 0, $2, $3, $5, $4, 'refused by the test topic')""")
