@@ -591,9 +591,7 @@ abstract class FaultInjectionHarness {
     /** The messages of a topic and type in the outbox, per key ({@link OutboxMessages}). */
     Map<String, Long> outboxMessages(String topic, String type) {
         OutboxMessages messages = new OutboxMessages();
-        try (Connection connection = DriverManager.getConnection(
-                "jdbc:postgresql://localhost:" + postgresPort + "/postgres", EmbeddedPostgresql.USER,
-                EmbeddedPostgresql.USER);
+        try (Connection connection = database();
                 Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery(OutboxMessages.rowsOf(topic, type))) {
             while (result.next()) {
@@ -605,11 +603,14 @@ abstract class FaultInjectionHarness {
         return messages.byKey();
     }
 
+    private Connection database() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://localhost:" + postgresPort + "/postgres",
+                EmbeddedPostgresql.USER, EmbeddedPostgresql.USER);
+    }
+
     Map<String, String> queryMap(String sql) {
         Map<String, String> rows = new TreeMap<>();
-        try (Connection connection = DriverManager.getConnection(
-                "jdbc:postgresql://localhost:" + postgresPort + "/postgres", EmbeddedPostgresql.USER,
-                EmbeddedPostgresql.USER);
+        try (Connection connection = database();
                 Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery(sql)) {
             while (result.next()) {
