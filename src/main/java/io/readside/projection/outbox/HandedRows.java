@@ -12,7 +12,8 @@ import java.util.function.LongSupplier;
  * sizes and times, not the records themselves (PostgreSQL decompressing and sending what this process still holds;
  * docs/benchmarks.md, issue 24). Only a short cut: the relay takes a row's records from here when its id, its
  * {@code created_at} and its size in bytes are the outbox's, and reads them from the outbox otherwise (a row another
- * instance wrote, one not kept here, or an id the sequence gave again after a restore). A row is kept from its
+ * instance wrote, one not kept here, an id the sequence gave again after a restore, or a row changed since it was
+ * written: its {@code xmin}, the version, is another). A row is kept from its
  * insert (before its commit: a row rolled back is never read) until this process's relay has read past its id, or
  * for {@link #KEPT_NANOS} (another instance's relay published it, or this one is behind and reads it); at most
  * {@code maxRows} rows and {@code maxBytes} bytes of records, and a row that does not fit is not kept. Nothing is kept
@@ -20,8 +21,11 @@ import java.util.function.LongSupplier;
  */
 final class HandedRows {
 
-    /** A row's records as its transaction wrote them, with what identifies the row in the outbox. */
-    record Handed(Instant createdAt, int bytes, List<OutboxRecords.KeyValue> records) {
+    /**
+     * A row's records as its transaction wrote them, with what identifies the row in the outbox: its creation time,
+     * its version (the writing transaction's id, {@code xmin}: an UPDATE gives another) and size.
+     */
+    record Handed(Instant createdAt, long version, int bytes, List<OutboxRecords.KeyValue> records) {
     }
 
     private record Kept(Handed row, long since) {
@@ -64,13 +68,14 @@ final class HandedRows {
     }
 
     /**
-     * The records of row {@code id} when it is kept and is the outbox's row (the same {@code created_at} and size in
-     * bytes); null when the relay must read them.
+     * The records of row {@code id} when it is kept and is the outbox's row as it is now (the same
+     * {@code created_at}, version and size in bytes); null when the relay must read them.
      */
-    synchronized List<OutboxRecords.KeyValue> records(long id, Instant createdAt, int size) {
+    synchronized List<OutboxRecords.KeyValue> records(long id, Instant createdAt, long version, int size) {
         Kept kept = rows.get(id);
         Handed row = kept == null ? null : kept.row();
-        return row != null && row.createdAt().equals(createdAt) && row.bytes() == size ? row.records() : null;
+        return row != null && row.createdAt().equals(createdAt) && row.version() == version && row.bytes() == size
+                ? row.records() : null;
     }
 
     /**

@@ -33,7 +33,7 @@ public final class Outbox {
             SELECT r.topic, $3, r.records, $4
               FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS r(topic, records, n)
              ORDER BY r.n
-            RETURNING id, created_at, topic, octet_length(records) AS bytes""";
+            RETURNING id, created_at, xmin::text::bigint AS version, topic, octet_length(records) AS bytes""";
 
     /** A row of records: a projection's outputs (each the state of an entity: a later one supersedes it). */
     static final String RECORDS = "records";
@@ -93,8 +93,8 @@ public final class Outbox {
             }
             List<OutboxRecords.KeyValue> records = ofRows.get(i).stream()
                     .map(output -> new OutboxRecords.KeyValue(output.key(), output.value(), output.entity())).toList();
-            HandedRows.WRITTEN.add(row.getLong("id"),
-                    new HandedRows.Handed(row.getOffsetDateTime("created_at").toInstant(), bytes, records));
+            HandedRows.WRITTEN.add(row.getLong("id"), new HandedRows.Handed(
+                    row.getOffsetDateTime("created_at").toInstant(), row.getLong("version"), bytes, records));
         }
     }
 
@@ -116,6 +116,9 @@ public final class Outbox {
      */
     public static Uni<Void> addAll(SqlConnection conn, String topic, String type, List<String> keys,
             List<String> payloads, TraceHeaders trace) {
+        if (keys.size() != payloads.size()) {
+            throw new IllegalArgumentException(keys.size() + " keys for " + payloads.size() + " payloads");
+        }
         List<Output> messages = new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
             messages.add(new Output(topic, keys.get(i) == null ? null : keys.get(i).getBytes(StandardCharsets.UTF_8),

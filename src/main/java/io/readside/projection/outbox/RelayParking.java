@@ -33,6 +33,14 @@ final class RelayParking {
               FROM (SELECT DISTINCT topic, entity FROM unnest($1::text[], $2::bytea[]) AS k(topic, entity)) k
              WHERE p.resent_at IS NULL AND p.superseded_at IS NULL AND p.topic = k.topic
                AND p.entity = k.entity""";
+    /**
+     * A parked record of this batch's rows that the broker took this time (a relay parked it and lost its session
+     * before the mark; its row went again): sent, so a re-send would send it twice. $2, $3: what is refused now.
+     */
+    static final String SENT_BY_ITS_ROW = """
+            UPDATE parked_outputs p SET superseded_at = now()
+             WHERE p.resent_at IS NULL AND p.superseded_at IS NULL AND p.outbox_id = ANY($1)
+               AND (p.outbox_id, p.record_index) NOT IN (SELECT * FROM unnest($2::bigint[], $3::int[]))""";
     /** Once per record of an outbox row: a batch published again after a crash parks nothing twice. */
     static final String PARK = """
             INSERT INTO parked_outputs (outbox_id, record_index, topic, message_key, entity, payload, reason,
@@ -77,6 +85,9 @@ final class RelayParking {
                 lastPublished.put(entity, i);
             }
         }
+        if (anyWaiting) {
+            sentByItsRow(conn, origins, unreadable, refused);
+        }
         if (anyWaiting && !lastPublished.isEmpty()) { // before this batch's own are parked
             OutboxRelay.sql(conn.preparedQuery(SUPERSEDE).execute(Tuple.of(
                     lastPublished.keySet().stream().map(TopicKey::topic).toArray(String[]::new),
@@ -114,6 +125,24 @@ final class RelayParking {
                     parked.entities.toArray(new Buffer[0]), parked.values.toArray(new Buffer[0]),
                     parked.reasons.toArray(new String[0]), parked.superseded.toArray(new Boolean[0])))));
         }
+    }
+
+    private static void sentByItsRow(PgConnection conn, List<Origin> origins, List<Unreadable> unreadable,
+            Map<Integer, Exception> refused) {
+        java.util.Set<Long> rows = new java.util.HashSet<>();
+        origins.forEach(origin -> rows.add(origin.outboxId()));
+        List<Long> refusedRows = new ArrayList<>();
+        List<Integer> refusedIndexes = new ArrayList<>();
+        refused.keySet().forEach(i -> {
+            refusedRows.add(origins.get(i).outboxId());
+            refusedIndexes.add(origins.get(i).index());
+        });
+        unreadable.forEach(row -> {
+            refusedRows.add(row.outboxId());
+            refusedIndexes.add(-1);
+        });
+        OutboxRelay.sql(conn.preparedQuery(SENT_BY_ITS_ROW).execute(Tuple.of(rows.toArray(new Long[0]),
+                refusedRows.toArray(new Long[0]), refusedIndexes.toArray(new Integer[0]))));
     }
 
     /** A topic's refusals in a batch: the first reason, and how many. */

@@ -28,9 +28,10 @@ final class RelayRows {
      */
     static final String UNPUBLISHED = """
             SELECT id, topic, message_key, payload, CASE WHEN id = ANY($3) THEN NULL ELSE records END AS records,
-                   records IS NOT NULL AS batch, octet_length(records) AS bytes, event_type, created_at, traceparent,
-                   tracestate
+                   records IS NOT NULL AS batch, octet_length(records) AS bytes, event_type, created_at, version,
+                   traceparent, tracestate
               FROM (SELECT id, topic, message_key, payload, records, event_type, created_at,
+                           xmin::text::bigint AS version,
                            trace_context ->> 'traceparent' AS traceparent,
                            trace_context ->> 'tracestate' AS tracestate,
                            sum(coalesce(octet_length(records), octet_length(payload), 0)) OVER (ORDER BY id)
@@ -65,7 +66,8 @@ final class RelayRows {
             last = row.getLong("id");
             if (batch(row) && row.getValue("records") == null) {
                 List<OutboxRecords.KeyValue> records = handed.records(last,
-                        row.getOffsetDateTime("created_at").toInstant(), row.getInteger("bytes"));
+                        row.getOffsetDateTime("created_at").toInstant(), row.getLong("version"),
+                        row.getInteger("bytes"));
                 if (records != null) {
                     pass.taken.put(last, records);
                 } else {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 class HandedRowsTest {
 
     private static final Instant AT = Instant.parse("2026-12-07T21:00:00.123456Z");
+    private static final long VERSION = 4_100_000_123L;
 
     private final AtomicLong now = new AtomicLong();
 
@@ -25,17 +26,18 @@ class HandedRowsTest {
     }
 
     private static HandedRows.Handed row(int bytes, String value) {
-        return new HandedRows.Handed(AT, bytes, List.of(new OutboxRecords.KeyValue(null, value.getBytes(), null)));
+        return new HandedRows.Handed(AT, VERSION, bytes, List.of(new OutboxRecords.KeyValue(null, value.getBytes(), null)));
     }
 
     @Test
-    void aRowIsTakenOnlyWithTheOutboxsCreationTimeAndSize() {
+    void aRowIsTakenOnlyWithTheOutboxsCreationTimeVersionAndSize() {
         HandedRows handed = relaying(10, 1000);
         handed.add(7, row(100, "v"));
-        assertArrayEquals("v".getBytes(), handed.records(7, AT, 100).get(0).value());
-        assertNull(handed.records(7, AT.plusNanos(1000), 100), "another row with the same id (a restored sequence)");
-        assertNull(handed.records(7, AT, 101), "another size");
-        assertNull(handed.records(8, AT, 100), "not handed");
+        assertArrayEquals("v".getBytes(), handed.records(7, AT, VERSION, 100).get(0).value());
+        assertNull(handed.records(7, AT.plusNanos(1000), VERSION, 100), "another row with the same id (a restored sequence)");
+        assertNull(handed.records(7, AT, VERSION, 101), "another size");
+        assertNull(handed.records(7, AT, VERSION + 1, 100), "another version: the row changed since (an UPDATE)");
+        assertNull(handed.records(8, AT, VERSION, 100), "not handed");
     }
 
     @Test
@@ -44,16 +46,16 @@ class HandedRowsTest {
         handed.add(1, row(100, "a"));
         handed.add(2, row(100, "b"));
         handed.add(3, row(10, "c"));
-        assertNull(handed.records(3, AT, 10), "a third row: over the rows");
+        assertNull(handed.records(3, AT, VERSION, 10), "a third row: over the rows");
         handed.readThrough(1L);
         handed.add(4, row(200, "d"));
-        assertNull(handed.records(4, AT, 200), "over the bytes (100 + 200 > 250)");
+        assertNull(handed.records(4, AT, VERSION, 200), "over the bytes (100 + 200 > 250)");
         handed.add(5, row(150, "e"));
         assertEquals(List.of(2L, 5L), List.of(handed.ids()));
         handed.readThrough(5L);
         assertEquals(0, handed.size(), "read past every row");
         handed.add(6, row(250, "f"));
-        assertArrayEquals("f".getBytes(), handed.records(6, AT, 250).get(0).value(), "its bytes are free again");
+        assertArrayEquals("f".getBytes(), handed.records(6, AT, VERSION, 250).get(0).value(), "its bytes are free again");
     }
 
     @Test
@@ -80,7 +82,7 @@ class HandedRowsTest {
         handed.readThrough(null);
         assertEquals(List.of(2L), List.of(handed.ids()), "1 kept 6 s: dropped; 2 kept 3 s");
         handed.add(3, row(600, "its bytes are free again"));
-        assertArrayEquals("its bytes are free again".getBytes(), handed.records(3, AT, 600).get(0).value());
+        assertArrayEquals("its bytes are free again".getBytes(), handed.records(3, AT, VERSION, 600).get(0).value());
     }
 
     @Test
@@ -88,9 +90,9 @@ class HandedRowsTest {
         HandedRows handed = relaying(10, 1000);
         handed.add(1, row(100, "first"));
         handed.add(1, row(100, "second"));
-        assertArrayEquals("first".getBytes(), handed.records(1, AT, 100).get(0).value());
+        assertArrayEquals("first".getBytes(), handed.records(1, AT, VERSION, 100).get(0).value());
         handed.readThrough(1L);
         handed.add(2, row(1000, "all"));
-        assertArrayEquals("all".getBytes(), handed.records(2, AT, 1000).get(0).value(), "the repeat took no bytes");
+        assertArrayEquals("all".getBytes(), handed.records(2, AT, VERSION, 1000).get(0).value(), "the repeat took no bytes");
     }
 }

@@ -65,13 +65,15 @@ class RelayRowsTest {
                     .iterator().next().getLong(0);
             SqlConnection conn = pool.getConnection().await().atMost(WITHIN);
             try {
-                Row stored = pool.query("SELECT created_at, octet_length(records) AS bytes FROM outbox WHERE id = "
-                        + mineId).execute().await().atMost(WITHIN).iterator().next();
+                Row stored = pool.query("SELECT created_at, xmin::text::bigint AS version,"
+                        + " octet_length(records) AS bytes FROM outbox WHERE id = " + mineId).execute().await().atMost(WITHIN).iterator().next();
                 Instant createdAt = stored.getOffsetDateTime("created_at").toInstant();
                 int bytes = stored.getInteger("bytes");
                 List<OutboxRecords.KeyValue> notMine = OutboxRecords.decode(OutboxRecords.encode(another));
-                for (HandedRows.Handed wrong : List.of(new HandedRows.Handed(createdAt.minusSeconds(60), bytes,
-                        notMine), new HandedRows.Handed(createdAt, bytes + 1, notMine))) {
+                long version = stored.getLong("version");
+                for (HandedRows.Handed wrong : List.of(new HandedRows.Handed(createdAt.minusSeconds(60), version,
+                        bytes, notMine), new HandedRows.Handed(createdAt, version, bytes + 1, notMine),
+                        new HandedRows.Handed(createdAt, version + 1, bytes, notMine))) {
                     HandedRows stale = new HandedRows(10, 1 << 20, System::nanoTime);
                     stale.readThrough(null);
                     stale.add(mineId, wrong); // as if a restored sequence gave the id again
