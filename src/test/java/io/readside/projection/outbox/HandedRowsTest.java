@@ -26,7 +26,8 @@ class HandedRowsTest {
     }
 
     private static HandedRows.Handed row(int bytes, String value) {
-        return new HandedRows.Handed(AT, VERSION, bytes, List.of(new OutboxRecords.KeyValue(null, value.getBytes(), null)));
+        return new HandedRows.Handed(AT, VERSION, bytes,
+                List.of(new OutboxRecords.KeyValue(null, value.getBytes(), null)));
     }
 
     @Test
@@ -34,7 +35,8 @@ class HandedRowsTest {
         HandedRows handed = relaying(10, 1000);
         handed.add(7, row(100, "v"));
         assertArrayEquals("v".getBytes(), handed.records(7, AT, VERSION, 100).get(0).value());
-        assertNull(handed.records(7, AT.plusNanos(1000), VERSION, 100), "another row with the same id (a restored sequence)");
+        assertNull(handed.records(7, AT.plusNanos(1000), VERSION, 100),
+                "another row with the same id (a restored sequence)");
         assertNull(handed.records(7, AT, VERSION, 101), "another size");
         assertNull(handed.records(7, AT, VERSION + 1, 100), "another version: the row changed since (an UPDATE)");
         assertNull(handed.records(8, AT, VERSION, 100), "not handed");
@@ -55,7 +57,8 @@ class HandedRowsTest {
         handed.readThrough(5L);
         assertEquals(0, handed.size(), "read past every row");
         handed.add(6, row(250, "f"));
-        assertArrayEquals("f".getBytes(), handed.records(6, AT, VERSION, 250).get(0).value(), "its bytes are free again");
+        assertArrayEquals("f".getBytes(), handed.records(6, AT, VERSION, 250).get(0).value(),
+                "its bytes are free again");
     }
 
     @Test
@@ -93,6 +96,7 @@ class HandedRowsTest {
         assertArrayEquals("first".getBytes(), handed.records(1, AT, VERSION, 100).get(0).value());
         handed.readThrough(1L);
         handed.add(2, row(1000, "all"));
-        assertArrayEquals("all".getBytes(), handed.records(2, AT, VERSION, 1000).get(0).value(), "the repeat took no bytes");
+        assertArrayEquals("all".getBytes(), handed.records(2, AT, VERSION, 1000).get(0).value(),
+                "the repeat took no bytes");
     }
 }

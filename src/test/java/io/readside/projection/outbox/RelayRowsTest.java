@@ -66,7 +66,8 @@ class RelayRowsTest {
             SqlConnection conn = pool.getConnection().await().atMost(WITHIN);
             try {
                 Row stored = pool.query("SELECT created_at, xmin::text::bigint AS version,"
-                        + " octet_length(records) AS bytes FROM outbox WHERE id = " + mineId).execute().await().atMost(WITHIN).iterator().next();
+                        + " octet_length(records) AS bytes FROM outbox WHERE id = " + mineId).execute().await()
+                        .atMost(WITHIN).iterator().next();
                 Instant createdAt = stored.getOffsetDateTime("created_at").toInstant();
                 int bytes = stored.getInteger("bytes");
                 List<OutboxRecords.KeyValue> notMine = OutboxRecords.decode(OutboxRecords.encode(another));
