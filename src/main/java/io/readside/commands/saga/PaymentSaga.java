@@ -14,9 +14,6 @@ import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import io.readside.projection.outbox.Outbox;
@@ -68,8 +65,6 @@ public class PaymentSaga {
     @Inject
     Pool pool;
     @Inject
-    ObjectMapper mapper;
-    @Inject
     MeterRegistry registry;
 
     @ConfigProperty(name = "readside.saga.payment-requests-topic")
@@ -84,10 +79,11 @@ public class PaymentSaga {
     public Uni<Void> requestPayments(SqlConnection conn, List<OrderEvent> created, Instant at, TraceHeaders trace) {
         List<String> keys = new ArrayList<>(created.size());
         List<String> payloads = new ArrayList<>(created.size());
+        String requestedAt = at.toString();
         for (OrderEvent order : created) {
             keys.add(order.orderId());
-            payloads.add(json(new PaymentCommand(PaymentCommand.REQUESTED, order.orderId(), order.userId(),
-                    order.total(), at, null)));
+            payloads.add(new PaymentCommand(PaymentCommand.REQUESTED, order.orderId(), order.userId(), order.total(),
+                    at, null).json(requestedAt));
         }
         return Outbox.addAll(conn, paymentRequests, PaymentCommand.REQUESTED, keys, payloads, trace);
     }
@@ -155,8 +151,8 @@ public class PaymentSaga {
                     Instant now = Instant.now();
                     for (Row row : rows) {
                         keys.add(row.getString("order_id"));
-                        payloads.add(json(new PaymentCommand(PaymentCommand.CANCEL_REQUESTED, row.getString("order_id"),
-                                row.getLong("user_id"), row.getBigDecimal("total"), now, "payment_timeout")));
+                        payloads.add(new PaymentCommand(PaymentCommand.CANCEL_REQUESTED, row.getString("order_id"),
+                                row.getLong("user_id"), row.getBigDecimal("total"), now, "payment_timeout").json());
                     }
                     return Outbox.addAll(conn, paymentRequests, PaymentCommand.CANCEL_REQUESTED, keys, payloads, null)
                             .replaceWith(keys.size());
@@ -174,21 +170,14 @@ public class PaymentSaga {
         return switch (command) {
             case NONE -> Uni.createFrom().voidItem();
             case CANCEL_PAYMENT -> Outbox.add(conn, paymentRequests, orderId, PaymentCommand.CANCEL_REQUESTED,
-                    json(new PaymentCommand(PaymentCommand.CANCEL_REQUESTED, orderId, userId, amount, Instant.now(),
-                            cause == SagaStep.Event.TIMED_OUT ? "payment_timeout" : "order_cancelled")), null)
+                    new PaymentCommand(PaymentCommand.CANCEL_REQUESTED, orderId, userId, amount, Instant.now(),
+                            cause == SagaStep.Event.TIMED_OUT ? "payment_timeout" : "order_cancelled").json(), null)
                     .replaceWithVoid();
             case REFUND -> Outbox.add(conn, refundRequests, orderId, PaymentCommand.REFUND_REQUESTED,
-                    json(new PaymentCommand(PaymentCommand.REFUND_REQUESTED, orderId, userId, amount, Instant.now(),
-                            cause == SagaStep.Event.CANCEL_REQUESTED ? "order_cancelled" : "payment_not_expected")), null)
+                    new PaymentCommand(PaymentCommand.REFUND_REQUESTED, orderId, userId, amount, Instant.now(),
+                            cause == SagaStep.Event.CANCEL_REQUESTED ? "order_cancelled" : "payment_not_expected").json(),
+                    null)
                     .replaceWithVoid();
         };
-    }
-
-    private String json(Object value) {
-        try {
-            return mapper.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
