@@ -10,6 +10,7 @@ import io.quarkus.runtime.ImageMode;
 import io.quarkus.runtime.StartupEvent;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.util.Native;
+import net.jpountz.xxhash.XXHashFactory;
 
 /**
  * The Kafka clients' lz4 (the relay's producer compresses every batch with it, the consumers decompress what they
@@ -18,9 +19,9 @@ import net.jpountz.util.Native;
  * under Quarkus' class loader it never is: every batch went through the pure-Java implementation, the top frames of
  * the drain's profile (docs/benchmarks.md, sixth round). Loading the library explicitly, before the messaging
  * channels start, makes {@code fastestInstance()} choose it. Where it cannot be loaded (a platform lz4-java has no
- * build for, no writable temporary directory) the clients keep the Java implementation, which reads and writes the
- * same format: slower, nothing else; said once in the log. A native image, which does not carry the library, keeps
- * the Java implementation.
+ * build for, a temporary directory that is not writable or is mounted noexec) the clients keep the Java
+ * implementation, which reads and writes the same format: slower, nothing else; said once in the log. A native
+ * image, which does not carry the library, keeps the Java implementation.
  */
 @ApplicationScoped
 public class NativeLz4 {
@@ -35,6 +36,9 @@ public class NativeLz4 {
         }
         try {
             Native.load();
+            // what fastestInstance() builds, asked here: it falls back to the Java build without a word
+            LZ4Factory.nativeInstance();
+            XXHashFactory.nativeInstance();
         } catch (Throwable e) { // UnsatisfiedLinkError and the like: a speed, not a stop
             LOG.warnf("lz4's native library could not be loaded (%s); the Kafka clients compress with its Java "
                     + "implementation, which is slower", e.toString());

@@ -61,6 +61,8 @@ public final class Benchmark {
     private static final List<String> CATEGORIES = List.of("books", "electronics", "games", "garden", "music", "toys",
             "food", "beauty", "sports", "tools", "office", "pets");
     private static final int USERS = 5_000;
+    /** {@code -Dbench.signups}: how many of the users sign up on user-events before the orders (loop B reads none). */
+    private static final int SIGNUPS = Integer.getInteger("bench.signups", USERS);
     private static final int PARTITIONS = 4;
     private static final int WARM_UP_ORDERS = 200_000;
     /** Loop B at Readside's poll size and at a larger one: the ratio is taken against its best. */
@@ -142,7 +144,7 @@ public final class Benchmark {
         if (drain || query || latency || parts.contains("readside")) {
             long start = System.nanoTime();
             produceBacklog();
-            log("backlog: %d orders (%d distinct) and %d signups produced in %.0f s", produced, distinctOrders, USERS,
+            log("backlog: %d orders (%d distinct) and %d signups produced in %.0f s", produced, distinctOrders, SIGNUPS,
                     (System.nanoTime() - start) / 1e9);
         }
         if (drain) {
@@ -197,7 +199,7 @@ public final class Benchmark {
         Random random = new Random(1_000_000);
         try (KafkaProducer<String, String> producer = producer()) {
             List<Future<RecordMetadata>> pending = new ArrayList<>();
-            for (int user = 1; user <= USERS; user++) {
+            for (int user = 1; user <= SIGNUPS; user++) {
                 pending.add(producer.send(new ProducerRecord<>("user-events", Integer.toString(user),
                         "{\"type\":\"user.signup\",\"user_id\":%d,\"email\":\"user%d@example.com\",\"timestamp\":1764230000}"
                                 .formatted(user, user))));
@@ -254,7 +256,7 @@ public final class Benchmark {
         double ready = (System.nanoTime() - start) / 1e9;
         Instant readyAt = Instant.now();
         // drained = every order and signup applied (positions in PostgreSQL = end offsets), as before issue 16
-        while (applied(group, "orders") < produced || applied(group, "user-events") < USERS) {
+        while (applied(group, "orders") < produced || applied(group, "user-events") < SIGNUPS) {
             LockSupport.parkNanos(100_000_000);
         }
         double seconds = (System.nanoTime() - start) / 1e9;

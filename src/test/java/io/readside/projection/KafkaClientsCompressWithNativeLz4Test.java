@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.compress.Lz4BlockInputStream;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.utils.BufferSupplier;
 import org.apache.kafka.common.utils.ByteBufferOutputStream;
@@ -39,6 +41,13 @@ class KafkaClientsCompressWithNativeLz4Test {
                 "the compressor of every producer batch and fetched batch");
         assertEquals("JNI", XXHashFactory.fastestInstance().toString().replaceAll(".*:", ""),
                 "the checksum of every lz4 frame");
+    }
+
+    @Test
+    void theDecompressorKafkaKeepsFromItsFirstFetchIsTheNativeBuild() throws ReflectiveOperationException {
+        Field decompressor = Lz4BlockInputStream.class.getDeclaredField("DECOMPRESSOR");
+        decompressor.setAccessible(true); // chosen once, when the first consumer's first lz4 batch loaded the class
+        assertEquals("LZ4JNISafeDecompressor", decompressor.get(null).getClass().getSimpleName());
     }
 
     @Test

@@ -32,7 +32,7 @@ public record PaymentCommand(String type, String orderId, Long userId, BigDecima
     /**
      * This command as the service's ObjectMapper writes it (snake_case, null members left out, the time in ISO-8601,
      * the amount as a JSON number), written straight with Jackson's generator: a poll of orders makes as many
-     * payment requests, and the mapper's bean serialization of each was a tenth of the orders channel's thread
+     * payment requests, and the mapper's bean serialization of each was 7% of the orders channel's thread
      * (docs/benchmarks.md, sixth round). {@code PaymentCommandJsonTest} holds the two to the same text.
      */
     public String json() {
