@@ -39,7 +39,7 @@ public class NativeLz4 {
             // what fastestInstance() builds, asked here: it falls back to the Java build without a word
             LZ4Factory.nativeInstance();
             XXHashFactory.nativeInstance();
-        } catch (Throwable e) { // UnsatisfiedLinkError and the like: a speed, not a stop
+        } catch (LinkageError | RuntimeException e) { // UnsatisfiedLinkError and the like: a speed, not a stop
             LOG.warnf("lz4's native library could not be loaded (%s); the Kafka clients compress with its Java "
                     + "implementation, which is slower", e.toString());
             return;
