@@ -20,17 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -41,6 +35,7 @@ import io.readside.projection.Output;
 import io.readside.testing.HeldRelay;
 import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TopicLimits;
 import io.readside.testing.TopicReader;
 import io.restassured.response.Response;
 import io.smallrye.mutiny.Multi;
@@ -71,9 +66,9 @@ class HostileRelayPassTest {
 
     @Test
     void aPassOfFiveThousandHostileRowsKeepsEveryBytePublishesInOrderAndParksWhatIsRefused() throws Exception {
-        createTopic(MESSAGES, null);
-        createTopic(RECORDS, null);
-        createTopic(REFUSING, "2000");
+        TopicLimits.create(bootstrapServers, MESSAGES, null);
+        TopicLimits.create(bootstrapServers, RECORDS, null);
+        TopicLimits.create(bootstrapServers, REFUSING, "2000");
         Random random = new Random(42);
         String[] keys = hostileKeys();
         List<String> msgKeys = new ArrayList<>();
@@ -200,7 +195,7 @@ class HostileRelayPassTest {
 
     @Test
     void aReSendDuringABacklogOfRowsNearFourMiBHoldsNoMoreThanTheRelayWould() throws Exception {
-        createTopic(BIG, null);
+        TopicLimits.create(bootstrapServers, BIG, null);
         Random random = new Random(7);
         byte[] row = OutboxRecords.encode(records(BIG, 0, 250, random)); // ~4 MiB, as OutboxRecords.rows cuts
         assertTrue(row.length > 4_000_000 && row.length <= Outbox.MAX_ROW_BYTES + 20_000, "row of " + row.length);
@@ -266,7 +261,7 @@ class HostileRelayPassTest {
     }
 
     private void parkedWithItsRowUnpublished(String topic, String type) throws Exception {
-        createTopic(topic, "200");
+        TopicLimits.create(bootstrapServers, topic, "200");
         byte[] key = utf8("self-1");
         // over the topic's 200 bytes, compressed too
         byte[] value = utf8("{\"pad\":\"" + HexFormat.of().formatHex(bytes(3000, new Random(11))) + "\"}");
@@ -402,22 +397,6 @@ class HostileRelayPassTest {
             case 5 -> "not json at all \u0001\u001f " + i;
             default -> "{\"i\":" + i + ",\"r\":" + random.nextLong() + "}";
         };
-    }
-
-    private void createTopic(String name, String maxMessageBytes) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            NewTopic topic = new NewTopic(name, 3, (short) 1);
-            if (maxMessageBytes != null) {
-                topic.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxMessageBytes));
-            }
-            try {
-                admin.createTopics(List.of(topic)).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-        }
     }
 
     private long maxId() {

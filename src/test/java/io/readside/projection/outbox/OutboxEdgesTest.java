@@ -10,22 +10,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ExecutionException;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +23,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.readside.projection.Output;
 import io.readside.testing.HeldRelay;
 import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TopicLimits;
 import io.readside.testing.TopicReader;
 import io.restassured.response.Response;
 import io.vertx.core.buffer.Buffer;
@@ -71,7 +61,7 @@ class OutboxEdgesTest {
     }
 
     private void ownRowPublishesItThenReSend(String topic, boolean rowOfMessages) throws Exception {
-        createTopic(topic, "1000");
+        TopicLimits.create(bootstrapServers, topic, "1000");
         byte[] key = utf8("order-dup");
         String payload = "{\"pad\":\"" + HexFormat.of().formatHex(bytes(8000, new Random(3))) + "\"}";
         long row;
@@ -87,7 +77,8 @@ class OutboxEdgesTest {
                     VALUES ($1, 0, $2, $3, NULL, $4, 'refused by the test topic')""")
                     .execute(Tuple.of(row, topic, Buffer.buffer(key), Buffer.buffer(utf8(payload))))
                     .await().atMost(WITHIN);
-            setMaxMessageBytes(topic, "1048588"); // the operator fixes the topic
+            // the operator fixes the topic
+            TopicLimits.setMaxMessageBytes(bootstrapServers, topic, "1048588", WITHIN);
         }
         await("the row published again, now accepted").atMost(WITHIN)
                 .until(() -> count("SELECT count(*) FROM outbox WHERE id = " + row + " AND published_at IS NULL") == 0);
@@ -131,7 +122,7 @@ class OutboxEdgesTest {
     @Test
     void aRowChangedByHandToTheSameSizeIsPublishedAsTheOutboxHoldsIt() throws Exception {
         String topic = "attack-hand-edit";
-        createTopic(topic, null);
+        TopicLimits.create(bootstrapServers, topic, null);
         long warm = pool.withTransaction(conn -> Outbox.add(conn, topic, "warm", "x", "{}", null)).await()
                 .atMost(WITHIN);
         await().atMost(WITHIN).until(() -> count("SELECT count(*) FROM outbox WHERE id = " + warm
@@ -171,31 +162,6 @@ class OutboxEdgesTest {
         all.sort((a, b) -> a.partition() != b.partition() ? Integer.compare(a.partition(), b.partition())
                 : Long.compare(a.offset(), b.offset()));
         return all;
-    }
-
-    private void setMaxMessageBytes(String topic, String max) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
-                    List.of(new AlterConfigOp(new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, max),
-                            AlterConfigOp.OpType.SET)))).all().get();
-        }
-        Thread.sleep(1000);
-    }
-
-    private void createTopic(String name, String maxMessageBytes) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            NewTopic topic = new NewTopic(name, 3, (short) 1);
-            if (maxMessageBytes != null) {
-                topic.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxMessageBytes));
-            }
-            try {
-                admin.createTopics(List.of(topic)).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-        }
     }
 
     private long count(String sql) {

@@ -9,22 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +26,7 @@ import io.readside.revenue.RevenueByCategory;
 import io.readside.testing.HeldRelay;
 import io.readside.testing.Management;
 import io.readside.testing.RealInfrastructure;
+import io.readside.testing.TopicLimits;
 import io.readside.testing.TestProducer;
 import io.readside.testing.TopicReader;
 import io.restassured.response.Response;
@@ -264,21 +255,9 @@ class RefusedOutputsEndToEndTest {
     }
 
     private void refuseLargerThan(int bytes) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            try {
-                admin.createTopics(List.of(new NewTopic(OrdersProjector.PROCESSED_ORDERS, 3, (short) 1))).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, OrdersProjector.PROCESSED_ORDERS);
-            admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(new ConfigEntry(
-                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(bytes)), AlterConfigOp.OpType.SET))))
-                    .all().get();
-            await().atMost(WITHIN).until(() -> Integer.toString(bytes).equals(admin.describeConfigs(List.of(topic))
-                    .all().get().get(topic).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()));
-        }
+        TopicLimits.create(bootstrapServers, OrdersProjector.PROCESSED_ORDERS, null);
+        TopicLimits.setMaxMessageBytes(bootstrapServers, OrdersProjector.PROCESSED_ORDERS, Integer.toString(bytes),
+                WITHIN);
     }
 
     private long waiting(String keys) {
