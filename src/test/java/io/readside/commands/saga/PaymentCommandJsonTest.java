@@ -22,8 +22,8 @@ import io.readside.testing.CommandsInfrastructure;
 /**
  * A payment command written by its own generator is the text the service's ObjectMapper (its naming, its dates, its
  * inclusion rule) writes for it, character for character: every member present or absent, amounts as parsed (12.5,
- * 12.50, 1E+3, the largest total), times to the nanosecond and before 1970, ids with quotes, backslashes, control
- * characters and characters outside the BMP.
+ * 12.50, 1E+3, exponents of a thousand, the largest total), times to the nanosecond and before 1970, ids with quotes,
+ * backslashes, control characters, characters outside the BMP, lone surrogates and a megabyte.
  */
 @QuarkusTest
 @TestProfile(CommandsInfrastructure.class)
@@ -36,8 +36,10 @@ class PaymentCommandJsonTest {
     void aCommandWrittenByItsGeneratorIsWhatTheServicesMapperWrites() throws JsonProcessingException {
         List<PaymentCommand> commands = new ArrayList<>();
         String[] ids = { "o-1", "", "quote\"back\\slash", "line\nfeed\ttab\u0000nul\u001f", "caf\u00e9 \u20ac",
-                "\uD83D\uDE00 emoji", "\u2028\u2029", "</script>", "x".repeat(200) };
-        String[] amounts = { "12.50", "12.5", "0", "0.01", "1E+3", "999999.99", "1000000", "-1.00", "123456789.12" };
+                "\uD83D\uDE00 emoji", "lone \uD800 surrogate", "\uDFFF", "\u2028\u2029", "</script>", "x".repeat(200),
+                "y".repeat(1 << 20) };
+        String[] amounts = { "12.50", "12.5", "0", "0.01", "1E+3", "999999.99", "1000000", "-1.00", "123456789.12",
+                "1E+1000", "1E-1000", "-0.00" };
         Instant[] times = { Instant.parse("2026-12-07T23:00:00Z"), Instant.parse("2026-12-07T23:00:00.100Z"),
                 Instant.parse("2026-12-07T23:00:00.123456789Z"), Instant.parse("1969-12-31T23:59:59.999999Z"),
                 Instant.EPOCH, Instant.parse("9999-12-31T23:59:59.999999Z") };
