@@ -44,8 +44,9 @@ public final class TopicLimits {
             throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         try (Admin admin = admin(bootstrapServers)) {
-            admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
-                    new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, max), AlterConfigOp.OpType.SET)))).all().get();
+            AlterConfigOp set = new AlterConfigOp(new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, max),
+                    AlterConfigOp.OpType.SET);
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(set))).all().get();
             await().atMost(within).until(() -> max.equals(admin.describeConfigs(List.of(resource)).all().get()
                     .get(resource).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()));
         }
