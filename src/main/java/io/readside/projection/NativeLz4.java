@@ -40,8 +40,8 @@ public class NativeLz4 {
             LZ4Factory.nativeInstance();
             XXHashFactory.nativeInstance();
         } catch (LinkageError | RuntimeException e) { // UnsatisfiedLinkError and the like: a speed, not a stop
-            LOG.warnf("lz4's native library could not be loaded (%s); the Kafka clients compress with its Java "
-                    + "implementation, which is slower", e.toString());
+            LOG.warnf("lz4's native library could not be loaded or used (%s); the Kafka clients compress, decompress "
+                    + "or checksum with lz4-java's Java implementation where it fails, which is slower", e.toString());
             return;
         }
         LOG.debugf("the Kafka clients' lz4: %s", LZ4Factory.fastestInstance());

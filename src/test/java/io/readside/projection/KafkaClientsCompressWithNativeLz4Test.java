@@ -46,7 +46,7 @@ class KafkaClientsCompressWithNativeLz4Test {
     @Test
     void theDecompressorKafkaKeepsFromItsFirstFetchIsTheNativeBuild() throws ReflectiveOperationException {
         Field decompressor = Lz4BlockInputStream.class.getDeclaredField("DECOMPRESSOR");
-        decompressor.setAccessible(true); // chosen once, when the first consumer's first lz4 batch loaded the class
+        decompressor.setAccessible(true); // chosen once: by the first lz4 batch fetched, or here if none was yet
         assertEquals("LZ4JNISafeDecompressor", decompressor.get(null).getClass().getSimpleName());
     }
 

@@ -23,7 +23,8 @@ import io.readside.testing.CommandsInfrastructure;
  * A payment command written by its own generator is the text the service's ObjectMapper (its naming, its dates, its
  * inclusion rule) writes for it, character for character: every member present or absent, amounts as parsed (12.5,
  * 12.50, 1E+3, exponents of a thousand, the largest total), times to the nanosecond and before 1970, ids with quotes,
- * backslashes, control characters, characters outside the BMP, lone surrogates and a megabyte.
+ * backslashes, control characters, characters outside the BMP, lone surrogates and a megabyte (more than a validated
+ * order id or total can hold: the two writers agree on any input, not only on what the schemas accept).
  */
 @QuarkusTest
 @TestProfile(CommandsInfrastructure.class)
