@@ -26,6 +26,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -77,8 +78,15 @@ public class DeadLetters {
         }
     }
 
+    /**
+     * Unbounded: a poll's invalid records are all sent at once (up to max.poll.records per consumer), more than the
+     * default buffer (128) and the Kafka sink's max-inflight-messages (1,024) hold; a bounded buffer refused the rest,
+     * and the poll was retried, sending the refused ones again and again. What waits here is no more than the polls
+     * being applied, whose records are in memory anyway.
+     */
     @Inject
     @Channel(CHANNEL)
+    @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
     MutinyEmitter<byte[]> emitter;
 
     @ConfigProperty(name = "mp.messaging.outgoing." + CHANNEL + ".max.request.size", defaultValue = "1048576")

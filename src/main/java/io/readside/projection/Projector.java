@@ -271,11 +271,8 @@ public class Projector {
                 : Positions.claim(conn, log.group(), topic, sorted.ranges);
         Instant processedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         List<Committed> parts = new ArrayList<>();
-        Uni<Void> written = claimed;
-        for (List<Batch.Input<E>> segment : sorted.segments(log)) {
-            Batch<E> batch = new Batch<>(segment, live, processedAt, trace);
-            written = written.chain(() -> log.write(conn, batch).invoke(parts::add).replaceWithVoid());
-        }
+        Uni<Void> written = claimed.chain(() -> InTurn.each(sorted.segments(log),
+                segment -> log.write(conn, new Batch<>(segment, live, processedAt, trace)).invoke(parts::add)));
         Map<Integer, Instant> moved = sorted.streamTimesMoved();
         if (!moved.isEmpty()) {
             written = written.chain(() -> Positions.advanceStreamTimes(conn, log.group(), topic, moved));

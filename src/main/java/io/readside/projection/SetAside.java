@@ -52,11 +52,7 @@ public final class SetAside {
     /** Invalid records whose dead letter did not carry them keep their bytes, in the batch's transaction. */
     static Uni<Void> storeAll(SqlConnection conn, String group,
             Map<ConsumerRecord<byte[], byte[]>, InvalidRecordException> invalid, Map<String, DeadLetters.Letter> letters) {
-        Uni<Void> stored = Uni.createFrom().voidItem();
-        for (Map.Entry<ConsumerRecord<byte[], byte[]>, InvalidRecordException> entry : invalid.entrySet()) {
-            stored = stored.chain(() -> store(conn, group, entry.getKey(), entry.getValue(),
-                    letters.get(ProjectionMetrics.where(entry.getKey()))));
-        }
-        return stored;
+        return InTurn.each(invalid.entrySet(), entry -> store(conn, group, entry.getKey(), entry.getValue(),
+                letters.get(ProjectionMetrics.where(entry.getKey()))));
     }
 }

@@ -17,9 +17,11 @@ import org.jboss.logging.Logger;
 
 import io.readside.projection.Batch;
 import io.readside.projection.Committed;
+import io.readside.projection.InTurn;
 import io.readside.projection.Projector;
 import io.readside.projection.replay.Replayable;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -64,8 +66,16 @@ public class UsersProjector implements Replayable<UserEvent> {
     @ConfigProperty(name = "mp.messaging.incoming." + CHANNEL + ".topic")
     String topic;
 
-    /** A record of user-events: a batch of one (see {@link Projector}). */
+    /**
+     * A poll of user-events: one transaction, its events one after the other in offset order, acknowledged once
+     * committed (see {@link Projector}).
+     */
     @Incoming(CHANNEL)
+    public Uni<Void> applyBatch(KafkaRecordBatch<byte[], byte[]> polled) {
+        return engine.apply(this, polled);
+    }
+
+    /** One record on its own: a batch of one, the same path. */
     public Uni<Void> apply(ConsumerRecord<byte[], byte[]> record) {
         return engine.apply(this, record);
     }
@@ -81,14 +91,42 @@ public class UsersProjector implements Replayable<UserEvent> {
         return null;
     }
 
-    /** The events one after the other, in offset order (a user's erasure and signup may follow each other). */
+    /**
+     * The events one after the other, in offset order (a user's erasure and signup may follow each other): each run
+     * of writes, or of erasures, one statement executed once per event in a single round trip, the runs in turn (a
+     * poll of alternating events is a run per record).
+     */
     @Override
     public Uni<Committed> write(SqlConnection conn, Batch<UserEvent> batch) {
-        Uni<Void> written = Uni.createFrom().voidItem();
-        for (Batch.Input<UserEvent> input : batch.inputs()) {
-            written = written.chain(() -> write(conn, input.event(), input.record()));
+        return InTurn.each(runs(batch.inputs()), run -> conn.preparedQuery(run.statement()).executeBatch(run.tuples()))
+                .replaceWith(Committed.NOTHING);
+    }
+
+    /** Consecutive events of one statement, the parameters of each. */
+    private record Run(String statement, List<Tuple> tuples) {
+    }
+
+    private static List<Run> runs(List<Batch.Input<UserEvent>> inputs) {
+        List<Run> runs = new ArrayList<>();
+        for (Batch.Input<UserEvent> input : inputs) {
+            UserEvent event = input.event();
+            ConsumerRecord<?, ?> record = input.record();
+            boolean erased = event.kind() == UserEvent.Kind.ERASED;
+            String statement = erased ? ERASE : UPSERT;
+            Tuple tuple = erased ? Tuple.of(event.userId(), record.partition(), record.offset())
+                    : Tuple.from(new Object[] {
+                            event.userId(),
+                            event.email(),
+                            event.kind() == UserEvent.Kind.SIGNUP ? offsetDateTime(event.occurredAt()) : null,
+                            offsetDateTime(event.occurredAt()),
+                            record.partition(),
+                            record.offset() });
+            if (runs.isEmpty() || !runs.get(runs.size() - 1).statement().equals(statement)) {
+                runs.add(new Run(statement, new ArrayList<>()));
+            }
+            runs.get(runs.size() - 1).tuples().add(tuple);
         }
-        return written.replaceWith(Committed.NOTHING);
+        return runs;
     }
 
     /** A user last written, or erased, from another partition, or from a later record of this one. */
@@ -202,20 +240,6 @@ public class UsersProjector implements Replayable<UserEvent> {
                 });
         return decided.chain(() -> conn.query(KEEP_SIGNED_UP_AT.formatted(live, rebuilt)).execute())
                 .chain(() -> conn.query(KEEP_ERASURES.formatted(live, rebuilt)).execute()).replaceWithVoid();
-    }
-
-    private static Uni<Void> write(SqlConnection conn, UserEvent event, ConsumerRecord<?, ?> record) {
-        if (event.kind() == UserEvent.Kind.ERASED) {
-            return conn.preparedQuery(ERASE).execute(Tuple.of(event.userId(), record.partition(), record.offset()))
-                    .replaceWithVoid();
-        }
-        return conn.preparedQuery(UPSERT).execute(Tuple.from(new Object[] {
-                event.userId(),
-                event.email(),
-                event.kind() == UserEvent.Kind.SIGNUP ? offsetDateTime(event.occurredAt()) : null,
-                offsetDateTime(event.occurredAt()),
-                record.partition(),
-                record.offset() })).replaceWithVoid();
     }
 
     private static OffsetDateTime offsetDateTime(Instant instant) {
