@@ -38,10 +38,12 @@ public record Committed(List<Runnable> counted, List<Output> outputs) {
 
     /** Every one of {@code parts}, in order. */
     public static Committed all(List<Committed> parts) {
-        Committed all = NOTHING;
+        List<Runnable> allCounted = new ArrayList<>();
+        List<Output> allOutputs = new ArrayList<>();
         for (Committed part : parts) {
-            all = all.and(part);
+            allCounted.addAll(part.counted);
+            allOutputs.addAll(part.outputs);
         }
-        return all;
+        return new Committed(allCounted, allOutputs);
     }
 }

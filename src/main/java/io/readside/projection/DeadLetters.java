@@ -81,8 +81,9 @@ public class DeadLetters {
     /**
      * Unbounded: a poll's invalid records are all sent at once (up to max.poll.records per consumer), more than the
      * default buffer (128) and the Kafka sink's max-inflight-messages (1,024) hold; a bounded buffer refused the rest,
-     * and the poll was retried, sending the refused ones again and again. What waits here is no more than the polls
-     * being applied, whose records are in memory anyway.
+     * and the poll was retried, sending the refused ones again and again. A batch's next attempt begins only once each
+     * of its letters was delivered or failed ({@link #sendOnce}), so what waits here is at most the invalid records of
+     * the polls being applied, which are in memory anyway.
      */
     @Inject
     @Channel(CHANNEL)
@@ -238,6 +239,9 @@ public class DeadLetters {
                 letters.add(send(channel, record, e).invoke(letter -> sent.put(where, letter)).replaceWithVoid());
             }
         });
-        return letters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(letters).andFailFast().replaceWithVoid();
+        // every letter settles before a failure ends the batch's attempt: each one the broker has is remembered, so the
+        // retry sends only those it has not (a first failure cancelling the others forgot letters sent meanwhile)
+        return letters.isEmpty() ? Uni.createFrom().voidItem()
+                : Uni.join().all(letters).andCollectFailures().replaceWithVoid();
     }
 }

@@ -14,6 +14,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.readside.testing.InMemoryChannels;
@@ -37,6 +39,9 @@ class FullPollsOfOrdersTest {
     @Inject
     Pool pool;
 
+    @Inject
+    MeterRegistry registry;
+
     @Test
     void aFullPollOfCancelRequestsIsWrittenRequestByRequest(TestInfo test) {
         String topic = "memory-" + test.getTestMethod().orElseThrow().getName();
@@ -50,6 +55,7 @@ class FullPollsOfOrdersTest {
                     cancel.getBytes(StandardCharsets.UTF_8)));
         }
         List<Long> acknowledged = new CopyOnWriteArrayList<>();
+        double anomaliesBefore = cancelAnomalies();
 
         projector.applyBatch(Polls.of(poll, OrdersProjector.CHANNEL, acknowledged)).await().atMost(APPLIED);
 
@@ -58,5 +64,12 @@ class FullPollsOfOrdersTest {
                 SELECT next_offset FROM projection_positions
                  WHERE consumer_group = 'readside' AND topic = $1 AND kafka_partition = 0""")
                 .execute(Tuple.of(topic)).await().atMost(Duration.ofSeconds(5)).iterator().next().getLong(0));
+        // each request was decided on its own: a cancel of an order the saga does not know is an anomaly
+        assertEquals(anomaliesBefore + 2_000, cancelAnomalies());
+    }
+
+    private double cancelAnomalies() {
+        Counter counter = registry.find("readside.saga.anomalies").tag("event", "order.cancel_requested").counter();
+        return counter == null ? 0 : counter.count();
     }
 }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 import jakarta.inject.Inject;
 
@@ -31,7 +32,7 @@ import io.quarkus.test.junit.TestProfile;
 
 /**
  * A poll made only of records that cannot be applied, as large as the channel takes (a transaction's records become
- * readable at once, so the consumer's next poll holds max.poll.records of them): each is set aside with one dead
+ * readable at once, so the idle consumer's next poll holds max.poll.records of them): each is set aside with one dead
  * letter, in the poll's own transaction, and the records after them are applied.
  */
 @QuarkusTest
@@ -48,19 +49,27 @@ class FullPollsOfInvalidRecordsEndToEndTest {
 
     @Test
     void thousandsOfUndecodableUserEventsInOnePollAreSetAsideOnceEachWithoutARetry() throws Exception {
-        setAsideOnceEach("user-events", "3400", "3401", "{\"type\": \"user.signup\", \"user_id\": 3401, "
-                + "\"email\": \"after@example.com\", \"timestamp\": 1764230000}", "/users/3401");
+        setAsideOnceEach("user-events", "3400", id -> "{\"type\": \"user.signup\", \"user_id\": " + id
+                + ", \"email\": \"u@example.com\", \"timestamp\": 1764230000}", List.of("3399", "3401"), "/users/");
     }
 
     @Test
     void thousandsOfUndecodableOrdersInOnePollAreSetAsideOnceEachWithoutARetry() throws Exception {
-        setAsideOnceEach("orders", "fp-1", "fp-2", "{\"order_id\": \"fp-2\", \"user_id\": 1, \"category\": \"c\", "
-                + "\"total\": 1.00, \"timestamp\": 1764230000}", "/orders/fp-2");
+        setAsideOnceEach("orders", "fp-1", id -> "{\"order_id\": \"" + id + "\", \"user_id\": 1, "
+                + "\"category\": \"c\", \"total\": 1.00, \"timestamp\": 1764230000}", List.of("fp-0", "fp-2"),
+                "/orders/");
     }
 
-    /** {@link #RECORDS} undecodable records under {@code key} in one transaction, then a valid one, read at path. */
-    private void setAsideOnceEach(String topic, String key, String afterKey, String after, String path)
-            throws Exception {
+    /**
+     * Once the channel has applied a valid record (marks.get(0)), so that it waits for the next poll: {@link #RECORDS}
+     * undecodable records under {@code key} in one transaction, then a valid one (marks.get(1)); read at path + id.
+     */
+    private void setAsideOnceEach(String topic, String key, Function<String, String> valid, List<String> marks,
+            String path) throws Exception {
+        try (TestProducer producer = new TestProducer(bootstrapServers)) {
+            producer.send(topic, 0, marks.get(0), valid.apply(marks.get(0)));
+        }
+        await().atMost(APPLIED).untilAsserted(() -> given().get(path + marks.get(0)).then().statusCode(200));
         double failuresBefore = applyFailures(topic);
         long first;
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
@@ -76,9 +85,9 @@ class FullPollsOfInvalidRecordsEndToEndTest {
             producer.commitTransaction();
         }
         try (TestProducer producer = new TestProducer(bootstrapServers)) {
-            producer.send(topic, 0, afterKey, after);
+            producer.send(topic, 0, marks.get(1), valid.apply(marks.get(1)));
         }
-        await().atMost(APPLIED).untilAsserted(() -> given().get(path).then().statusCode(200));
+        await().atMost(APPLIED).untilAsserted(() -> given().get(path + marks.get(1)).then().statusCode(200));
 
         Map<Long, Integer> letters = new TreeMap<>();
         for (ConsumerRecord<byte[], byte[]> letter : TopicReader.readAllRaw(bootstrapServers, topic + ".dlq")) {

@@ -1,6 +1,8 @@
 package io.readside.commands.saga;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -13,6 +15,7 @@ import org.jboss.logging.Logger;
 import io.readside.projection.Batch;
 import io.readside.projection.Changelog;
 import io.readside.projection.Committed;
+import io.readside.projection.InTurn;
 import io.readside.projection.Projector;
 import io.readside.projection.RecordLogContext;
 import io.smallrye.mutiny.Uni;
@@ -56,16 +59,18 @@ public class PaymentsProjector implements Changelog<PaymentResult> {
         return null;
     }
 
-    /** The results one after the other, in offset order: each is a saga step of its order. */
+    /**
+     * The results one after the other, in offset order: each is a saga step of its order. (A batch of one, but for a
+     * gap's records, read back in chunks of up to 2,000.)
+     */
     @Override
     public Uni<Committed> write(SqlConnection conn, Batch<PaymentResult> batch) {
-        Uni<Committed> written = Uni.createFrom().item(Committed.NOTHING);
-        for (Batch.Input<PaymentResult> input : batch.inputs()) {
+        List<Committed> steps = new ArrayList<>(batch.inputs().size());
+        return InTurn.each(batch.inputs(), input -> {
             PaymentResult result = input.event();
-            written = written.flatMap(before -> saga.apply(conn, result.orderId(), result.event(), null, input.record())
-                    .map(step -> before.and(Committed.counting(() -> counted(result, step, input.record())))));
-        }
-        return written;
+            return saga.apply(conn, result.orderId(), result.event(), null, input.record())
+                    .invoke(step -> steps.add(Committed.counting(() -> counted(result, step, input.record()))));
+        }).map(done -> Committed.all(steps));
     }
 
     private void counted(PaymentResult result, SagaStep step, ConsumerRecord<?, ?> record) {
