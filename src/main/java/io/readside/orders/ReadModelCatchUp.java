@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -27,6 +28,7 @@ import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import io.readside.projection.Batch;
 import io.readside.projection.Committed;
+import io.readside.projection.InTurn;
 import io.readside.projection.outbox.Outbox;
 import io.smallrye.health.api.Wellness;
 import io.smallrye.mutiny.Uni;
@@ -230,7 +232,7 @@ public class ReadModelCatchUp implements HealthCheck {
 
     /** The entries as the live transactions would have handed them: consecutive changes together, cancels alone. */
     private Uni<Committed> handOver(SqlConnection conn, OrdersReadModel model, List<ReadModelBacklog.Entry> entries) {
-        Uni<Committed> all = Uni.createFrom().item(Committed.NOTHING);
+        List<Supplier<Uni<Committed>>> steps = new ArrayList<>();
         List<OrderChange> changes = new ArrayList<>();
         for (ReadModelBacklog.Entry entry : entries) {
             if (entry.change() != null) {
@@ -239,13 +241,14 @@ public class ReadModelCatchUp implements HealthCheck {
             }
             List<OrderChange> before = List.copyOf(changes);
             changes.clear();
-            all = all.flatMap(done -> apply(conn, model, before).map(done::and));
-            all = all.flatMap(done -> model.cancelRequested(conn, entry.cancel(),
-                    record(entry.partition(), entry.offset(), entry.cancel().request().orderId(), null), true)
-                    .map(done::and));
+            steps.add(() -> apply(conn, model, before));
+            steps.add(() -> model.cancelRequested(conn, entry.cancel(),
+                    record(entry.partition(), entry.offset(), entry.cancel().request().orderId(), null), true));
         }
         List<OrderChange> rest = List.copyOf(changes);
-        return all.flatMap(done -> apply(conn, model, rest).map(done::and));
+        steps.add(() -> apply(conn, model, rest));
+        List<Committed> parts = new ArrayList<>(steps.size());
+        return InTurn.each(steps, step -> step.get().invoke(parts::add)).map(done -> Committed.all(parts));
     }
 
     private Uni<Committed> apply(SqlConnection conn, OrdersReadModel model, List<OrderChange> changes) {

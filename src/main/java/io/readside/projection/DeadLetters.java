@@ -28,6 +28,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
+import io.smallrye.mutiny.CompositeException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -240,8 +241,11 @@ public class DeadLetters {
             }
         });
         // every letter settles before a failure ends the batch's attempt: each one the broker has is remembered, so the
-        // retry sends only those it has not (a first failure cancelling the others forgot letters sent meanwhile)
+        // retry sends only those it has not (a first failure cancelling the others forgot letters sent meanwhile); the
+        // attempt fails with the first letter's failure, as one (its class is the apply-failures metric's reason)
         return letters.isEmpty() ? Uni.createFrom().voidItem()
-                : Uni.join().all(letters).andCollectFailures().replaceWithVoid();
+                : Uni.join().all(letters).andCollectFailures().replaceWithVoid()
+                        .onFailure(CompositeException.class)
+                        .transform(e -> ((CompositeException) e).getCauses().get(0));
     }
 }

@@ -42,7 +42,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * The users projector handed polls as the Kafka connector hands them (records with the Kafka coordinates they would
- * have had), writing to a real PostgreSQL; its dead letters go to memory. Each test reads its own topic name, so positions and users never mix between tests.
+ * have had), writing to a real PostgreSQL; its dead letters go to memory. Each test reads its own topic name, so
+ * positions never mix between tests, and its own user ids.
  */
 @QuarkusTest
 @TestProfile(InMemoryChannels.class)
@@ -93,7 +94,8 @@ class UsersProjectorTest {
 
     @Test
     void redeliveredRecordDoesNotUndoALaterChange() {
-        ConsumerRecord<byte[], byte[]> signup = deliver("102", GuideEvents.signup(2, 102, "old@example.com", "1764230000"));
+        ConsumerRecord<byte[], byte[]> signup =
+                deliver("102", GuideEvents.signup(2, 102, "old@example.com", "1764230000"));
         deliver("102", GuideEvents.emailChanged(102, "new@example.com", "1764230060"));
         awaitEmail(102, "new@example.com");
 
